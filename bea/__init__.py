@@ -1,0 +1,12 @@
+"""bea — symbolic backward error analysis of optimizers.
+
+Give an update rule; get, order by order in the learning rate ``h``, the modified flow
+the iterates follow, and the modified loss where one exists.
+"""
+
+from .derive import Derivation, Family, Rule, derive
+from .rules import Atom, RuleError, fixed_point
+from .trees import Tree, parse, tree
+
+__all__ = ["Atom", "Derivation", "Family", "Rule", "RuleError", "Tree", "derive", "fixed_point", "parse", "tree"]
+__version__ = "0.1.0"

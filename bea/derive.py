@@ -1,0 +1,157 @@
+"""The one pipeline: rule → series of the update map → modified flow → modified loss.
+
+Every scheme, built-in or written by a user, is a :class:`Rule` and goes through
+:func:`derive` unchanged:
+
+1. trace the rule (:mod:`bea.rules`) into the B-series of one cycle ``Φ(θ) - θ``,
+   slaving auxiliary state to the parameters first when the rule has some;
+2. average over orderings of the atoms when the rule is a random reshuffling;
+3. take the logarithm (:func:`bea.analysis.logarithm`) and divide by the cycle length:
+   ``θ' = f_1 + h f_2 + … + h^{N-1} f_N``;
+4. with gradient atoms, split each ``f_k`` into ``-∇`` of a modified-loss term and a
+   remainder (:func:`bea.losses.split_gradient`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import traceback
+from dataclasses import dataclass, field as dc_field
+from typing import Callable, Mapping
+
+import sympy
+
+from .analysis import average_over_orderings, logarithm, slaved_velocity
+from .domain import exact_number, field_for
+from .losses import split_gradient
+from .rules import Atom, RuleError, Tracer, Vec
+from .series import scale
+
+__all__ = ["Rule", "Family", "Derivation", "derive"]
+
+
+@dataclass(frozen=True)
+class Family:
+    """Atoms ``f_1 … f_m`` of one indexed family (minibatches), for ``Σ_k`` display.
+
+    ``ordered``: coefficients depend on the relative order of indices (``Σ_{j<k}``);
+    otherwise only on which indices coincide (``Σ_{j≠k}``). ``size`` is the number of
+    members (an int, or a sympy symbol when the derivation is symbolic in it; then the
+    rule is traced with as many members as the order, which realizes every pattern).
+    """
+
+    labels: tuple[str, ...]
+    losses: tuple[str, ...]
+    ordered: bool
+    size: object
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An update rule: ``step(theta, *aux, h, *atoms, **params)``.
+
+    ``step`` returns the new parameters (and the new auxiliary state when ``n_aux > 0``).
+    ``atoms`` are the fields in the order ``step`` takes them. ``blocks`` names the
+    parameter blocks when ``theta`` is a tuple (players). ``cycle`` is the number of
+    updates of length ``h`` one call of ``step`` stands for. ``shuffle``: average the map
+    over all orderings of the atoms (random reshuffling). ``constants``: irrational
+    numbers the rule uses (e.g. ``sqrt(3)`` in a tableau), so the coefficient field
+    contains them.
+    """
+
+    step: Callable
+    atoms: tuple[Atom, ...]
+    name: str = "custom"
+    blocks: tuple = (None,)
+    n_aux: int = 0
+    params: Mapping = dc_field(default_factory=dict)
+    cycle: object = 1
+    shuffle: bool = False
+    constants: tuple = ()
+    family: Family | None = None
+    options: Mapping = dc_field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass
+class Derivation:
+    """A derived modified flow: ``flow[k] = {tree: coeff}`` for ``f_k``, ``k = 1..order``."""
+
+    rule: Rule
+    order: int
+    field: object
+    flow: list
+    splits: list | None  # splits[k] = {block: GradientSplit}, when all atoms are gradients
+    velocity: list | None = None  # slaved auxiliary state V(θ), per aux variable
+
+    @property
+    def atoms(self) -> tuple[Atom, ...]:
+        return self.rule.atoms
+
+    @property
+    def has_loss(self) -> bool:
+        """Whether every order of every block is a gradient (a modified loss exists)."""
+        return self.splits is not None and all(
+            not s.remainder for split in self.splits[1:] for s in split.values()
+        )
+
+    def coefficient(self, t) -> sympy.Expr:
+        """The coefficient of tree ``t`` (a Tree or its notation) as a sympy expression."""
+        from .trees import parse
+
+        t = parse(t) if isinstance(t, str) else t
+        if t.order > self.order:
+            raise ValueError(f"tree {t} has order {t.order} > derivation order {self.order}")
+        return self.field.to_sympy(self.flow[t.order].get(t, self.field.zero))
+
+
+def _rule_error(rule: Rule, exc: BaseException) -> RuleError:
+    """A RuleError naming the rule and the line of the user's code that failed."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    try:
+        source = inspect.getsourcefile(rule.step)
+    except TypeError:
+        source = None
+    where = next((f for f in reversed(frames) if f.filename == source), None)
+    at = f" (line {where.lineno}: {where.line.strip()})" if where and where.line else ""
+    return RuleError(f"rule {rule.name!r}{at}: {exc}")
+
+
+def trace_map(rule: Rule, order: int, field) -> tuple[dict, list | None]:
+    """The B-series ``Φ(θ) - θ`` of one cycle, and the slaved auxiliary state if any."""
+    tracer = Tracer(field, order, rule.blocks)
+    theta = tracer.parameters()
+    atoms = tracer.atoms(rule.atoms)
+    h = tracer.h
+    velocity = None
+    try:
+        if rule.n_aux:
+            step = lambda th, *v: rule.step(th, *v, h, *atoms, **rule.params)  # noqa: E731
+            velocity = slaved_velocity(step, tracer, theta, rule.n_aux, order)
+            out = step(theta, *[Vec(tracer, {}, v, 0) for v in velocity])
+            increment = tracer.increment(out[0], rule.atoms, "the parameter update")
+        else:
+            out = rule.step(theta, h, *atoms, **rule.params)
+            increment = tracer.increment(out, rule.atoms)
+    except RuleError as exc:
+        raise _rule_error(rule, exc) from None
+    except Exception as exc:  # the user's code raised: report it with its line
+        raise _rule_error(rule, exc) from None
+    if rule.shuffle:
+        increment = average_over_orderings(increment, tuple(a.label for a in rule.atoms), field)
+    return increment, velocity
+
+
+def derive(rule: Rule, order: int, progress: Callable[[int], None] | None = None) -> Derivation:
+    """Modified flow of ``rule`` to order ``order`` (``f_1 … f_order``), exactly."""
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        raise ValueError(f"order must be an integer ≥ 1, got {order!r}")
+    field = field_for([*rule.params.values(), rule.cycle, *rule.constants])
+    increment, velocity = trace_map(rule, order, field)
+    z = logarithm(increment, order, field, progress)
+    inverse_cycle = field.one / field.from_sympy(exact_number(rule.cycle))
+    flow = [scale(zk, inverse_cycle) for zk in z]
+    splits = None
+    if all(a.loss is not None for a in rule.atoms):
+        splits = [dict()] + [split_gradient(flow[k], rule.atoms, field) for k in range(1, order + 1)]
+    return Derivation(rule, order, field, flow, splits, velocity)

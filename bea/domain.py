@@ -1,0 +1,68 @@
+"""Exact coefficient fields.
+
+Coefficients of series live in a sympy polynomial-domain field chosen once per
+derivation: ``QQ`` (gmpy2 rationals when installed) when every parameter is a number,
+``QQ<√3>`` for tableaux with surds (Gauss–Legendre), and the rational-function field
+``K(β, α, …)`` when parameters are symbols. Domain elements are canonical, so a
+coefficient is zero exactly when it compares equal to zero: no ``simplify`` is ever
+needed, and the numeric fast path never touches ``sympy.Expr``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy
+from sympy.polys.domains import QQ
+
+__all__ = ["field_for", "to_field", "exact_number"]
+
+
+def exact_number(value) -> sympy.Expr:
+    """An exact sympy number or expression from an int, Fraction, float, str or Expr.
+
+    Strings must be integers, fractions ``p/q`` or decimals; they are parsed with
+    :class:`fractions.Fraction`, never evaluated. Floats are taken at their decimal repr.
+    """
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    if isinstance(value, float):
+        return exact_number(repr(value))
+    if isinstance(value, str):
+        try:
+            frac = Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(
+                f"{value!r} is not an exact number; write an integer, a fraction like 1/3, "
+                "or a decimal like 0.25"
+            ) from None
+        return sympy.Rational(frac.numerator, frac.denominator)
+    raise ValueError(f"{value!r} is not a number")
+
+
+def field_for(values) -> sympy.polys.domains.Domain:
+    """The smallest convenient exact field holding every value in ``values``.
+
+    Rationals give ``QQ``; algebraic numbers (e.g. ``sqrt(3)``) an algebraic extension;
+    free symbols a field of rational functions over that.
+    """
+    exprs = [exact_number(v) for v in values]
+    symbols = sorted({s for e in exprs for s in e.free_symbols}, key=str)
+    surds = set()
+    for e in exprs:
+        for a in sympy.preorder_traversal(e):
+            if isinstance(a, sympy.Pow) and a.base.is_Rational and not a.exp.is_Integer:
+                surds.add(a)
+    base = QQ.algebraic_field(*sorted(surds, key=str)) if surds else QQ
+    return base.frac_field(*symbols) if symbols else base
+
+
+def to_field(field, value):
+    """``value`` (number, string or sympy expression) as an element of ``field``."""
+    return field.from_sympy(exact_number(value))

@@ -1,0 +1,55 @@
+"""Two-player games (Rosca, Wu, Dherin & Barrett, ICML 2021).
+
+Players ``x`` and ``y`` with fields ``f_x = -∇_x L_x``, ``f_y = -∇_y L_y`` (zero-sum:
+``L_x = E``, ``L_y = -E``), rates ``αh`` and ``λh``. ``simultaneous``: both players step
+from the same point. ``alternating``: ``m`` steps of ``x`` of size ``αh/m``, then ``k`` steps
+of ``y`` of size ``λh/k``, so one round advances time ``h`` (as in the paper).
+The published drift is exact to second order only at ``α = λ``; bea derives the joint
+map, which is correct for any rates (see docs/games.md).
+"""
+
+from ..derive import Rule
+from ..rules import Atom
+from ._options import SchemeError, choice, integer, number_list
+
+MODES = ("simultaneous", "alternating")
+
+
+def build(mode="simultaneous", rates="1,1", steps=None, zero_sum=False) -> Rule:
+    mode = choice("--mode", mode, MODES)
+    alpha, lam = number_list("--rates", rates, 2)
+    if steps is not None and mode == "simultaneous":
+        raise SchemeError("--steps m,k belongs to --mode alternating")
+    m, k = (1, 1) if steps is None else [
+        integer("--steps", p) for p in _pair(str(steps))
+    ]
+    if zero_sum:
+        atoms = (Atom("fx", "E", "x", 1), Atom("fy", "E", "y", -1))
+    else:
+        atoms = (Atom("fx", "Lx", "x"), Atom("fy", "Ly", "y"))
+
+    def simultaneous(params, h, fx, fy, alpha, lam):
+        x, y = params
+        return (x + alpha * h * fx(x, y), y + lam * h * fy(x, y))
+
+    def alternating(params, h, fx, fy, alpha, lam):
+        x, y = params
+        for _ in range(m):
+            x = x + alpha * h / m * fx(x, y)
+        for _ in range(k):
+            y = y + lam * h / k * fy(x, y)
+        return (x, y)
+
+    return Rule(
+        simultaneous if mode == "simultaneous" else alternating, atoms, name="game",
+        blocks=("x", "y"), params={"alpha": alpha, "lam": lam},
+        options={"mode": mode, "rates": f"{alpha},{lam}", "steps": f"{m},{k}", "zero_sum": bool(zero_sum)},
+        description=f"two-player game, {mode} updates",
+    )
+
+
+def _pair(text):
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise SchemeError(f"--steps takes two counts m,k; got {text!r}")
+    return parts

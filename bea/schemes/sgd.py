@@ -1,0 +1,45 @@
+"""One SGD epoch over ``m`` minibatch losses (Smith, Dherin, Barrett & De, ICLR 2021).
+
+``forward`` applies ``θ ← θ - h∇L_k`` for ``k = 1 … m``; ``backward`` composes the same
+steps in reverse, ``T_1∘…∘T_m`` (Dherin et al., arXiv 2502.01557); ``random`` is the mean
+over all orderings (the mean iterate of random reshuffling). The flow is per update, so
+the epoch covers time ``m h``. Without ``m`` the result is symbolic in ``m``: the rule is
+traced with as many batches as the order (enough to realize every index pattern), and
+coefficients, which depend only on the pattern of indices, are printed with ``Σ_k``.
+"""
+
+import sympy
+
+from ..derive import Family, Rule
+from ..rules import Atom
+from ._options import choice, integer
+
+SHUFFLES = ("forward", "backward", "random")
+
+
+def epoch(order):
+    """The rule applying ``f_{order[0]}``, ``f_{order[1]}``, … once each."""
+
+    def step(theta, h, *fields):
+        for k in order:
+            theta = theta + h * fields[k](theta)
+        return theta
+
+    return step
+
+
+def build(batches=None, shuffle="random", order: int = 2) -> Rule:
+    shuffle = choice("--shuffle", shuffle, SHUFFLES)
+    symbolic = batches is None
+    m = order if symbolic else integer("--batches", batches)
+    labels = tuple(f"f{k}" for k in range(1, m + 1))
+    losses = tuple(f"L{k}" for k in range(1, m + 1))
+    atoms = tuple(Atom(lab, loss) for lab, loss in zip(labels, losses))
+    sequence = list(range(m))[::-1] if shuffle == "backward" else list(range(m))
+    size = sympy.Symbol("m", positive=True, integer=True) if symbolic else m
+    return Rule(
+        epoch(sequence), atoms, name="sgd", cycle=size, shuffle=shuffle == "random",
+        family=Family(labels, losses, ordered=shuffle != "random", size=size),
+        options={"batches": "m" if symbolic else m, "shuffle": shuffle},
+        description=f"one SGD epoch over {'m' if symbolic else m} minibatches, {shuffle} order",
+    )

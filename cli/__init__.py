@@ -1,0 +1,1 @@
+"""The ``bea`` command-line application (click)."""
