@@ -54,9 +54,8 @@ class Rule:
     ``atoms`` are the fields in the order ``step`` takes them. ``blocks`` names the
     parameter blocks when ``theta`` is a tuple (players). ``cycle`` is the number of
     updates of length ``h`` one call of ``step`` stands for. ``shuffle``: average the map
-    over all orderings of the atoms (random reshuffling). ``constants``: irrational
-    numbers the rule uses (e.g. ``sqrt(3)`` in a tableau), so the coefficient field
-    contains them.
+    over all orderings of the atoms (random reshuffling). ``params`` values are numbers,
+    sympy symbols or nested tuples of them (a tableau); they choose the coefficient field.
     """
 
     step: Callable
@@ -67,7 +66,6 @@ class Rule:
     params: Mapping = dc_field(default_factory=dict)
     cycle: object = 1
     shuffle: bool = False
-    constants: tuple = ()
     family: Family | None = None
     options: Mapping = dc_field(default_factory=dict)
     description: str = ""
@@ -146,7 +144,7 @@ def derive(rule: Rule, order: int, progress: Callable[[int], None] | None = None
     """Modified flow of ``rule`` to order ``order`` (``f_1 … f_order``), exactly."""
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ValueError(f"order must be an integer ≥ 1, got {order!r}")
-    field = field_for([*rule.params.values(), rule.cycle, *rule.constants])
+    field = field_for([*rule.params.values(), rule.cycle])
     increment, velocity = trace_map(rule, order, field)
     z = logarithm(increment, order, field, progress)
     inverse_cycle = field.one / field.from_sympy(exact_number(rule.cycle))

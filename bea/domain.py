@@ -49,10 +49,11 @@ def exact_number(value) -> sympy.Expr:
 def field_for(values) -> sympy.polys.domains.Domain:
     """The smallest convenient exact field holding every value in ``values``.
 
+    ``values`` may nest tuples (a tableau's rows).
     Rationals give ``QQ``; algebraic numbers (e.g. ``sqrt(3)``) an algebraic extension;
     free symbols a field of rational functions over that.
     """
-    exprs = [exact_number(v) for v in values]
+    exprs = [exact_number(v) for v in _flatten(values)]
     symbols = sorted({s for e in exprs for s in e.free_symbols}, key=str)
     surds = set()
     for e in exprs:
@@ -61,6 +62,14 @@ def field_for(values) -> sympy.polys.domains.Domain:
                 surds.add(a)
     base = QQ.algebraic_field(*sorted(surds, key=str)) if surds else QQ
     return base.frac_field(*symbols) if symbols else base
+
+
+def _flatten(values):
+    for v in values:
+        if isinstance(v, (tuple, list)):
+            yield from _flatten(v)
+        else:
+            yield v
 
 
 def to_field(field, value):

@@ -249,21 +249,25 @@ class AtomCall:
 
 
 def fixed_point(equation, guess, max_sweeps: int | None = None):
-    """Solve ``x = equation(x)`` as a formal series by repeated substitution.
+    """Solve ``x = equation(x)`` by repeated substitution.
 
     ``guess`` is a traced vector or a tuple of them. Each sweep fixes at least one more
     order in h (the right-hand side is ``O(h)`` in its argument), so at most
     ``max_order + 1`` sweeps are needed; iteration stops early when nothing changes.
     Implicit Euler: ``fixed_point(lambda y: theta + h*f(y), theta)``.
+
+    The same call works when the rule runs on numbers (numerical verification): then it
+    iterates ``max_sweeps`` times (default 100), a contraction for small ``h``.
     """
     first = guess[0] if isinstance(guess, (tuple, list)) else guess
-    sweeps = max_sweeps or first.tracer.max_order + 2
+    traced = isinstance(first, Vec)
+    sweeps = max_sweeps or (first.tracer.max_order + 2 if traced else 100)
     current = guess
     for _ in range(sweeps):
         new = equation(current)
         if isinstance(new, list):
             new = tuple(new)
-        if _same(new, current):
+        if traced and _same(new, current):
             return new
         current = new
     return current

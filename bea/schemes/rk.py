@@ -2,35 +2,34 @@
 
 Stages ``k_i = f(θ + h Σ_j a_ij k_j)`` and update ``θ + h Σ_i b_i k_i``. Explicit
 tableaux are evaluated stage by stage; implicit ones solve the stage equations as a
-formal series with :func:`bea.rules.fixed_point`.
+formal series with :func:`bea.rules.fixed_point`. The tableau entries are the rule's
+parameters ``a`` and ``b`` (exact, or floats when the rule runs numerically).
 """
 
 from ..derive import Rule
 from ..rules import Atom, fixed_point
 from ._options import SchemeError
-from .tableaux import TABLEAUX, ButcherTableau, load_tableau
+from .tableaux import TABLEAUX, load_tableau
 
 
-def runge_kutta_step(tableau: ButcherTableau):
-    """The update rule of ``tableau`` as a function ``(theta, h, f) -> theta_new``."""
-    a, b, s = tableau.a, tableau.b, tableau.stages
+def _combination(weights, vectors):
+    return sum((w * v for w, v in zip(weights, vectors) if w != 0), 0)
 
-    def stage_points(theta, h, stages):
-        return [theta + h * sum((a[i][j] * stages[j] for j in range(s) if a[i][j] != 0), 0)
-                for i in range(s)]
 
-    def step(theta, h, f):
-        if tableau.explicit:
-            stages = []
-            for i in range(s):
-                point = theta + h * sum((a[i][j] * stages[j] for j in range(i) if a[i][j] != 0), 0)
-                stages.append(f(point))
-        else:
-            guess = tuple(f(theta) for _ in range(s))
-            stages = fixed_point(lambda k: tuple(f(p) for p in stage_points(theta, h, k)), guess)
-        return theta + h * sum((b[i] * stages[i] for i in range(s) if b[i] != 0), 0)
+def runge_kutta(theta, h, f, a, b):
+    """One step of the Runge–Kutta method ``(a, b)``."""
+    s = len(b)
+    explicit = all(a[i][j] == 0 for i in range(s) for j in range(i, s))
+    if explicit:
+        stages = []
+        for i in range(s):
+            stages.append(f(theta + h * _combination(a[i][:i], stages)))
+    else:
+        def sweep(k):
+            return tuple(f(theta + h * _combination(a[i], k)) for i in range(s))
 
-    return step
+        stages = fixed_point(sweep, tuple(f(theta) for _ in range(s)))
+    return theta + h * _combination(b, stages)
 
 
 def build(method: str | None = None, tableau: str | None = None) -> Rule:
@@ -44,6 +43,6 @@ def build(method: str | None = None, tableau: str | None = None) -> Rule:
         tab = TABLEAUX[key]
     else:
         tab = load_tableau(tableau)
-    return Rule(runge_kutta_step(tab), (Atom("f", "L"),), name="rk",
-                constants=tab.entries, options={"method": tab.name},
+    return Rule(runge_kutta, (Atom("f", "L"),), name="rk", params={"a": tab.a, "b": tab.b},
+                options={"method": tab.name},
                 description=f"Runge–Kutta method {tab.name} ({tab.stages} stages)")
