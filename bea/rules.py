@@ -76,6 +76,8 @@ class Scalar:
     def __mul__(self, other):
         if isinstance(other, Vec):
             return other * self
+        if not isinstance(other, Scalar) and _is_zero(other):
+            return 0  # h * (empty sum) is the zero vector, which adds to anything
         o = self._lift(other)
         return Scalar(self.tracer, self.coeff * o.coeff, self.power + o.power)
 
@@ -120,6 +122,10 @@ class Scalar:
         return f"Scalar({self.coeff}, h^{self.power})"
 
 
+def _is_zero(value) -> bool:
+    return isinstance(value, (numbers.Number, sympy.Basic)) and value == 0
+
+
 class Vec:
     """A traced vector: ``Σ_b w_b θ_b`` plus a series of trees with one h-deficit."""
 
@@ -143,7 +149,7 @@ class Vec:
     def _coerce(self, other):
         if isinstance(other, Vec):
             return other
-        if isinstance(other, (numbers.Number, sympy.Basic)) and other == 0:
+        if _is_zero(other):
             return Vec(self.tracer, {}, {}, 0)
         raise RuleError(
             f"cannot add a {type(other).__name__} to a vector in an update rule; "

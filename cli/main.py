@@ -6,7 +6,7 @@ import click
 
 from .check_cmd import check, drift
 from .codegen_cmd import codegen
-from .derive_cmd import derive_command, schemes
+from .derive_cmd import catalogue, derive_command, schemes
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +17,7 @@ def main():
 
 main.add_command(schemes)
 main.add_command(derive_command)
+main.add_command(catalogue)
 main.add_command(codegen)
 main.add_command(check)
 main.add_command(drift)

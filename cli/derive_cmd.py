@@ -1,0 +1,63 @@
+"""``bea schemes`` and ``bea derive``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from bea.derive import derive
+from bea.printing import FORMATS, render
+from bea.schemes import SCHEMES
+
+from ._common import bad_input_exits_2, progress_bar, rule_from_options, scheme_options
+
+
+@click.command()
+def schemes():
+    """List the schemes and their options."""
+    for s in SCHEMES.values():
+        click.echo(f"{s.name:<10} {s.summary}  (default --order {s.default_order})")
+        for opt, text in s.options.items():
+            click.echo(f"{'':<12}--{opt.replace('_', '-'):<10} {text}")
+        click.echo(f"{'':<12}ref: {s.reference}")
+
+
+@click.command("derive")
+@scheme_options
+@click.option("--format", "-f", "fmt", default="text", type=click.Choice(FORMATS),
+              help="output format")
+@bad_input_exits_2
+def derive_command(fmt, **options):
+    """Derive the modified flow (and modified loss) of a scheme or rule.
+
+    \b
+    Examples:
+      bea derive --scheme gd --order 3
+      bea derive --scheme sgd --order 2                 # symbolic number of batches m
+      bea derive --scheme sgd --batches 3 --shuffle forward
+      bea derive --scheme rk --method rk4 --order 6 --format latex
+      bea derive --rule my_rule.py:step --order 3
+    """
+    rule, order = rule_from_options(options)
+    update, bar = progress_bar(order)
+    try:
+        result = derive(rule, order, progress=update)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    click.echo(render(result, fmt), nl=False)
+
+
+@click.command()
+@click.option("--out", "-o", default="derivations", show_default=True, metavar="DIR",
+              help="folder to write the catalogue into")
+def catalogue(out):
+    """Regenerate the catalogue of derived results (Markdown + JSON per entry)."""
+    from pathlib import Path
+
+    from bea.catalogue import ENTRIES, write_catalogue
+
+    with click.progressbar(length=len(ENTRIES), label="deriving", file=sys.stderr) as bar:
+        paths = write_catalogue(Path(out), progress=lambda _: bar.update(1))
+    click.echo(f"wrote {len(paths)} files to {out}")
