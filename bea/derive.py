@@ -14,6 +14,7 @@ Every scheme, built-in or written by a user, is a :class:`Rule` and goes through
 
 from __future__ import annotations
 
+import functools
 import inspect
 import traceback
 from dataclasses import dataclass, field as dc_field
@@ -73,14 +74,25 @@ class Rule:
 
 @dataclass
 class Derivation:
-    """A derived modified flow: ``flow[k] = {tree: coeff}`` for ``f_k``, ``k = 1..order``."""
+    """A derived modified flow: ``flow[k] = {tree: coeff}`` for ``f_k``, ``k = 1..order``.
+
+    ``splits[k] = {block: GradientSplit}`` (modified loss and remainder of ``f_k``) is
+    computed on first use, and is ``None`` unless every atom is a gradient.
+    ``velocity``: the slaved auxiliary state ``V(θ)`` per aux variable, if any.
+    """
 
     rule: Rule
     order: int
     field: object
     flow: list
-    splits: list | None  # splits[k] = {block: GradientSplit}, when all atoms are gradients
-    velocity: list | None = None  # slaved auxiliary state V(θ), per aux variable
+    velocity: list | None = None
+
+    @functools.cached_property
+    def splits(self) -> list | None:
+        if not all(a.loss is not None for a in self.rule.atoms):
+            return None
+        return [dict()] + [split_gradient(self.flow[k], self.rule.atoms, self.field)
+                           for k in range(1, self.order + 1)]
 
     @property
     def atoms(self) -> tuple[Atom, ...]:
@@ -149,7 +161,4 @@ def derive(rule: Rule, order: int, progress: Callable[[int], None] | None = None
     z = logarithm(increment, order, field, progress)
     inverse_cycle = field.one / field.from_sympy(exact_number(rule.cycle))
     flow = [scale(zk, inverse_cycle) for zk in z]
-    splits = None
-    if all(a.loss is not None for a in rule.atoms):
-        splits = [dict()] + [split_gradient(flow[k], rule.atoms, field) for k in range(1, order + 1)]
-    return Derivation(rule, order, field, flow, splits, velocity)
+    return Derivation(rule, order, field, flow, velocity)

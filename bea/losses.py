@@ -86,11 +86,29 @@ def _atom_rooted(v, adj, nodes, atom_for, out_block, parent=None):
 
 
 def scalar_of(t: Tree, atom_of: dict) -> Tree:
-    """Canonical form of the unrooted scalar behind atom tree ``t`` (rooted at its least
-    rooting by notation; root label ``loss``, other labels ``loss|edge block``)."""
+    """Canonical form of the unrooted scalar behind atom tree ``t``: its least rooting
+    (by notation) at a centre of the tree (root label ``loss``, other labels
+    ``loss|edge block``). A tree has one or two centres, so at most two rootings are built."""
     nodes, edges = _edges(t, atom_of)
     adj = _adjacency(nodes, edges)
-    return min((_scalar_rooted(v, adj, nodes) for v in range(len(nodes))), key=str)
+    return min((_scalar_rooted(v, adj, nodes) for v in _centres(adj)), key=str)
+
+
+def _centres(adj) -> list[int]:
+    """The one or two nodes left after stripping leaves layer by layer."""
+    degree = [len(a) for a in adj]
+    remaining = len(adj)
+    layer = [v for v, d in enumerate(degree) if d <= 1]
+    while remaining > 2:
+        remaining -= len(layer)
+        nxt = []
+        for v in layer:
+            for w, _ in adj[v]:
+                degree[w] -= 1
+                if degree[w] == 1:
+                    nxt.append(w)
+        layer = nxt
+    return layer
 
 
 def _column(t: Tree, atom_of: dict, atom_for: dict, block, field):
