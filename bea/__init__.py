@@ -4,9 +4,13 @@ Give an update rule; get, order by order in the learning rate ``h``, the modifie
 the iterates follow, and the modified loss where one exists.
 """
 
+from .custom import load_rule, rule_from_function
 from .derive import Derivation, Family, Rule, derive
 from .rules import Atom, RuleError, fixed_point
 from .trees import Tree, parse, tree
 
-__all__ = ["Atom", "Derivation", "Family", "Rule", "RuleError", "Tree", "derive", "fixed_point", "parse", "tree"]
+__all__ = [
+    "Atom", "Derivation", "Family", "Rule", "RuleError", "Tree",
+    "derive", "fixed_point", "load_rule", "parse", "rule_from_function", "tree",
+]
 __version__ = "0.1.0"
