@@ -26,7 +26,6 @@ from .analysis import average_over_orderings, logarithm, slaved_velocity
 from .domain import exact_number, field_for
 from .losses import split_gradient
 from .rules import Atom, RuleError, Tracer, Vec
-from .series import scale
 
 __all__ = ["Rule", "Family", "Derivation", "derive"]
 
@@ -156,9 +155,14 @@ def derive(rule: Rule, order: int, progress: Callable[[int], None] | None = None
     """Modified flow of ``rule`` to order ``order`` (``f_1 … f_order``), exactly."""
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ValueError(f"order must be an integer ≥ 1, got {order!r}")
-    field = field_for([*rule.params.values(), rule.cycle])
+    # The series work happens over the parameters' field; a symbolic cycle length (SGD's
+    # m) only divides the result, so it joins the field at the end.
+    field = field_for(rule.params.values())
     increment, velocity = trace_map(rule, order, field)
     z = logarithm(increment, order, field, progress)
-    inverse_cycle = field.one / field.from_sympy(exact_number(rule.cycle))
-    flow = [scale(zk, inverse_cycle) for zk in z]
-    return Derivation(rule, order, field, flow, velocity)
+    flow_field = field_for([*rule.params.values(), rule.cycle])
+    inverse_cycle = flow_field.one / flow_field.from_sympy(exact_number(rule.cycle))
+    flow = [{t: flow_field.convert_from(c, field) * inverse_cycle for t, c in zk.items()} for zk in z]
+    if velocity is not None:
+        velocity = [{t: flow_field.convert_from(c, field) for t, c in v.items()} for v in velocity]
+    return Derivation(rule, order, flow_field, flow, velocity)
