@@ -1,0 +1,435 @@
+"""Standalone JAX source for a derived modified flow (and modified loss).
+
+:func:`emit_module` writes a Python module that imports only ``jax``; :func:`functions`
+executes that same source into a fresh module object, so the in-memory callables and the
+file written by ``bea codegen`` are one code path.
+
+What the generated code computes (DESIGN.md §1, §5):
+
+* the modified field ``f_1 + h f_2 + … + h^{N-1} f_N`` with ``f_k = Σ_{|t|=k} c(t) F(t)``.
+  ``F(t) = f_c^{(k)}(F(t_1), …, F(t_k))`` is ``k`` nested ``jax.jvp`` of the atom field
+  ``f_c = -sign·P_block ∇L`` (forward-over-reverse): no Hessian is materialized. One line
+  is emitted per distinct subtree (``F3 = _d(f, theta, F1, F2)``), so each elementary
+  differential is computed once per call and shared by every term that contains it;
+* the modified loss of block ``β``, ``L̃_β = Σ_k h^{k-1} Σ_s w_s S(s)``, where a scalar
+  ``s`` is an unrooted tree whose node of degree ``d`` is ``∇^d L`` and whose edges are
+  contractions over a block. ``S(s)`` is evaluated from its canonical root ``r`` with
+  children ``c_1 … c_k`` (sorted) as ``D^k L_r[v_1, …, v_k] = ⟨D^{k-1}∇L_r[v_1, …,
+  v_{k-1}], v_k⟩``: the gradient differentials ``G = D^j ∇L[…]`` are nested jvps of
+  ``jax.grad(L)`` and the child vectors ``v_i = P_b G(…)`` are shared like ``F(t)``; the
+  last contraction is a dot product with a vector that is computed anyway, so the order-2
+  GD regularizer ``(h/4)‖∇L‖²`` costs exactly one gradient, like hand-written code;
+* where a block's field is not a gradient at some order, bea's canonical (least-squares)
+  split gives ``gradient_part`` (a field), its potential ``gradient_potential`` and the
+  ``remainder_field``.
+
+Coefficients are exact sympy expressions printed as Python arithmetic on literals
+(``-1/2``, ``(beta + 1)/(2*beta**3 - 1)``); numeric scheme parameters are baked in, the
+remaining symbols become keyword arguments of the factories. Trees are emitted in
+:func:`bea.trees.sort_key` order, so one derivation always gives the same source.
+"""
+
+from __future__ import annotations
+
+import keyword
+import types
+
+import sympy
+from sympy.printing.pycode import PythonCodePrinter
+
+from ..domain import exact_number
+from ..printing import render
+from ..trees import Tree, sort_key
+
+__all__ = ["emit_module", "functions", "optax_transform"]
+
+
+class _Printer(PythonCodePrinter):
+    """Python source for coefficients; surds as ``3**(1/2)`` so only ``jax`` is imported."""
+
+    def _print_Pow(self, expr, rational=False):
+        return self._hprint_Pow(expr, rational=True)
+
+
+_PRINTER = _Printer({"standard": "python3"})
+_RESERVED = {"losses", "fields", "h", "theta", "batch", "jax", "jnp"}
+
+
+def _identifier(name: str, prefix: str, index: int) -> str:
+    ident = f"{prefix}{name}"
+    return ident if ident.isidentifier() and not keyword.iskeyword(ident) else f"{prefix}{index}"
+
+
+class _Coefficients:
+    """Exact coefficients → printed Python expressions, symbols collected as parameters."""
+
+    def __init__(self, derivation, values):
+        self.field = derivation.field
+        self.values = {str(k): exact_number(v) for k, v in (values or {}).items()}
+        self.symbols: set = set()
+
+    def expr(self, c) -> sympy.Expr:
+        e = sympy.sympify(self.field.to_sympy(c))
+        e = sympy.cancel(e.subs({s: self.values[s.name] for s in e.free_symbols if s.name in self.values}))
+        self.symbols |= e.free_symbols
+        return e
+
+    def code(self, e: sympy.Expr, power: int) -> str:
+        text = _PRINTER.doprint(e)
+        if power == 0:
+            return text
+        hpow = "h" if power == 1 else f"h**{power}"
+        if e == 1:
+            return hpow
+        return f"{text} * {hpow}" if e.is_Symbol or (e.is_Integer and e > 0) else f"({text}) * {hpow}"
+
+    def parameters(self) -> list[str]:
+        names = sorted(str(s) for s in self.symbols)
+        for n in names:
+            if not n.isidentifier() or keyword.iskeyword(n) or n in _RESERVED:
+                raise ValueError(
+                    f"symbol {n!r} cannot be a keyword argument of generated code; "
+                    f"give it a number (values={{{n!r}: …}} or --set {n}=VALUE)"
+                )
+        return names
+
+
+class _Body:
+    """Statements of one generated function of ``(theta, *batch)``: one line per
+    distinct quantity, memoized by a key so shared subexpressions are computed once."""
+
+    def __init__(self, gen):
+        self.gen = gen
+        self.setup: list[str] = []
+        self.lines: list[str] = []
+        self.names: dict = {}
+        self.counts: dict = {}
+
+    def var(self, key, prefix: str, expr: str, comment: str) -> str:
+        found = self.names.get(key)
+        if found is None:
+            self.counts[prefix] = self.counts.get(prefix, 0) + 1
+            found = f"{prefix}{self.counts[prefix]}"
+            self.names[key] = found
+            self.lines.append(f"{found} = {expr}  # {comment}")
+        return found
+
+    def helper(self, key, line: str, name: str) -> str:
+        if key not in self.names:
+            self.names[key] = name
+            self.setup.append(line)
+        return name
+
+    # -- atom trees: F(t) ------------------------------------------------------------
+    def atom_fn(self, label: str) -> str:
+        gen = self.gen
+        i, atom = gen.atom_index[label], gen.atom_of[label]
+        name = gen.atom_names[i]
+        if atom.loss is None:
+            return self.helper(("atom", label), f"{name} = fields[{i}]", name)
+        block = "None" if atom.block is None else str(gen.blocks.index(atom.block))
+        negate = "True" if atom.sign == 1 else "False"
+        loss = gen.loss_names[atom.loss]
+        return self.helper(("atom", label), f"{name} = _atom({loss}, batch, negate={negate}, block={block})", name)
+
+    def elementary(self, t: Tree) -> str:
+        kids = [self.elementary(c) for c in sorted(t.children, key=sort_key)]
+        fn = self.atom_fn(t.label)
+        return self.var(("F", t), "F", f"_d({', '.join([fn, 'theta', *kids])})", str(t))
+
+    # -- scalars: S(s) -----------------------------------------------------------------
+    def grad_fn(self, loss: str) -> str:
+        name = f"grad_{self.gen.loss_names[loss]}"
+        return self.helper(("grad", loss), f"{name} = _grad({self.gen.loss_names[loss]}, batch)", name)
+
+    def gradient(self, loss: str, kids: tuple) -> str:
+        vs = [self.vector(k) for k in kids]
+        text = f"D^{len(kids)} ∇{loss}[{', '.join(str(k) for k in kids)}]" if kids else f"∇{loss}"
+        return self.var(("G", loss, kids), "G", f"_d({', '.join([self.grad_fn(loss), 'theta', *vs])})", text)
+
+    def vector(self, s: Tree) -> str:
+        loss, block = s.label.split("|")
+        g = self.gradient(loss, tuple(sorted(s.children, key=sort_key)))
+        if not block:
+            return g
+        index = self.gen.blocks.index(block)
+        return self.var(("P", s), "V", f"_project({g}, {index})", f"P_{block} of {g}")
+
+    def scalar(self, s: Tree) -> str:
+        kids = tuple(sorted(s.children, key=sort_key))
+        if not kids:
+            return self.var(("S", s), "S", f"{self.gen.loss_names[s.label]}(theta, *batch)", f"S({s})")
+        last = self.vector(kids[-1])
+        return self.var(("S", s), "S", f"_dot({self.gradient(s.label, kids[:-1])}, {last})", f"S({s})")
+
+
+class _Generator:
+    def __init__(self, derivation, values):
+        rule = derivation.rule
+        if rule.family is not None and not isinstance(rule.family.size, int):
+            raise ValueError(
+                f"scheme {rule.name!r} is symbolic in the number of minibatches "
+                f"({rule.family.size}); give a number (--batches M) to generate code"
+            )
+        self.d = derivation
+        self.atoms = rule.atoms
+        self.atom_of = {a.label: a for a in self.atoms}
+        self.atom_index = {a.label: i for i, a in enumerate(self.atoms)}
+        self.atom_names = [_identifier(a.label, "atom_", i) for i, a in enumerate(self.atoms)]
+        self.blocks = tuple(rule.blocks)
+        self.gradient_atoms = derivation.splits is not None
+        self.losses = list(dict.fromkeys(a.loss for a in self.atoms)) if self.gradient_atoms else []
+        self.loss_names = {n: _identifier(n, "loss_", i) for i, n in enumerate(self.losses)}
+        self.coeffs = _Coefficients(derivation, values)
+        self.games = self.blocks != (None,)
+
+    # -- collected terms ----------------------------------------------------------------
+    def flow_terms(self, start: int, which=None, stop=None) -> list:
+        """``[(power of h, tree, expr)]`` of orders ``start … stop`` of the flow, or of the
+        ``which`` part (``"gradient"`` / ``"remainder"``) of its split."""
+        out = []
+        for k in range(start, (stop or self.d.order) + 1):
+            if which is None:
+                terms = self.d.flow[k]
+            else:
+                terms = {}
+                for split in self.d.splits[k].values():
+                    terms.update(getattr(split, which))
+            for t in sorted(terms, key=sort_key):
+                e = self.coeffs.expr(terms[t])
+                if e != 0:
+                    out.append((k - 1, t, e))
+        return out
+
+    def loss_terms(self, block, start: int, stop=None) -> list:
+        """``[(power of h, scalar, weight)]`` of block ``block``'s loss, orders ``start … stop``."""
+        out = []
+        for k in range(start, (stop or self.d.order) + 1):
+            split = self.d.splits[k].get(block)
+            if split is None:
+                continue
+            for s in sorted(split.weights, key=sort_key):
+                e = self.coeffs.expr(split.weights[s])
+                if e != 0:
+                    out.append((k - 1, s, e))
+        return out
+
+    # -- emission -----------------------------------------------------------------------
+    def field_function(self, name: str, doc: str, terms: list) -> list[str]:
+        body = _Body(self)
+        coeff_lines, parts = [], []
+        for n, (power, t, e) in enumerate(terms, 1):
+            coeff_lines.append(f"    c{n} = {self.coeffs.code(e, power)}  # {t}")
+            parts.append(f"(c{n}, {body.elementary(t)})")
+        result = f"_combine(theta{''.join(', ' + p for p in parts)})"
+        return self.factory(name, doc, coeff_lines, body, [f"return {result}"])
+
+    def loss_function(self, name: str, doc: str, start: int) -> list[str]:
+        body = _Body(self)
+        coeff_lines, results = [], []
+        n = 0
+        for block in self.blocks:
+            parts = []
+            for power, s, e in self.loss_terms(block, start):
+                n += 1
+                coeff_lines.append(f"    w{n} = {self.coeffs.code(e, power)}  # S({s})")
+                parts.append(f"(w{n}, {body.scalar(s)})")
+            results.append(f"_total(theta{''.join(', ' + p for p in parts)})")
+        result = results[0] if not self.games else "(" + ", ".join(results) + ",)"
+        return self.factory(name, doc, coeff_lines, body, [f"return {result}"])
+
+    def factory(self, name, doc, coeff_lines, body: _Body, tail) -> list[str]:
+        inputs = "losses" if self.gradient_atoms else "fields"
+        params = self.parameters
+        signature = f"{inputs}, h" + (", *, " + ", ".join(params) if params else "")
+        unpack = [f"    ({', '.join(self.loss_names[n] for n in self.losses)},) = losses"] if self.gradient_atoms else []
+        lines = [f"def {name}({signature}):", *_docstring(doc, 4), *unpack, *coeff_lines, "",
+                 "    def function(theta, *batch):"]
+        lines += ["        " + line for line in body.setup + body.lines + tail]
+        lines += ["", "    return function", "", ""]
+        return lines
+
+    def module(self) -> str:
+        d, rule = self.d, self.d.rule
+        ret = "a tuple (one pytree per player, like params)" if self.games else "a pytree like params"
+        sret = "a tuple of scalars, one per player (its own modified loss)" if self.games else "a scalar"
+        inputs = self._inputs_doc()
+        fns: list[str] = []
+        fns += self.field_function(
+            "modified_field",
+            f"Modified field θ' = f_1 + h f_2 + … + h^{d.order - 1} f_{d.order}.\n\n{inputs}\n"
+            f"Returns function(theta, *batch) -> {ret}; batch is passed on to every loss.",
+            self.flow_terms(1))
+        fns += self.field_function(
+            "implicit_drift",
+            f"Drift of the iterates from the plain flow: h f_2 + … + h^{d.order - 1} f_{d.order}.\n\n"
+            f"{inputs}\nReturns function(theta, *batch) -> {ret}. Where the modified loss exists "
+            "this is minus the gradient of the implicit regularizer.",
+            self.flow_terms(2))
+        if self.gradient_atoms and d.has_loss:
+            fns += self.loss_function(
+                "modified_loss",
+                f"Modified loss L~ = Σ_k h^(k-1) Σ_s w_s S(s), whose negative gradient is the modified "
+                f"field.\n\n{inputs}\nReturns function(theta, *batch) -> {sret}.", 1)
+            fns += self.loss_function(
+                "implicit_regularizer",
+                f"Implicit regularizer: the modified loss without its order-1 part.\n\n{inputs}\n"
+                f"Returns function(theta, *batch) -> {sret}.", 2)
+        elif self.gradient_atoms:
+            fns += self.field_function(
+                "gradient_part",
+                f"Gradient part of the modified field (bea's least-squares split): minus the gradient "
+                f"of gradient_potential.\n\n{inputs}\nReturns function(theta, *batch) -> {ret}.",
+                self.flow_terms(1, "gradient"))
+            fns += self.field_function(
+                "remainder_field",
+                f"Non-gradient remainder: modified_field = gradient_part + remainder_field.\n\n{inputs}\n"
+                f"Returns function(theta, *batch) -> {ret}.",
+                self.flow_terms(1, "remainder"))
+            fns += self.loss_function(
+                "gradient_potential",
+                f"Potential of the gradient part, Σ_k h^(k-1) Σ_s w_s S(s) (not a modified loss: the "
+                f"field has a remainder).\n\n{inputs}\nReturns function(theta, *batch) -> {sret}.", 1)
+        params = self.parameters
+        head = [f'"""{self.module_doc(params)}"""', "", "import jax", "import jax.numpy as jnp", "",
+                f"ATOMS = {tuple(a.label for a in self.atoms)!r}",
+                f"LOSSES = {tuple(self.losses)!r}",
+                f"BLOCKS = {self.blocks if self.games else None!r}",
+                f"PARAMETERS = {tuple(params)!r}", "", ""]
+        return "\n".join(head + _HELPERS.splitlines() + ["", ""] + fns).rstrip() + "\n"
+
+    @property
+    def parameters(self):
+        return self.coeffs.parameters()
+
+    def _inputs_doc(self) -> str:
+        if self.gradient_atoms:
+            args = ", ".join(self.losses)
+            first = (f"losses: ({args},) — scalar functions loss(theta, *batch), one per distinct loss "
+                     "in atom order (LOSSES).")
+        else:
+            first = "fields: one vector field field(theta, *batch) per atom, in ATOMS order."
+        lines = [first, "h: the learning rate (step size of one update)."]
+        for p in self.parameters:
+            lines.append(f"{p}: scheme parameter (keyword only).")
+        if self.games:
+            lines.append(f"theta is a tuple of the players' pytrees, in BLOCKS order {self.blocks}.")
+        return "\n".join(lines)
+
+    def module_doc(self, params) -> str:
+        d, rule = self.d, self.d.rule
+        options = ", ".join(f"{k}={v}" for k, v in sorted(rule.options.items()) if v not in (None, False))
+        lines = [f"Modified flow of the {rule.name!r} optimizer to order {d.order}, generated by bea.", ""]
+        lines.append(f"Scheme: {rule.name}" + (f" ({options})" if options else "") +
+                     f"; one flow time unit h per update, a cycle of {rule.cycle} update(s).")
+        lines.append("Atoms, in update order:")
+        for a in self.atoms:
+            if a.loss is None:
+                lines.append(f"  {a.label}: a vector field (given in `fields`)")
+            else:
+                proj = "" if a.block is None else f"P_{a.block} "
+                sign = "-" if a.sign == 1 else "+"
+                lines.append(f"  {a.label} = {sign}{proj}∇{a.loss}")
+        if self.gradient_atoms:
+            lines.append(f"Loss functions are passed as losses = ({', '.join(self.losses)},).")
+        if params:
+            lines.append(f"Symbolic parameters (keyword arguments): {', '.join(params)}.")
+        if self.coeffs.values:
+            fixed = ", ".join(f"{k} = {v}" for k, v in sorted(self.coeffs.values.items()))
+            lines.append(f"Parameters fixed in this module: {fixed}.")
+        lines += ["", "The derivation (as `bea derive` prints it):", "", render(d, "text").rstrip()]
+        return "\n".join(lines)
+
+
+def _docstring(text: str, indent: int) -> list[str]:
+    pad = " " * indent
+    lines = text.splitlines()
+    return [f'{pad}"""{lines[0]}'] + [f"{pad}{line}" if line else "" for line in lines[1:]] + [f'{pad}"""']
+
+
+_HELPERS = '''\
+def _d(fn, theta, *directions):
+    """D^k fn(theta)[v_1, …, v_k] by k nested jax.jvp (fn(theta) when k = 0)."""
+    for v in directions:
+        fn = _along(fn, v)
+    return fn(theta)
+
+
+def _along(fn, v):
+    return lambda x: jax.jvp(fn, (x,), (v,))[1]
+
+
+def _grad(loss, batch):
+    """theta -> ∇loss(theta, *batch)."""
+    return jax.grad(lambda theta: loss(theta, *batch))
+
+
+def _project(v, block):
+    """P_block v: the player's own part of a tuple of pytrees, zeros elsewhere."""
+    return tuple(part if i == block else jax.tree_util.tree_map(jnp.zeros_like, part)
+                 for i, part in enumerate(v))
+
+
+def _atom(loss, batch, negate, block):
+    """The atom field theta -> ∓P_block ∇loss(theta, *batch) (block None: all parameters)."""
+    grad = _grad(loss, batch)
+
+    def field(theta):
+        g = grad(theta)
+        if negate:
+            g = jax.tree_util.tree_map(jnp.negative, g)
+        return g if block is None else _project(g, block)
+
+    return field
+
+
+def _dot(a, b):
+    """<a, b> summed over the leaves of two pytrees of the same structure."""
+    return sum(jnp.sum(x * y) for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)))
+
+
+def _combine(theta, *terms):
+    """Σ c_i v_i over pytrees like theta, each coefficient cast to the leaf dtype."""
+    if not terms:
+        return jax.tree_util.tree_map(jnp.zeros_like, theta)
+    coeffs = [c for c, _ in terms]
+
+    def leaf(*xs):
+        return sum(jnp.asarray(c, x.dtype) * x for c, x in zip(coeffs, xs))
+
+    return jax.tree_util.tree_map(leaf, *[v for _, v in terms])
+
+
+def _total(theta, *terms):
+    """Σ w_i S_i for scalars S_i, in the dtype of theta's leaves."""
+    dtype = jax.tree_util.tree_leaves(theta)[0].dtype
+    return sum((jnp.asarray(w, dtype) * s for w, s in terms), jnp.zeros((), dtype))'''
+
+
+def emit_module(derivation, values=None) -> str:
+    """Source of a standalone module (imports jax only) for ``derivation``.
+
+    ``values`` maps symbol names to numbers baked into the source; the other symbols
+    become keyword arguments of the factories. The module always has ``modified_field``
+    and ``implicit_drift``; with gradient atoms also ``modified_loss`` and
+    ``implicit_regularizer`` when the modified loss exists, otherwise ``gradient_part``,
+    ``remainder_field`` and ``gradient_potential``. Same derivation → same source.
+    """
+    return _Generator(derivation, values).module()
+
+
+def functions(derivation, values=None) -> types.ModuleType:
+    """The functions of :func:`emit_module`, in memory (the emitted source, executed)."""
+    source = emit_module(derivation, values)
+    module = types.ModuleType(f"bea_generated_{derivation.rule.name}_{derivation.order}")
+    module.__dict__["__source__"] = source
+    exec(compile(source, f"<bea.codegen {derivation.rule.name} order {derivation.order}>", "exec"),
+         module.__dict__)
+    return module
+
+
+def optax_transform(*args, **kwargs):
+    """See :func:`bea.codegen.optax.regularizer_transform` (optax is imported lazily)."""
+    from .optax import regularizer_transform
+
+    return regularizer_transform(*args, **kwargs)

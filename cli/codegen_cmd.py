@@ -1,0 +1,62 @@
+"""``bea codegen``: write a derivation as a standalone JAX module (see :mod:`bea.codegen`)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import click
+
+from bea.codegen import emit_module
+from bea.derive import derive
+
+from ._common import bad_input_exits_2, fail, progress_bar, rule_from_options, scheme_options
+
+
+def _parse_set(items) -> dict:
+    """``NAME=VALUE`` pairs; values are exact numbers (integers, p/q, decimals), never evaluated."""
+    values = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            fail(f"--set expects NAME=VALUE, e.g. --set beta=0.9; got {item!r}")
+        try:
+            Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            fail(f"--set {name}: {value!r} is not a number (write 3, 1/3 or 0.25)")
+        values[name] = value.strip()
+    return values
+
+
+@click.command("codegen")
+@scheme_options
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), metavar="FILE.py",
+              help="write the module here (default: stdout)")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
+              help="bake a number into the code for a symbolic parameter (repeatable)")
+@bad_input_exits_2
+def codegen(output, assignments, **options):
+    """Generate a JAX module with the modified field (and modified loss) of a scheme."""
+    values = _parse_set(assignments)
+    rule, order = rule_from_options(options)
+    update, bar = progress_bar(order)
+    try:
+        derivation = derive(rule, order, update)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    symbols = {str(s) for k in range(1, order + 1) for c in derivation.flow[k].values()
+               for s in derivation.field.to_sympy(c).free_symbols}
+    unknown = sorted(set(values) - symbols)
+    if unknown:
+        fail(f"--set {unknown[0]}: the derivation has no symbol {unknown[0]!r}"
+             + (f" (its symbols: {', '.join(sorted(symbols))})" if symbols else ""))
+    try:
+        source = emit_module(derivation, values)
+    except ValueError as exc:
+        fail(str(exc))
+    if output is None:
+        click.echo(source, nl=False)
+    else:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(source)
