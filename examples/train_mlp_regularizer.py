@@ -65,6 +65,7 @@ def main(out: str) -> None:
     plt.ylabel("training loss L")
     plt.title(f"MLP, h = {H}")
     plt.legend()
+    plt.tight_layout()
     plt.savefig(out, dpi=120)
     print(f"wrote {out}")
 
