@@ -97,8 +97,9 @@ def rule_from_options(options: dict) -> tuple[Rule, int]:
 
 
 def progress_bar(order: int, label: str = "deriving"):
-    """A callback showing progress per order on stderr, for orders that take a while."""
-    if order < 4:
+    """A callback showing progress per order on stderr (a terminal only), for orders that
+    take a while."""
+    if order < 4 or not sys.stderr.isatty():
         return None, None
     bar = click.progressbar(length=order, label=label, file=sys.stderr)
     bar.__enter__()

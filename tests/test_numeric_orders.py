@@ -87,3 +87,41 @@ def test_wrong_coefficient_fails_the_slope_check():
     assert result.agrees(0)  # the gradient flow itself is untouched
     assert not result.agrees(1) and abs(result.slopes[1] - 2) < 0.3
     assert not result.ok
+
+
+# -- rules written as a user would (issue: any update rule) ----------------------------
+
+def _extragradient(theta, h, f):
+    return theta + h * f(theta + h * f(theta))
+
+
+def _proximal_point(theta, h, f):
+    from bea import fixed_point
+
+    return fixed_point(lambda y: theta + h * f(y), theta)
+
+
+def _lookahead(theta, h, f, gamma):
+    return theta + h * f(theta + gamma * h * f(theta))
+
+
+def _user_rules():
+    import sympy
+
+    from bea import Atom, Rule, rule_from_function
+
+    return [
+        ("extragradient", rule_from_function(_extragradient), None),
+        ("proximal-point", rule_from_function(_proximal_point), None),
+        ("lookahead-gamma", Rule(_lookahead, (Atom("f", "L"),), name="lookahead",
+                                 params={"gamma": sympy.Symbol("gamma")}), {"gamma": 0.3}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(3), ids=[r[0] for r in _user_rules()])
+def test_user_rules_orders_up_to_3(index):
+    _, rule, values = _user_rules()[index]
+    prob = make_problem("logistic", rule.atoms, tuple(rule.blocks))
+    _, result = verify.check(rule, 3, prob, values)
+    _assert_slopes(result)
+    assert result.expected == [2, 3, 4]
