@@ -9,10 +9,9 @@ line string itself is never evaluated.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-from pathlib import Path
 
+from ._loading import load_attribute
 from .derive import Rule
 from .rules import Atom, RuleError
 
@@ -39,23 +38,9 @@ def rule_from_function(step, name: str | None = None) -> Rule:
 
 def load_rule(spec: str) -> Rule:
     """``"path/to/file.py:name"`` → the rule defined there."""
-    path_text, sep, attr = spec.rpartition(":")
-    if not sep or not path_text or not attr.isidentifier():
-        raise RuleError(f"--rule must look like path/to/file.py:function, got {spec!r}")
-    path = Path(path_text)
-    if not path.is_file():
-        raise RuleError(f"--rule: no such file {path_text!r}")
-    module_spec = importlib.util.spec_from_file_location(f"bea_user_rule_{path.stem}", path)
-    module = importlib.util.module_from_spec(module_spec)
-    try:
-        module_spec.loader.exec_module(module)
-    except Exception as exc:  # the user's file failed to import
-        raise RuleError(f"--rule: importing {path_text} failed: {type(exc).__name__}: {exc}") from None
-    target = getattr(module, attr, None)
-    if target is None:
-        raise RuleError(f"--rule: {path_text} defines no {attr!r}")
+    target = load_attribute(spec, "--rule", RuleError)
     if isinstance(target, Rule):
         return target
     if callable(target):
-        return rule_from_function(target, attr)
-    raise RuleError(f"--rule: {path_text}:{attr} is neither a bea.Rule nor a function")
+        return rule_from_function(target, spec.rpartition(":")[2])
+    raise RuleError(f"--rule: {spec} is neither a bea.Rule nor a function")

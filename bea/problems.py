@@ -26,15 +26,15 @@ The file is imported as a module (it is the user's code, run as such).
 from __future__ import annotations
 
 import functools
-import importlib.util
 import inspect
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from ._loading import load_attribute
 
 jax.config.update("jax_enable_x64", True)
 
@@ -205,20 +205,8 @@ def make_problem(name: str, atoms, blocks=(None,), size: int | None = None, seed
 
 def load_problem(spec: str, atoms) -> Problem:
     """A user's problem from ``path.py:name`` (format in the module docstring)."""
-    path, sep, attr = spec.rpartition(":")
-    if not sep or not path.endswith(".py") or not attr.isidentifier():
-        raise ProblemError(f"--problem {spec!r}: a problem file is given as FILE.py:NAME")
-    if not Path(path).is_file():
-        raise ProblemError(f"problem file {path!r} does not exist")
-    module_spec = importlib.util.spec_from_file_location(f"bea_user_problem_{Path(path).stem}", path)
-    module = importlib.util.module_from_spec(module_spec)
-    try:
-        module_spec.loader.exec_module(module)
-    except Exception as exc:  # the user's file raised while importing
-        raise ProblemError(f"problem file {path!r} failed to import: {type(exc).__name__}: {exc}") from None
-    if not hasattr(module, attr):
-        raise ProblemError(f"problem file {path!r} has no {attr!r}")
-    target = getattr(module, attr)
+    target = load_attribute(spec, "--problem", ProblemError)
+    attr = spec.rpartition(":")[2]
     names = loss_names(atoms)
     if callable(target):
         try:

@@ -66,16 +66,19 @@ def scheme_options(fn):
     return fn
 
 
-def parse_order(value, default: int) -> int:
-    if value is None:
-        return default
+def whole_number(option: str, value, minimum: int = 1) -> int:
+    """``value`` as a whole number ``≥ minimum``, or one line on stderr and exit 2."""
     try:
-        order = int(str(value).strip())
+        number = int(str(value).strip())
     except ValueError:
-        fail(f"--order must be a whole number ≥ 1, got {value!r}")
-    if order < 1:
-        fail(f"--order must be at least 1, got {order}")
-    return order
+        fail(f"{option} must be a whole number, got {value!r}")
+    if number < minimum:
+        fail(f"{option} must be at least {minimum}, got {number}")
+    return number
+
+
+def parse_order(value, default: int) -> int:
+    return default if value is None else whole_number("--order", value)
 
 
 def rule_from_options(options: dict) -> tuple[Rule, int]:

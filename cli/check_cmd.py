@@ -29,7 +29,7 @@ from bea.derive import derive
 from bea.domain import exact_number
 from bea.problems import PROBLEMS, ProblemError, load_problem, make_problem
 
-from ._common import bad_input_exits_2, fail, rule_from_options, scheme_options
+from ._common import bad_input_exits_2, fail, rule_from_options, scheme_options, whole_number
 
 __all__ = ["check", "drift"]
 
@@ -52,18 +52,6 @@ def _settings(pairs) -> dict:
     return out
 
 
-def _positive_int(option: str, value) -> int | None:
-    if value is None:
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        fail(f"{option} must be a whole number, got {value!r}")
-    if number < 1:
-        fail(f"{option} must be at least 1, got {number}")
-    return number
-
-
 def _positive_float(option: str, value) -> float | None:
     if value is None:
         return None
@@ -83,7 +71,7 @@ def _rule_and_problem(kwargs, default_problem: str):
     spec, size, seed = kwargs.pop("problem"), kwargs.pop("size"), kwargs.pop("seed")
     values = _settings(kwargs.pop("settings"))
     rule, order = rule_from_options(kwargs)
-    size = _positive_int("--size", size)
+    size = None if size is None else whole_number("--size", size)
     if seed is not None and not str(seed).strip().isdigit():
         fail(f"--seed must be a whole number ≥ 0, got {seed!r}")
     seed = int(seed) if seed is not None else 0
@@ -238,7 +226,7 @@ def drift(fmt, plot, iterations, lr, **kwargs):
     modified flows (norm ratio and cosine), distances to each flow, and the loss and
     implicit regularizer along the iterates. Default problem: the MLP (11 041 parameters).
     """
-    iterations = _positive_int("--iterations", iterations)
+    iterations = whole_number("--iterations", iterations)
     lr = _positive_float("--lr", lr)
     rule, order, problem, values = _rule_and_problem(kwargs, "mlp")
     derivation = derive(rule, order)

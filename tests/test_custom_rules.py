@@ -169,5 +169,5 @@ def test_load_rule_from_file(tmp_path):
     assert derive(rule, 2).coefficient("f[f]") == 0
     with pytest.raises(RuleError, match="defines no"):
         load_rule(f"{path}:missing")
-    with pytest.raises(RuleError, match="no such file"):
+    with pytest.raises(RuleError, match="does not exist"):
         load_rule(f"{tmp_path}/none.py:step")

@@ -1,6 +1,7 @@
 """Several atoms: SGD epochs, multitask, continual learning, two-player games, against
 REFERENCES.md — exact coefficients of flows and modified losses."""
 
+import dataclasses
 import itertools
 
 import pytest
@@ -11,6 +12,7 @@ from bea import derive, parse
 from bea.analysis import logarithm
 from bea.derive import trace_map
 from bea.schemes import build
+from bea.schemes.sgd import epoch
 
 
 def coeffs(d, k):
@@ -78,22 +80,13 @@ def test_random_average_equals_brute_force_mean_over_orderings():
     total: dict = {}
     perms = list(itertools.permutations(range(batches)))
     for perm in perms:
-        rule = type(forward)(**{**forward.__dict__, "step": _epoch(perm)})
+        rule = dataclasses.replace(forward, step=epoch(perm))
         increment, _ = trace_map(rule, order, field)
         for t, c in increment.items():
             total[t] = total.get(t, field.zero) + c / field(len(perms))
     z = logarithm({t: c for t, c in total.items() if c}, order, field)
     for k in range(1, order + 1):
         assert {t: c / field(batches) for t, c in z[k].items() if c} == fast.flow[k]
-
-
-def _epoch(perm):
-    def step(theta, h, *fields):
-        for k in perm:
-            theta = theta + h * fields[k](theta)
-        return theta
-
-    return step
 
 
 def test_random_shuffle_of_eight_batches_is_fast():

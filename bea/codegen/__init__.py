@@ -250,7 +250,7 @@ class _Generator:
         return lines
 
     def module(self) -> str:
-        d, rule = self.d, self.d.rule
+        d = self.d
         ret = "a tuple (one pytree per player, like params)" if self.games else "a pytree like params"
         sret = "a tuple of scalars, one per player (its own modified loss)" if self.games else "a scalar"
         inputs = self._inputs_doc()
