@@ -24,7 +24,7 @@ import itertools
 import math
 
 from .series import add_into, by_order, lie_derivative, shift
-from .trees import relabel, tree
+from .trees import labels_of, relabel, tree
 
 __all__ = ["logarithm", "average_over_orderings", "slaved_velocity"]
 
@@ -80,7 +80,7 @@ def average_over_orderings(map_terms: dict, labels: tuple[str, ...], field) -> d
         if key in seen:
             continue
         seen.add(key)
-        used = sorted({lab for lab in _labels(t) if lab in label_set})
+        used = sorted({lab for lab in labels_of(t) if lab in label_set})
         images = [relabel(t, dict(zip(used, target))) for target in itertools.permutations(labels, len(used))]
         mean = sum((map_terms.get(i, field.zero) for i in images), field.zero) / field(len(images))
         if mean:
@@ -91,18 +91,11 @@ def average_over_orderings(map_terms: dict, labels: tuple[str, ...], field) -> d
 
 def pattern(t, label_set) -> str:
     """A relabeling-invariant key of ``t``: its least relabeling to ``0, 1, …`` (as text)."""
-    used = sorted({lab for lab in _labels(t) if lab in label_set})
+    used = sorted({lab for lab in labels_of(t) if lab in label_set})
     return min(
         str(relabel(t, {u: f"\0{p}" for u, p in zip(used, perm)}))
         for perm in itertools.permutations(range(len(used)))
     )
-
-
-def _labels(t):
-    out = [t.label]
-    for c in t.children:
-        out.extend(_labels(c))
-    return out
 
 
 def slaved_velocity(step, tracer, theta, n_aux: int, max_order: int):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
 
-from .trees import Tree, tree
+from .trees import Tree, labels_of, tree
 
 __all__ = ["GradientSplit", "split_gradient", "scalar_of"]
 
@@ -121,16 +121,10 @@ def _column(t: Tree, atom_of: dict, atom_for: dict, block, field):
         if rooted is None:
             return None
         sign = -1
-        for lab in _labels(rooted):
+        for lab in labels_of(rooted):
             sign *= -atom_of[lab].sign
         column[rooted] = column.get(rooted, 0) + sign
     return {r: field(c) for r, c in column.items() if c}
-
-
-def _labels(t: Tree):
-    yield t.label
-    for c in t.children:
-        yield from _labels(c)
 
 
 def split_gradient(terms: dict, atoms, field) -> dict:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from .trees import Tree, sort_key
+from .trees import Tree, labels_of, sort_key
 
 __all__ = ["TEXT", "LATEX", "Style", "coefficient", "signed_sum", "name"]
 
@@ -105,7 +105,7 @@ def elementary(t: Tree, style: Style) -> str:
 def gradient_form(t: Tree, atom_of: dict, style: Style) -> tuple[int, str]:
     """``F(t) = sign · G(t)`` with ``G`` in ∇ notation; returns ``(sign, G text)``."""
     sign = 1
-    for lab in _labels(t):
+    for lab in labels_of(t):
         sign *= -atom_of[lab].sign
     return sign, _gradient(t, atom_of, style)
 
@@ -118,12 +118,6 @@ def _gradient(t: Tree, atom_of: dict, style: Style) -> str:
     if not kids:
         return tensor
     return style.apply(tensor, [_gradient(c, atom_of, style) for c in kids])
-
-
-def _labels(t: Tree):
-    yield t.label
-    for c in t.children:
-        yield from _labels(c)
 
 
 def bracket(x: str, y: str, atom_of: dict, style: Style) -> str:

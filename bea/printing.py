@@ -18,7 +18,7 @@ import sympy
 
 from . import notation as nt
 from .notation import LATEX, TEXT, Style
-from .trees import Tree, sort_key, tree
+from .trees import Tree, labels_of, parse, sort_key, tree
 
 __all__ = ["render", "to_json", "FORMATS"]
 
@@ -53,7 +53,7 @@ class _Indexer:
         self.ordered = family.ordered
 
     def used(self, t: Tree) -> list[str]:
-        found = {_split_label(lab)[0] for lab in _all_labels(t)} & set(self.index)
+        found = {_split_label(lab)[0] for lab in labels_of(t)} & set(self.index)
         return sorted(found, key=self.index.get)
 
     def rename(self, t: Tree, mapping: dict) -> Tree:
@@ -79,12 +79,6 @@ class _Indexer:
             return ""
         return "<".join(letters) if self.ordered else (
             "≠".join(letters) if len(letters) == 2 else ",".join(letters) + " distinct")
-
-
-def _all_labels(t: Tree):
-    yield t.label
-    for c in t.children:
-        yield from _all_labels(c)
 
 
 def _group(terms: dict, indexer: _Indexer | None, field) -> list[tuple[Tree, object, str, tuple]]:
@@ -382,16 +376,10 @@ def to_json(d) -> dict:
                     continue
                 orders.append({
                     "order": k,
-                    "terms": [dict(t, text=nt.scalar(_parse_scalar(t["tree"]), TEXT))
+                    "terms": [dict(t, text=nt.scalar(parse(t["tree"]), TEXT))
                               for t in _json_terms(split.weights, d, scalar=True)],
                     "remainder": _json_terms(split.remainder, d, scalar=False),
                 })
             blocks.append({"block": block, "exists": all(not o["remainder"] for o in orders), "orders": orders})
         data["loss"] = {"exists": d.has_loss, "blocks": blocks}
     return data
-
-
-def _parse_scalar(text: str) -> Tree:
-    from .trees import parse
-
-    return parse(text)
