@@ -302,9 +302,9 @@ def _drift_plot(path, rule, problem, r) -> None:
     axes[1].set_xlabel("t")
     axes[1].legend(fontsize=7)
     if r.loss is not None:
-        axes[2].plot(r.times, r.loss, label="loss R_1")
-        axes[2].plot(r.times, r.loss + r.regularizer, label="modified loss")
-        axes[2].set_title("loss along the iterates")
+        axes[2].semilogy(r.times, abs(r.loss), label="loss (order-1 part)")
+        axes[2].semilogy(r.times, abs(r.regularizer), label="|implicit regularizer|")
+        axes[2].set_title("loss and implicit regularizer along the iterates")
         axes[2].set_xlabel("t")
         axes[2].legend(fontsize=7)
     fig.suptitle(f"{rule.name} on {problem.name}, h = {r.h:.3g}")
