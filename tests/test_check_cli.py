@@ -1,7 +1,5 @@
 """``bea check`` / ``bea drift`` through click: exit statuses, output, plots."""
 
-import time
-
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
@@ -112,10 +110,8 @@ def test_check_plot(tmp_path):
 
 def test_drift_on_mlp(tmp_path):
     out = tmp_path / "drift.png"
-    start = time.perf_counter()
     result = CliRunner().invoke(main, ["drift", "-s", "gd", "--order", "2", "--problem", "mlp",
                                        "--iterations", "40", "--plot", str(out), "--format", "json"])
-    assert time.perf_counter() - start < 60
     assert result.exit_code == 0, result.output
     import json
 
