@@ -74,6 +74,7 @@ def test_latex_and_markdown(fmt):
     ["--scheme", "sgd", "--batches", "0"],
     ["--scheme", "sgd", "--batches", "x"],
     ["--scheme", "sgd", "--shuffle", "sideways"],
+    ["--scheme", "sgd", "--order", "6"],
     ["--scheme", "game", "--rates", "1"],
     ["--scheme", "game", "--rates", "1,2!"],
     ["--scheme", "game", "--mode", "alternating", "--steps", "0,1"],

@@ -12,9 +12,12 @@ import sympy
 
 from ..derive import Family, Rule
 from ..rules import Atom
-from ._options import choice, integer
+from ._options import SchemeError, choice, integer
 
 SHUFFLES = ("forward", "backward", "random")
+SYMBOLIC_MAX_ORDER = 5
+"""Orders up to which symbolic ``m`` is derived (order 5: ~2 s, 2e4 trees; order 6 would
+trace 6 batches, ~1e6 labelled trees)."""
 
 
 def epoch(order):
@@ -31,6 +34,12 @@ def epoch(order):
 def build(batches=None, shuffle="random", order: int = 2) -> Rule:
     shuffle = choice("--shuffle", shuffle, SHUFFLES)
     symbolic = batches is None
+    if symbolic and order > SYMBOLIC_MAX_ORDER:
+        raise SchemeError(
+            f"sgd with a symbolic number of batches is derived up to order {SYMBOLIC_MAX_ORDER} "
+            f"(order {order} would trace {order} batches, about a million labelled trees); "
+            "give --batches M for higher orders"
+        )
     m = order if symbolic else integer("--batches", batches)
     labels = tuple(f"f{k}" for k in range(1, m + 1))
     losses = tuple(f"L{k}" for k in range(1, m + 1))
