@@ -275,11 +275,12 @@ def _loss_text(d, s: Style) -> list[str]:
         grad = s.nabla(1, (sec["block"],) if sec["block"] else ())
         remainders = [(k, r) for k, _, r in sec["orders"] if r]
         name = _loss_name(sec["block"], s)
+        lhs = s.sub("θ", sec["block"]) + "'" if sec["block"] else "θ'"
         if not remainders:
-            lines.append(f"modified loss{who}   θ' = -{grad}{name} + O(h{str(d.order).translate(nt._SUP)})")
+            lines.append(f"modified loss{who}   {lhs} = -{grad}{name} + O(h{str(d.order).translate(nt._SUP)})")
         else:
             lines.append(f"modified loss{who}: gradient part and remainder (least squares in the tree basis)")
-            lines.append(f"  θ' = -{grad}{name} + " + " + ".join(
+            lines.append(f"  {lhs} = -{grad}{name} + " + " + ".join(
                 f"{s.times_h(k - 1)} r{str(k).translate(nt._SUB)}".strip() for k, _ in remainders))
         lines.append(f"  {name} = {_series(sec['orders'], s)}")
         lines.append(f"  implicit regularizer: {_series(sec['orders'], s, start=2)}")
