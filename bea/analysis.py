@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 
+from .rules import RuleError, Vec
 from .series import add_into, by_order, lie_derivative, shift
 from .trees import labels_of, relabel, tree
 
@@ -76,7 +77,7 @@ def average_over_orderings(map_terms: dict, labels: tuple[str, ...], field) -> d
     out: dict = {}
     seen = set()
     for t in list(map_terms):
-        key = pattern(t, label_set)
+        key = _pattern(t, label_set)
         if key in seen:
             continue
         seen.add(key)
@@ -89,7 +90,7 @@ def average_over_orderings(map_terms: dict, labels: tuple[str, ...], field) -> d
     return out
 
 
-def pattern(t, label_set) -> str:
+def _pattern(t, label_set) -> str:
     """A relabeling-invariant key of ``t``: its least relabeling to ``0, 1, …`` (as text)."""
     used = sorted({lab for lab in labels_of(t) if lab in label_set})
     return min(
@@ -108,8 +109,6 @@ def slaved_velocity(step, tracer, theta, n_aux: int, max_order: int):
     per sweep (Kovachki & Stuart 2021; Ghosh et al. ICLR 2023; Cattaneo & Shigida 2025).
     Requires ``I - A`` invertible (e.g. momentum ``β ≠ 1``).
     """
-    from .rules import RuleError, Vec
-
     field = tracer.field
     probes = [tree(f"\0probe{i}") for i in range(n_aux)]
     # linear part A[j][i]: coefficient of probe_i in v'_j when v_i = h·probe_i
@@ -150,8 +149,6 @@ def slaved_velocity(step, tracer, theta, n_aux: int, max_order: int):
 
 
 def _aux(out, j, n_aux):
-    from .rules import RuleError, Vec
-
     if not isinstance(out, (tuple, list)) or len(out) != 1 + n_aux:
         raise RuleError(f"a rule with {n_aux} auxiliary state variable(s) must return "
                         f"{1 + n_aux} values (θ' and the new state)")
