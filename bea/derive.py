@@ -26,6 +26,7 @@ from .analysis import average_over_orderings, logarithm, slaved_velocity
 from .domain import exact_number, field_for
 from .losses import split_gradient
 from .rules import Atom, RuleError, Tracer, Vec
+from .trees import parse
 
 __all__ = ["Rule", "Family", "Derivation", "derive"]
 
@@ -106,8 +107,6 @@ class Derivation:
 
     def coefficient(self, t) -> sympy.Expr:
         """The coefficient of tree ``t`` (a Tree or its notation) as a sympy expression."""
-        from .trees import parse
-
         t = parse(t) if isinstance(t, str) else t
         if t.order > self.order:
             raise ValueError(f"tree {t} has order {t.order} > derivation order {self.order}")
@@ -142,9 +141,7 @@ def trace_map(rule: Rule, order: int, field) -> tuple[dict, list | None]:
         else:
             out = rule.step(theta, h, *atoms, **rule.params)
             increment = tracer.increment(out, rule.atoms)
-    except RuleError as exc:
-        raise _rule_error(rule, exc) from None
-    except Exception as exc:  # the user's code raised: report it with its line
+    except Exception as exc:  # a RuleError, or the user's code raised: name the line
         raise _rule_error(rule, exc) from None
     if rule.shuffle:
         increment = average_over_orderings(increment, tuple(a.label for a in rule.atoms), field)
