@@ -28,6 +28,7 @@ from bea import verify
 from bea.derive import derive
 from bea.domain import exact_number
 from bea.problems import PROBLEMS, ProblemError, load_problem, make_problem
+from bea.schemes import SCHEMES
 
 from ._common import bad_input_exits_2, fail, rule_from_options, scheme_options, whole_number
 
@@ -210,12 +211,19 @@ def _save(fig, path) -> None:
         plt.close(fig)
 
 
+def _takes_steps(options) -> bool:
+    """Whether the chosen scheme has its own ``--steps`` option (continual, game)."""
+    scheme = SCHEMES.get(options.get("scheme") or "")
+    return scheme is not None and "steps" in scheme.options
+
+
 # ---------------------------------------------------------------------------------------
 @click.command("drift")
 @scheme_options
 @_problem_options
-@click.option("--iterations", "--updates", "iterations", default="100", metavar="K",
-              help="number of iterations (calls of the rule; --steps is a scheme option)")
+@click.option("--iterations", "--updates", "iterations", default=None, metavar="K",
+              help="number of iterations, calls of the rule (default 100); for schemes without "
+              "a --steps option, --steps K means the same")
 @click.option("--lr", metavar="H", help="learning rate h (default 0.2/λ, λ the largest "
               "Jacobian norm of the atoms at θ0)")
 @bad_input_exits_2
@@ -226,7 +234,11 @@ def drift(fmt, plot, iterations, lr, **kwargs):
     modified flows (norm ratio and cosine), distances to each flow, and the loss and
     implicit regularizer along the iterates. Default problem: the MLP (11 041 parameters).
     """
-    iterations = whole_number("--iterations", iterations)
+    if kwargs.get("steps") is not None and not _takes_steps(kwargs):
+        if iterations is not None:
+            fail("give the number of iterations once: --iterations K (or --steps K)")
+        iterations, kwargs["steps"] = kwargs["steps"], None
+    iterations = whole_number("--iterations", 100 if iterations is None else iterations)
     lr = _positive_float("--lr", lr)
     rule, order, problem, values = _rule_and_problem(kwargs, "mlp")
     derivation = derive(rule, order)

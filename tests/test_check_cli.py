@@ -142,3 +142,13 @@ def test_user_rule_through_check_codegen_and_drift(tmp_path):
     result = CliRunner().invoke(main, ["drift", "--rule", spec, "--order", "2", "--problem", "logistic",
                                        "--iterations", "10"])
     assert result.exit_code == 0, result.output
+
+
+def test_drift_accepts_steps_as_iterations_where_the_scheme_has_no_steps():
+    result = CliRunner().invoke(main, ["drift", "-s", "gd", "--problem", "logistic", "--steps", "5"])
+    assert result.exit_code == 0, result.output
+    both = CliRunner().invoke(main, ["drift", "-s", "gd", "--steps", "5", "--iterations", "5"])
+    assert both.exit_code == 2
+    game = CliRunner().invoke(main, ["drift", "-s", "game", "--mode", "alternating", "--steps", "1,1",
+                                     "--problem", "bilinear", "--iterations", "5", "--lr", "0.05"])
+    assert game.exit_code == 0, game.output
