@@ -114,3 +114,20 @@ def test_literal_coefficient_lookup():
     assert d.coefficient("f[f[f]]") == R(1, 3)
     assert d.coefficient(parse("f[f,f]")) == R(1, 12)
     assert sympy.simplify(d.coefficient("f[f]") + R(1, 2)) == 0
+
+
+def test_symbolic_tableau_family_of_second_order_methods():
+    """a21 = c, b = (1 - 1/(2c), 1/(2c)): f_3 = (3c-2)/12 f''(f,f) - 1/6 f'f'f, which gives
+    explicit midpoint (c = 1/2), Heun (c = 1) and Ralston (c = 2/3, no f''(f,f) term)."""
+    from bea import Atom, Rule
+    from bea.schemes.rk import runge_kutta
+
+    c = sympy.Symbol("c", positive=True)
+    rule = Rule(runge_kutta, (Atom("f", "L"),), name="rk2(c)",
+                params={"a": ((0, 0), (c, 0)), "b": (1 - 1 / (2 * c), 1 / (2 * c))})
+    d = derive(rule, 3)
+    assert d.flow[2] == {}
+    assert sympy.simplify(d.coefficient("f[f,f]") - (3 * c - 2) / 12) == 0
+    assert d.coefficient("f[f[f]]") == R(-1, 6)
+    for method, value in [("midpoint", R(1, 2)), ("heun", 1), ("ralston", R(2, 3))]:
+        assert d.coefficient("f[f,f]").subs(c, value) == flow(method, 3)[3].get("f[f,f]", 0)
