@@ -198,7 +198,7 @@ def coefficient(expr: sympy.Expr, style: Style) -> str:
     greek = {s: sympy.Symbol(_GREEK.get(s.name, s.name)) for s in expr.free_symbols}
     text = prefix + sympy.sstr(expr.subs(greek) if greek else expr)
     text = re.sub(r"\*\*(\d+)", lambda m: m.group(1).translate(_SUP), text)
-    return re.sub(r"(?<=\d)\*(?=h)", "", text).replace("*", "·")
+    return re.sub(r"(?<=\d)\*(?=[A-Za-z(α-ω])", "", text).replace("*", "·")
 
 
 def signed_sum(terms: list[tuple[sympy.Expr, str]], style: Style) -> str:

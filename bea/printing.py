@@ -282,11 +282,26 @@ def _loss_text(d, s: Style) -> list[str]:
             lines.append(f"modified loss{who}: gradient part and remainder (least squares in the tree basis)")
             lines.append(f"  {lhs} = -{grad}{name} + " + " + ".join(
                 f"{s.times_h(k - 1)} r{str(k).translate(nt._SUB)}".strip() for k, _ in remainders))
-        lines.append(f"  {name} = {_series(sec['orders'], s)}")
+        orders, mean = _mean_loss(d, sec["orders"], s)
+        lines.append(f"  {name} = {_series(orders, s)}" + (f"   ({mean})" if mean else ""))
         lines.append(f"  implicit regularizer: {_series(sec['orders'], s, start=2)}")
         for k, r in remainders:
             lines.append(f"  r{str(k).translate(nt._SUB)} = {nt.signed_sum(r, s)}   (not a gradient)")
     return lines
+
+
+def _mean_loss(d, orders, style: Style):
+    """For a minibatch family, write the order-1 part ``1/m Σ_k L_k`` as ``C``, the mean
+    loss (Smith et al. 2021). Returns the orders and the definition of ``C`` (or ``""``)."""
+    fam = d.rule.family
+    if fam is None or not orders or len(orders[0][1]) != 1:
+        return orders, ""
+    k, ((coeff, body),), rem = orders[0]
+    if sympy.simplify(coeff * sympy.sympify(fam.size) - 1) != 0 or not body.startswith(_sum_prefix(("k",), "", style)):
+        return orders, ""
+    size = fam.size
+    head = rf"\frac{{1}}{{{size}}}" if style.latex else f"1/{size}"
+    return [(k, [(sympy.Integer(1), "C")], rem)] + orders[1:], f"C = {head} {body}"
 
 
 def _render_latex(d) -> str:
@@ -295,7 +310,9 @@ def _render_latex(d) -> str:
     rows = [f"{lhs} &= {rhs}" for lhs, rhs in _flow_lines(d, s, gradient=False)]
     if d.splits is not None:
         for sec in _loss_sections(d, s):
-            rows.append(f"{_loss_name(sec['block'], s)} &= {_series(sec['orders'], s)}")
+            orders, mean = _mean_loss(d, sec["orders"], s)
+            rows.append(f"{_loss_name(sec['block'], s)} &= {_series(orders, s)}"
+                        + (rf", \quad {mean}" if mean else ""))
             for k, _, r in sec["orders"]:
                 if r:
                     rows.append(f"r_{{{k}}}{('^{' + sec['block'] + '}') if sec['block'] else ''} &= {nt.signed_sum(r, s)}")
@@ -323,7 +340,9 @@ def _render_markdown(d) -> str:
         lines += ["", "## Modified loss", ""]
         for sec in _loss_sections(d, s):
             who = f" (block ${sec['block']}$)" if sec["block"] else ""
-            lines.append(f"- ${_loss_name(sec['block'], s)} = {_series(sec['orders'], s)}${who}")
+            orders, mean = _mean_loss(d, sec["orders"], s)
+            lines.append(f"- ${_loss_name(sec['block'], s)} = {_series(orders, s)}${who}"
+                         + (f", ${mean}$" if mean else ""))
             lines.append(f"- implicit regularizer: ${_series(sec['orders'], s, start=2)}$")
             for k, _, r in sec["orders"]:
                 if r:
