@@ -39,6 +39,9 @@ cosine), the distances ``‖θ_j - φ^n‖``, and along the iterates the loss
 ``R_1(θ)`` and the implicit regularizer ``Σ_{k≥2} h^{k-1} R_k(θ)``, where
 ``f_k = -∇R_k + remainder`` is the derivation's gradient split (rules on one parameter
 block with gradient atoms).
+
+Importing this module (or :mod:`bea.problems`) turns on ``jax_enable_x64``: the checks
+need float64, and problems are built in it.
 """
 
 from __future__ import annotations
