@@ -13,11 +13,13 @@ import sys
 import click
 
 from bea.custom import load_rule
-from bea.derive import Rule
+from bea.derive import Rule, derive
+from bea.domain import exact_number
 from bea.rules import RuleError
 from bea.schemes import SCHEMES, SchemeError, build
 
-__all__ = ["scheme_options", "rule_from_options", "fail", "bad_input_exits_2", "progress_bar"]
+__all__ = ["scheme_options", "rule_from_options", "fail", "bad_input_exits_2", "derive_with_progress",
+           "parse_settings", "whole_number"]
 
 SCHEME_OPTIONS = ("batches", "shuffle", "tasks", "steps", "mode", "rates", "zero_sum",
                   "method", "tableau", "beta", "nesterov")
@@ -97,6 +99,31 @@ def rule_from_options(options: dict) -> tuple[Rule, int]:
         fail(f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
     order = parse_order(order_text, SCHEMES[scheme].default_order)
     return build(scheme, order, **given), order
+
+
+def parse_settings(pairs) -> dict:
+    """``--set NAME=VALUE`` pairs as ``{name: exact number}`` (parsed, never evaluated)."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            fail(f"--set takes NAME=VALUE (e.g. beta=0.9), got {pair!r}")
+        try:
+            out[name] = exact_number(value.strip())
+        except ValueError:
+            fail(f"--set {name}: {value!r} is not a number (use 0.9, 1/3, 2)")
+    return out
+
+
+def derive_with_progress(rule: Rule, order: int):
+    """:func:`bea.derive`, with a progress bar on a terminal for long derivations."""
+    update, bar = progress_bar(order)
+    try:
+        return derive(rule, order, progress=update)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 def progress_bar(order: int, label: str = "deriving"):

@@ -6,8 +6,8 @@ truncation order ``n = 1 … N`` over a geometric sweep of h and fits the slope 
 the flow vanish, as for Runge–Kutta methods). Exit status 0 when every slope agrees
 within ±0.3, 1 when one does not, 2 for bad input.
 
-``bea drift`` runs ``K`` iterations (``--iterations``; ``--steps`` is the continual /
-game scheme option) and compares the iterates with the gradient flow and the modified
+``bea drift`` runs ``K`` iterations (``--iterations K``, or ``--steps K`` for schemes
+whose own options have no ``--steps``) and compares the iterates with the gradient flow and the modified
 flows: observed vs predicted drift, loss and implicit regularizer along the way.
 
 Symbols (momentum's default ``beta``, game rates given as names) need numbers:
@@ -18,7 +18,6 @@ Symbols (momentum's default ``beta``, game rates given as names) need numbers:
 from __future__ import annotations
 
 import json
-import re
 import sys
 
 import click
@@ -30,27 +29,11 @@ from bea.domain import exact_number
 from bea.problems import PROBLEMS, ProblemError, load_problem, make_problem
 from bea.schemes import SCHEMES
 
-from ._common import bad_input_exits_2, fail, rule_from_options, scheme_options, whole_number
+from ._common import bad_input_exits_2, fail, parse_settings, rule_from_options, scheme_options, whole_number
 
 __all__ = ["check", "drift"]
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _DEFAULT_SGD_BATCHES = "3"
-
-
-def _settings(pairs) -> dict:
-    """``--set NAME=VALUE`` pairs as ``{name: float}`` (values parsed exactly, not evaluated)."""
-    out = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not _NAME.match(name):
-            fail(f"--set takes NAME=VALUE (e.g. beta=0.9), got {pair!r}")
-        try:
-            out[name] = float(exact_number(value.strip()))
-        except ValueError:
-            fail(f"--set {name}: {value!r} is not a number (use 0.9, 1/3, 2)")
-    return out
 
 
 def _positive_float(option: str, value) -> float | None:
@@ -70,7 +53,7 @@ def _rule_and_problem(kwargs, default_problem: str):
     if kwargs.get("scheme") == "sgd" and not kwargs.get("batches"):
         kwargs["batches"] = _DEFAULT_SGD_BATCHES
     spec, size, seed = kwargs.pop("problem"), kwargs.pop("size"), kwargs.pop("seed")
-    values = _settings(kwargs.pop("settings"))
+    values = {k: float(v) for k, v in parse_settings(kwargs.pop("settings")).items()}
     rule, order = rule_from_options(kwargs)
     size = None if size is None else whole_number("--size", size)
     if seed is not None and not str(seed).strip().isdigit():

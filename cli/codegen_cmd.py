@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import click
 
 from bea.codegen import emit_module
-from bea.derive import derive
 
-from ._common import bad_input_exits_2, fail, progress_bar, rule_from_options, scheme_options
-
-
-def _parse_set(items) -> dict:
-    """``NAME=VALUE`` pairs; values are exact numbers (integers, p/q, decimals), never evaluated."""
-    values = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            fail(f"--set expects NAME=VALUE, e.g. --set beta=0.9; got {item!r}")
-        try:
-            Fraction(value.strip())
-        except (ValueError, ZeroDivisionError):
-            fail(f"--set {name}: {value!r} is not a number (write 3, 1/3 or 0.25)")
-        values[name] = value.strip()
-    return values
+from ._common import bad_input_exits_2, derive_with_progress, fail, parse_settings, rule_from_options, scheme_options
 
 
 @click.command("codegen")
@@ -37,14 +18,9 @@ def _parse_set(items) -> dict:
 @bad_input_exits_2
 def codegen(output, assignments, **options):
     """Generate a JAX module with the modified field (and modified loss) of a scheme."""
-    values = _parse_set(assignments)
+    values = parse_settings(assignments)
     rule, order = rule_from_options(options)
-    update, bar = progress_bar(order)
-    try:
-        derivation = derive(rule, order, update)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+    derivation = derive_with_progress(rule, order)
     symbols = {str(s) for k in range(1, order + 1) for c in derivation.flow[k].values()
                for s in derivation.field.to_sympy(c).free_symbols}
     unknown = sorted(set(values) - symbols)

@@ -6,11 +6,10 @@ import sys
 
 import click
 
-from bea.derive import derive
 from bea.printing import FORMATS, render
 from bea.schemes import SCHEMES
 
-from ._common import bad_input_exits_2, progress_bar, rule_from_options, scheme_options
+from ._common import bad_input_exits_2, derive_with_progress, rule_from_options, scheme_options
 
 
 @click.command()
@@ -40,13 +39,7 @@ def derive_command(fmt, **options):
       bea derive --rule my_rule.py:step --order 3
     """
     rule, order = rule_from_options(options)
-    update, bar = progress_bar(order)
-    try:
-        result = derive(rule, order, progress=update)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    click.echo(render(result, fmt), nl=False)
+    click.echo(render(derive_with_progress(rule, order), fmt), nl=False)
 
 
 @click.command()
