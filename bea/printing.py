@@ -98,7 +98,7 @@ def _sum_prefix(letters, constraint, style: Style) -> str:
         return ""
     index = constraint or letters[0]
     if style.latex:
-        return "\\sum_{" + index.replace("≠", r" \neq ") + "} "
+        return "\\sum_{" + index.replace("≠", r" \neq ").replace(" distinct", r"\text{ distinct}") + "} "
     return f"Σ_{index} " if len(index) == 1 else f"Σ_{{{index}}} "
 
 
