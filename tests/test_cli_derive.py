@@ -56,6 +56,9 @@ def test_json_contract():
     assert data["loss"]["exists"] is False
     sgd = json.loads(run("derive", "--scheme", "sgd", "--batches", "3", "--format", "json").output)
     assert sgd["atoms"] == ["f1", "f2", "f3"] and sgd["cycle"] == 3
+    backward = json.loads(run("derive", "--scheme", "sgd", "--batches", "3", "--shuffle", "backward",
+                              "--format", "json").output)
+    assert backward["atoms"] == ["f3", "f2", "f1"]  # update order: T_1∘T_2∘T_3 applies f3 first
 
 
 @pytest.mark.parametrize("fmt", ["latex", "markdown"])

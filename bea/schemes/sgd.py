@@ -20,15 +20,11 @@ SYMBOLIC_MAX_ORDER = 5
 trace 6 batches, ~1e6 labelled trees)."""
 
 
-def epoch(order):
-    """The rule applying ``f_{order[0]}``, ``f_{order[1]}``, … once each."""
-
-    def step(theta, h, *fields):
-        for k in order:
-            theta = theta + h * fields[k](theta)
-        return theta
-
-    return step
+def epoch(theta, h, *fields):
+    """One step on each minibatch field, in the order the fields are given."""
+    for f in fields:
+        theta = theta + h * f(theta)
+    return theta
 
 
 def build(batches=None, shuffle="random", order: int = 2) -> Rule:
@@ -43,11 +39,12 @@ def build(batches=None, shuffle="random", order: int = 2) -> Rule:
     m = order if symbolic else integer("--batches", batches)
     labels = tuple(f"f{k}" for k in range(1, m + 1))
     losses = tuple(f"L{k}" for k in range(1, m + 1))
-    atoms = tuple(Atom(lab, loss) for lab, loss in zip(labels, losses))
-    sequence = list(range(m))[::-1] if shuffle == "backward" else list(range(m))
+    atoms = tuple(Atom(lab, loss) for lab, loss in zip(labels, losses))  # in update order
+    if shuffle == "backward":
+        atoms = atoms[::-1]
     size = sympy.Symbol("m", positive=True, integer=True) if symbolic else m
     return Rule(
-        epoch(sequence), atoms, name="sgd", cycle=size, shuffle=shuffle == "random",
+        epoch, atoms, name="sgd", cycle=size, shuffle=shuffle == "random",
         family=Family(labels, losses, ordered=shuffle != "random", size=size),
         options={"batches": "m" if symbolic else m, "shuffle": shuffle},
         description=f"one SGD epoch over {'m' if symbolic else m} minibatches, {shuffle} order",
