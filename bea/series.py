@@ -27,10 +27,8 @@ __all__ = ["shift", "lie_derivative", "add_into", "scale", "by_order"]
 def add_into(acc: dict, terms: dict, factor=None) -> dict:
     """``acc += factor·terms`` in place, dropping coefficients that cancel to zero."""
     for t, c in terms.items():
-        value = acc.get(t)
-        value = (c if factor is None else c * factor) if value is None else value + (
-            c if factor is None else c * factor
-        )
+        term = c if factor is None else c * factor
+        value = acc[t] + term if t in acc else term
         if value:
             acc[t] = value
         else:
@@ -108,12 +106,7 @@ def shift(terms: dict, delta: dict, max_order: int, field) -> dict:
         budget = max_order - t.order
         if budget < 0:
             continue
-        for s, w in _shift_tree(t, budget, multisets, cache).items():
-            value = out.get(s, field.zero) + c * w
-            if value:
-                out[s] = value
-            else:
-                out.pop(s, None)
+        add_into(out, _shift_tree(t, budget, multisets, cache), c)
     return out
 
 
@@ -137,7 +130,8 @@ def _shift_tree(t: Tree, budget: int, multisets: _Multisets, cache: dict) -> dic
     result: dict = {}
     label = t.label
     for kids, w, used in partial:
-        result[tree(label, kids)] = result.get(tree(label, kids), field.zero) + w
+        plain = tree(label, kids)
+        result[plain] = result.get(plain, field.zero) + w
         for extra, wm, m in multisets.up_to(budget - used):
             s = tree(label, kids + extra)
             result[s] = result.get(s, field.zero) + w * wm
