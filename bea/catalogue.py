@@ -40,6 +40,7 @@ ENTRIES = [
     Entry("sgd-forward-3", "sgd", 2, {"batches": "3", "shuffle": "forward"}),
     Entry("sgd-backward-3", "sgd", 2, {"batches": "3", "shuffle": "backward"}),
     Entry("multitask-2", "multitask", 2, {"tasks": "2"}),
+    Entry("multitask-per-task-2", "multitask", 2, {"tasks": "2", "per_task": True}),
     Entry("continual-A1-B1", "continual", 2, {"steps": "A:1,B:1"}),
     Entry("game-simultaneous", "game", 2, {"mode": "simultaneous", "rates": "alpha,lam"}),
     Entry("game-alternating", "game", 2, {"mode": "alternating", "rates": "alpha,lam", "steps": "1,1"}),

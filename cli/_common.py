@@ -21,7 +21,7 @@ from bea.schemes import SCHEMES, SchemeError, build
 __all__ = ["scheme_options", "rule_from_options", "fail", "bad_input_exits_2", "derive_with_progress",
            "parse_settings", "whole_number"]
 
-SCHEME_OPTIONS = ("batches", "shuffle", "tasks", "steps", "mode", "rates", "zero_sum",
+SCHEME_OPTIONS = ("batches", "shuffle", "tasks", "per_task", "steps", "mode", "rates", "zero_sum",
                   "method", "tableau", "beta", "nesterov")
 
 
@@ -54,6 +54,7 @@ def scheme_options(fn):
         click.option("--batches", metavar="M", help="sgd: number of minibatches (omit: symbolic m)"),
         click.option("--shuffle", metavar="ORDER", help="sgd: forward | backward | random"),
         click.option("--tasks", metavar="N", help="multitask: number of tasks"),
+        click.option("--per-task", is_flag=True, default=False, help="multitask: one step per task in turn"),
         click.option("--steps", metavar="SPEC", help="continual: A:2,B:3;  game: m,k"),
         click.option("--mode", metavar="MODE", help="game: simultaneous | alternating"),
         click.option("--rates", metavar="A,L", help="game: player rates α,λ"),

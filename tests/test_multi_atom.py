@@ -110,6 +110,16 @@ def test_multitask_flatness_and_conflict():
     assert d.has_loss
 
 
+def test_multitask_per_task_steps_turn_the_conflict_into_brackets():
+    """One step per task in turn (cycle n): flatness h/(4n)Σ‖∇L_i‖², conflict
+    (h/(2n)) Σ_{i<j} [∇L_i, ∇L_j] — the alignment term of the joint step is gone."""
+    d = derive(build("multitask", 2, tasks="3", per_task=True), 2)
+    assert weights(d, 2) == {f"L{i}[L{i}|]": R(1, 12) for i in range(1, 4)}
+    for i, j in itertools.combinations(range(1, 4), 2):
+        assert remainder(d, 2)[f"f{j}[f{i}]"] == R(1, 6)
+        assert remainder(d, 2)[f"f{i}[f{j}]"] == R(-1, 6)
+
+
 @pytest.mark.parametrize("n_a, n_b", [(1, 1), (2, 3), (3, 1)])
 def test_continual_flatness_and_lie_bracket(n_a, n_b):
     """flatness h/(4N)(n_A‖∇L_A‖² + n_B‖∇L_B‖²), conflict (h n_A n_B/(2N))[∇L_A, ∇L_B]."""

@@ -46,6 +46,7 @@ MULTI_ATOM = [
     ("sgd", dict(batches="2", shuffle="random")),
     ("sgd", dict(batches="3", shuffle="random")),
     ("multitask", dict(tasks="3")),
+    ("multitask", dict(tasks="2", per_task=True)),
     ("continual", dict(steps="A:2,B:1")),
     ("continual", dict(steps="A:1,B:2,A:1")),
     ("game", dict(mode="simultaneous", rates="1,1/2")),

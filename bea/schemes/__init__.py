@@ -37,7 +37,9 @@ SCHEMES = {
             "batches": "number of minibatches m (omit for a result symbolic in m)",
             "shuffle": "forward | backward | random (mean over orderings)"},
             sgd.build, "Smith, Dherin, Barrett & De, ICLR 2021; Dherin et al., arXiv 2502.01557", 2),
-        Scheme("multitask", "one GD step on the sum of task losses", {"tasks": "number of tasks n"},
+        Scheme("multitask", "one GD step on the sum of task losses (or one per task)", {
+            "tasks": "number of tasks n",
+            "per_task": "one step on each task in turn instead of one joint step"},
                multitask.build, "Dherin, arXiv 2311.00235", 2),
         Scheme("continual", "tasks trained in sequence", {"steps": "task:steps list, e.g. A:2,B:3"},
                continual.build, "Dherin, arXiv 2311.00235", 2),

@@ -1,20 +1,27 @@
-"""Multitask GD, one step on ``Σ_i L_i`` (Dherin, arXiv 2311.00235).
+"""Multitask GD (Dherin, arXiv 2311.00235).
 
-The modified loss splits into the loss, a flatness term ``(h/4)Σ_i‖∇L_i‖²`` and a
-conflict term ``(h/2)Σ_{i<j}⟨∇L_i,∇L_j⟩``.
+Joint: one step on ``Σ_i L_i``; the modified loss splits into the loss, a flatness term
+``(h/4)Σ_i‖∇L_i‖²`` and a conflict term ``(h/2)Σ_{i<j}⟨∇L_i,∇L_j⟩``.
+Per-task (``per_task``): one step on each task in turn, a cycle of ``n`` updates; the
+conflict term becomes the Lie brackets ``[∇L_i, ∇L_j]`` of the task gradients.
 """
 
 from ..derive import Rule
 from ..rules import Atom
 from ._options import integer
+from .sgd import epoch
 
 
-def build(tasks=2) -> Rule:
+def joint_step(theta, h, *fields):
+    """One step on the sum of the task fields."""
+    return theta + h * sum((f(theta) for f in fields), 0)
+
+
+def build(tasks=2, per_task=False) -> Rule:
     n = integer("--tasks", tasks)
     atoms = tuple(Atom(f"f{i}", f"L{i}") for i in range(1, n + 1))
-
-    def step(theta, h, *fields):
-        return theta + h * sum((f(theta) for f in fields), 0)
-
-    return Rule(step, atoms, name="multitask", options={"tasks": n},
+    if per_task:
+        return Rule(epoch, atoms, name="multitask", cycle=n, options={"tasks": n, "per_task": True},
+                    description=f"one gradient step on each of {n} tasks in turn")
+    return Rule(joint_step, atoms, name="multitask", options={"tasks": n},
                 description=f"gradient descent on the sum of {n} task losses")
