@@ -15,7 +15,7 @@ from fractions import Fraction
 import sympy
 from sympy.polys.domains import QQ
 
-__all__ = ["field_for", "to_field", "exact_number"]
+__all__ = ["field_for", "exact_number"]
 
 
 def exact_number(value) -> sympy.Expr:
@@ -70,8 +70,3 @@ def _flatten(values):
             yield from _flatten(v)
         else:
             yield v
-
-
-def to_field(field, value):
-    """``value`` (number, string or sympy expression) as an element of ``field``."""
-    return field.from_sympy(exact_number(value))

@@ -17,7 +17,9 @@ import re
 import sympy
 
 from . import notation as nt
+from .domain import exact_number
 from .notation import LATEX, TEXT, Style
+from .rules import Atom
 from .trees import Tree, labels_of, parse, sort_key, tree
 
 __all__ = ["render", "to_json", "FORMATS"]
@@ -120,8 +122,6 @@ def _flow_terms(d, k, style, gradient: bool):
 
 def _atom_table(d, indexer):
     """Atoms by label, including the index-pattern labels ``f_k`` of a family."""
-    from .rules import Atom
-
     table = {a.label: a for a in d.atoms}
     if indexer is not None:
         fam = d.rule.family
@@ -297,7 +297,7 @@ def _mean_loss(d, orders, style: Style):
     if fam is None or not orders or len(orders[0][1]) != 1:
         return orders, ""
     k, ((coeff, body),), rem = orders[0]
-    if sympy.simplify(coeff * sympy.sympify(fam.size) - 1) != 0 or not body.startswith(_sum_prefix(("k",), "", style)):
+    if sympy.simplify(coeff * exact_number(fam.size) - 1) != 0 or not body.startswith(_sum_prefix(("k",), "", style)):
         return orders, ""
     size = fam.size
     head = rf"\frac{{1}}{{{size}}}" if style.latex else f"1/{size}"

@@ -69,7 +69,7 @@ class _Coefficients:
         self.symbols: set = set()
 
     def expr(self, c) -> sympy.Expr:
-        e = sympy.sympify(self.field.to_sympy(c))
+        e = self.field.to_sympy(c)
         e = sympy.cancel(e.subs({s: self.values[s.name] for s in e.free_symbols if s.name in self.values}))
         self.symbols |= e.free_symbols
         return e

@@ -35,7 +35,7 @@ def integer(option: str, value, minimum: int = 1) -> int:
 def number_or_symbol(option: str, value):
     """An exact number (``2``, ``1/3``, ``0.9``) or a symbol name (``beta``)."""
     if isinstance(value, (int, sympy.Basic)):
-        return sympy.sympify(value) if isinstance(value, int) else value
+        return exact_number(value)
     text = str(value).strip()
     if _IDENTIFIER.match(text):
         return sympy.Symbol(text, real=True)

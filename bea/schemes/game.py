@@ -5,7 +5,9 @@ Players ``x`` and ``y`` with fields ``f_x = -∇_x L_x``, ``f_y = -∇_y L_y`` (
 from the same point. ``alternating``: ``m`` steps of ``x`` of size ``αh/m``, then ``k`` steps
 of ``y`` of size ``λh/k``, so one round advances time ``h`` (as in the paper).
 The published drift is exact to second order only at ``α = λ``; bea derives the joint
-map, which is correct for any rates (see docs/games.md).
+map, which is correct for any rates: at ``α ≠ λ`` the alternating ``y`` cross term is
+``αλ/2 f_y'f_x`` rather than the published ``λ²/2 (2α/λ - 1)`` (README, "Games at unequal
+rates"; checked in ``tests/test_multi_atom.py`` and numerically).
 """
 
 from ..derive import Rule
@@ -20,9 +22,7 @@ def build(mode="simultaneous", rates="1,1", steps=None, zero_sum=False) -> Rule:
     alpha, lam = number_list("--rates", rates, 2)
     if steps is not None and mode == "simultaneous":
         raise SchemeError("--steps m,k belongs to --mode alternating")
-    m, k = (1, 1) if steps is None else [
-        integer("--steps", p) for p in _pair(str(steps))
-    ]
+    m, k = (1, 1) if steps is None else [integer("--steps", p) for p in _pair(str(steps))]
     if zero_sum:
         atoms = (Atom("fx", "E", "x", 1), Atom("fy", "E", "y", -1))
     else:

@@ -59,8 +59,8 @@ class ButcherTableau:
 
 def _t(a, b, name, order, symmetric=False) -> ButcherTableau:
     return ButcherTableau(
-        tuple(tuple(sympy.sympify(x) for x in row) for row in a),
-        tuple(sympy.sympify(x) for x in b),
+        tuple(tuple(exact_number(x) for x in row) for row in a),
+        tuple(exact_number(x) for x in b),
         name,
         order,
         symmetric,
