@@ -6,7 +6,7 @@ the iterates follow, and the modified loss where one exists.
 
 from .custom import load_rule, rule_from_function
 from .derive import Derivation, Family, Rule, derive
-from .rules import Atom, RuleError, fixed_point
+from .tracing import Atom, RuleError, fixed_point
 from .trees import Tree, parse, tree
 
 __all__ = [

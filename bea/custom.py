@@ -13,7 +13,7 @@ import inspect
 
 from ._loading import load_attribute
 from .derive import Rule
-from .rules import Atom, RuleError
+from .tracing import Atom, RuleError
 
 __all__ = ["load_rule", "rule_from_function"]
 

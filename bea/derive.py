@@ -3,10 +3,10 @@
 Every scheme, built-in or written by a user, is a :class:`Rule` and goes through
 :func:`derive` unchanged:
 
-1. trace the rule (:mod:`bea.rules`) into the B-series of one cycle ``Φ(θ) - θ``,
+1. trace the rule (:mod:`bea.tracing`) into the B-series of one cycle ``Φ(θ) - θ``,
    slaving auxiliary state to the parameters first when the rule has some;
 2. average over orderings of the atoms when the rule is a random reshuffling;
-3. take the logarithm (:func:`bea.analysis.logarithm`) and divide by the cycle length:
+3. take the logarithm (:func:`bea.logarithm.logarithm`) and divide by the cycle length:
    ``θ' = f_1 + h f_2 + … + h^{N-1} f_N``;
 4. with gradient atoms, split each ``f_k`` into ``-∇`` of a modified-loss term and a
    remainder (:func:`bea.losses.split_gradient`).
@@ -22,10 +22,11 @@ from typing import Callable, Mapping
 
 import sympy
 
-from .analysis import average_over_orderings, logarithm, slaved_velocity
+from .logarithm import average_over_orderings, logarithm
+from .slaving import slaved_velocity
 from .domain import exact_number, field_for
 from .losses import split_gradient
-from .rules import Atom, RuleError, Tracer, Vec
+from .tracing import Atom, RuleError, Tracer, Vec
 from .trees import parse
 
 __all__ = ["Rule", "Family", "Derivation", "derive"]

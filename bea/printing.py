@@ -19,7 +19,7 @@ import sympy
 from . import notation as nt
 from .domain import exact_number
 from .notation import LATEX, TEXT, Style
-from .rules import Atom
+from .tracing import Atom
 from .trees import Tree, labels_of, parse, sort_key, tree
 
 __all__ = ["render", "to_json", "FORMATS"]

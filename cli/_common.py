@@ -15,7 +15,7 @@ import click
 from bea.custom import load_rule
 from bea.derive import Rule, derive
 from bea.domain import exact_number
-from bea.rules import RuleError
+from bea.tracing import RuleError
 from bea.schemes import SCHEMES, SchemeError, build
 
 __all__ = ["scheme_options", "rule_from_options", "fail", "bad_input_exits_2", "derive_with_progress",

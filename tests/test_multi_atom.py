@@ -9,7 +9,7 @@ import sympy
 from sympy import Rational as R
 
 from bea import derive, parse
-from bea.analysis import logarithm
+from bea.logarithm import logarithm
 from bea.derive import trace_map
 from bea.schemes import build
 

@@ -7,7 +7,7 @@ a gradient: it appears as the remainder of the modified loss.
 import re
 
 from ..derive import Rule
-from ..rules import Atom
+from ..tracing import Atom
 from ._options import SchemeError, integer
 
 _TASK = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")

@@ -11,7 +11,7 @@ rates"; checked in ``tests/test_multi_atom.py`` and numerically).
 """
 
 from ..derive import Rule
-from ..rules import Atom
+from ..tracing import Atom
 from ._options import SchemeError, choice, integer, number_list
 
 MODES = ("simultaneous", "alternating")

@@ -1,7 +1,7 @@
 """Gradient descent ``θ ← θ - h∇L`` (Barrett & Dherin, ICLR 2021: ``L + h/4‖∇L‖²``)."""
 
 from ..derive import Rule
-from ..rules import Atom
+from ..tracing import Atom
 
 
 def gradient_descent(theta, h, f):

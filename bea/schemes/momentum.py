@@ -8,7 +8,7 @@ slaved on the invariant manifold ``v = V(θ)`` (Kovachki & Stuart 2021), which g
 """
 
 from ..derive import Rule
-from ..rules import Atom
+from ..tracing import Atom
 from ._options import number_or_symbol
 
 

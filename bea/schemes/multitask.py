@@ -7,7 +7,7 @@ conflict term becomes the Lie brackets ``[∇L_i, ∇L_j]`` of the task gradient
 """
 
 from ..derive import Rule
-from ..rules import Atom
+from ..tracing import Atom
 from ._options import integer
 from .sgd import epoch
 

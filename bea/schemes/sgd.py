@@ -11,7 +11,7 @@ coefficients, which depend only on the pattern of indices, are printed with ``Σ
 import sympy
 
 from ..derive import Family, Rule
-from ..rules import Atom
+from ..tracing import Atom
 from ._options import SchemeError, choice, integer
 
 SHUFFLES = ("forward", "backward", "random")

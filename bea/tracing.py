@@ -20,7 +20,7 @@ rule that breaks it gets a :class:`RuleError` naming the operation.
 
 Implicit relations are solved as formal series by :func:`fixed_point` (each sweep gains
 at least one order in h). Auxiliary state (a velocity) is slaved to the parameters by
-:func:`bea.analysis.slaved_velocity` through the invariant-manifold expansion.
+:func:`bea.slaving.slaved_velocity` through the invariant-manifold expansion.
 """
 
 from __future__ import annotations

@@ -1,0 +1,92 @@
+"""Auxiliary state slaved to the parameters on an invariant manifold.
+
+A rule with auxiliary state (momentum's velocity) maps ``(θ, v) ↦ (θ', v')``. Where the
+state is contracted by the step, it settles on a manifold ``v = V(θ)`` that every orbit
+approaches geometrically; on it the rule is a map of ``θ`` alone, whose B-series the
+logarithm takes (Kovachki & Stuart 2021; Ghosh et al. ICLR 2023; Cattaneo & Shigida 2025).
+"""
+
+from __future__ import annotations
+
+from .series import add_into, shift
+from .tracing import RuleError, Vec
+from .trees import tree
+
+__all__ = ["slaved_velocity"]
+
+
+def slaved_velocity(step, tracer, theta, n_aux: int, max_order: int):
+    """Invariant manifold ``v = V(θ)`` of a rule with auxiliary state, as term dicts.
+
+    ``step(theta, *v)`` returns ``(θ', *v')``. Invariance means
+    ``V(θ'(θ, V(θ))) = v'(θ, V(θ))``. With ``A`` the linear part of ``v ↦ v'`` (read off
+    by tracing ``v`` as a probe atom), the residual ``R = v' - V∘θ'`` changes by
+    ``(A - I)ΔV`` to leading order, so ``V ← V + (I - A)^{-1} R`` fixes one more order in h
+    per sweep (Kovachki & Stuart 2021; Ghosh et al. ICLR 2023; Cattaneo & Shigida 2025).
+    Requires ``I - A`` invertible (e.g. momentum ``β ≠ 1``).
+    """
+    field = tracer.field
+    probes = [tree(f"\0probe{i}") for i in range(n_aux)]
+    # linear part A[j][i]: coefficient of probe_i in v'_j when v_i = h·probe_i
+    a_matrix = [[field.zero] * n_aux for _ in range(n_aux)]
+    for i, p in enumerate(probes):
+        v = [tracer.zero() for _ in range(n_aux)]
+        v[i] = Vec(tracer, {}, {p: field.one}, 0)
+        out = step(theta, *v)
+        for j in range(n_aux):
+            a_matrix[j][i] = _aux(out, j, n_aux).terms.get(p, field.zero)
+    inverse = _inverse(
+        [[(field.one if i == j else field.zero) - a_matrix[i][j] for j in range(n_aux)] for i in range(n_aux)],
+        field,
+    )
+    if inverse is None:
+        raise RuleError(
+            "the auxiliary state is not contracted by the step (I - A is singular, e.g. "
+            "momentum β = 1), so it cannot be slaved to the parameters"
+        )
+    velocity = [dict() for _ in range(n_aux)]
+    for _ in range(max_order + 2):
+        out = step(theta, *[Vec(tracer, {}, dict(v), 0) for v in velocity])
+        new_theta = tracer.increment(out[0], (), "the parameter update")
+        residual = []
+        for j in range(n_aux):
+            vj = _aux(out, j, n_aux)
+            if vj.base or (vj.terms and vj.deficit != 0):
+                raise RuleError("the auxiliary state update is not O(h)")
+            r = add_into(dict(vj.terms), shift(velocity[j], new_theta, max_order, field), -field.one)
+            residual.append(r)
+        if not any(residual):
+            return velocity
+        for i in range(n_aux):
+            for j in range(n_aux):
+                if inverse[i][j]:
+                    add_into(velocity[i], residual[j], inverse[i][j])
+    raise RuleError("the invariant-manifold expansion did not converge")
+
+
+def _aux(out, j, n_aux):
+    if not isinstance(out, (tuple, list)) or len(out) != 1 + n_aux:
+        raise RuleError(f"a rule with {n_aux} auxiliary state variable(s) must return "
+                        f"{1 + n_aux} values (θ' and the new state)")
+    value = out[1 + j]
+    if not isinstance(value, Vec):
+        raise RuleError("the auxiliary state must be a traced vector")
+    return value
+
+
+def _inverse(matrix, field):
+    """Inverse of a small square matrix over ``field`` (Gauss–Jordan), or ``None``."""
+    n = len(matrix)
+    aug = [row[:] + [field.one if i == j else field.zero for j in range(n)] for i, row in enumerate(matrix)]
+    for col in range(n):
+        pivot = next((r for r in range(col, n) if aug[r][col]), None)
+        if pivot is None:
+            return None
+        aug[col], aug[pivot] = aug[pivot], aug[col]
+        inv = field.one / aug[col][col]
+        aug[col] = [x * inv for x in aug[col]]
+        for r in range(n):
+            if r != col and aug[r][col]:
+                factor = aug[r][col]
+                aug[r] = [x - factor * y for x, y in zip(aug[r], aug[col])]
+    return [row[n:] for row in aug]
