@@ -80,6 +80,9 @@ class Derivation:
     ``splits[k] = {block: GradientSplit}`` (modified loss and remainder of ``f_k``) is
     computed on first use, and is ``None`` unless every atom is a gradient.
     ``velocity``: the slaved auxiliary state ``V(θ)`` per aux variable, if any.
+    ``kind``: ``"flow"`` for a modified flow, ``"modifying"`` for the modifying fields
+    ``f̃_c`` of :func:`bea.modifying.modifying_field` (``flow[k]`` then holds the order-k
+    corrections, each tree belonging to the atom at its root).
     """
 
     rule: Rule
@@ -87,6 +90,7 @@ class Derivation:
     field: object
     flow: list
     velocity: list | None = None
+    kind: str = "flow"
 
     @functools.cached_property
     def splits(self) -> list | None:
@@ -126,11 +130,15 @@ def _rule_error(rule: Rule, exc: BaseException) -> RuleError:
     return RuleError(f"rule {rule.name!r}{at}: {exc}")
 
 
-def trace_map(rule: Rule, order: int, field) -> tuple[dict, list | None]:
-    """The B-series ``Φ(θ) - θ`` of one cycle, and the slaved auxiliary state if any."""
+def trace_map(rule: Rule, order: int, field, fields: dict | None = None) -> tuple[dict, list | None]:
+    """The B-series ``Φ(θ) - θ`` of one cycle, and the slaved auxiliary state if any.
+
+    ``fields`` (label → term dict) runs the rule on modified atom fields instead of the
+    atoms themselves (:mod:`bea.modifying`).
+    """
     tracer = Tracer(field, order, rule.blocks)
     theta = tracer.parameters()
-    atoms = tracer.atoms(rule.atoms)
+    atoms = tracer.atoms(rule.atoms, fields)
     h = tracer.h
     velocity = None
     try:

@@ -229,12 +229,17 @@ class Vec:
 
 
 class AtomCall:
-    """The traced atom ``f_c``: evaluated at a point, returns its Taylor series there."""
+    """The traced atom ``f_c``: evaluated at a point, returns its Taylor series there.
 
-    def __init__(self, tracer, atom: Atom):
+    ``series`` replaces the atom by a modified field ``f_c + h c_2 + h² c_3 + …`` given as a
+    term dict over trees (order ``|t|`` stands for ``h^{|t|-1} F(t)``); the default is the
+    one-node tree ``f_c`` itself.
+    """
+
+    def __init__(self, tracer, atom: Atom, series: dict | None = None):
         self.tracer = tracer
         self.atom = atom
-        self.leaf = {tree(atom.label): tracer.field.one}
+        self.leaf = series if series is not None else {tree(atom.label): tracer.field.one}
 
     def __call__(self, *parts):
         point = parts[0]
@@ -320,8 +325,10 @@ class Tracer:
     def zero(self):
         return Vec(self, {}, {}, 0)
 
-    def atoms(self, atoms):
-        return [AtomCall(self, a) for a in atoms]
+    def atoms(self, atoms, fields: dict | None = None):
+        """Traced atom callables; ``fields`` maps labels to modified-field series."""
+        fields = fields or {}
+        return [AtomCall(self, a, fields.get(a.label)) for a in atoms]
 
     def increment(self, result, atoms, what="the rule's result") -> dict:
         """``θ_new - θ`` of a traced result, checked: base weight one, trees O(h)."""
