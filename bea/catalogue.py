@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .derive import derive
-from .printing import render
+from .render import render
 from .schemes import build
 from .schemes.tableaux import TABLEAUX
 
