@@ -1,9 +1,9 @@
 """The catalogue of derived results kept in ``derivations/``.
 
 Each entry is a named scheme with options at its catalogue order; ``write_catalogue``
-renders every entry as Markdown (with LaTeX) and JSON. ``bea catalogue --out
-derivations`` regenerates the folder, and a test holds the committed files equal to a
-fresh derivation, so the catalogue is documentation and regression net at once.
+renders every entry as Markdown (with inline LaTeX), LaTeX (an ``align*`` block) and
+JSON. ``bea catalogue --out derivations`` regenerates the folder, and a test holds the
+committed files equal to a fresh derivation, so the catalogue is documentation and regression net at once.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .derive import derive
-from .printing import render
+from .render import render
 from .schemes import build
 from .schemes.tableaux import TABLEAUX
 
@@ -51,13 +51,14 @@ ENTRIES = [
 
 
 def render_entry(entry: Entry) -> dict[str, str]:
-    """``{"md": …, "json": …}`` for one entry."""
+    """``{"md": …, "tex": …, "json": …}`` for one entry."""
     d = derive(build(entry.scheme, entry.order, **entry.options), entry.order)
     command = f"bea derive --scheme {entry.scheme} --order {entry.order}" + "".join(
         f" --{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in entry.options.items()
     )
     markdown = render(d, "markdown") + f"\nRegenerate: `{command} --format markdown`\n"
-    return {"md": markdown, "json": render(d, "json") + "\n"}
+    latex = render(d, "latex") + f"% Regenerate: {command} --format latex\n"
+    return {"md": markdown, "tex": latex, "json": render(d, "json") + "\n"}
 
 
 def write_catalogue(out: Path, progress=None) -> list[Path]:

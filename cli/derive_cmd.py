@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from bea.printing import FORMATS, render
+from bea.render import FORMATS, render
 from bea.schemes import SCHEMES
 
 from ._common import bad_input_exits_2, derive_with_progress, rule_from_options, scheme_options

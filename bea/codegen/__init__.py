@@ -38,7 +38,7 @@ import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
 from ..domain import exact_number
-from ..printing import render
+from ..render import render
 from ..trees import Tree, sort_key
 
 __all__ = ["emit_module", "functions", "optax_transform"]

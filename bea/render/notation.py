@@ -1,14 +1,24 @@
 """Mathematical notation for trees and scalars, in unicode text and in LaTeX.
 
-Three readings of a term:
+The public primitives every printer builds on:
 
+* names: :func:`name` (losses and plain labels: ``L1 → L₁``, ``LA → L_A``) and
+  :func:`field_name` (atoms). Flow orders are ``f₁, f₂, …`` (:func:`flow_name`); so that
+  they never share a name with an atom, a member of an indexed family of fields (a task or
+  minibatch field ``f1``, ``f2``, or the summation pattern ``f_k``) carries its index as
+  a bracketed superscript, ``f^{[1]}``, ``f^{[k]}`` — the notation of Hairer, Lubich &
+  Wanner (*Geometric Numerical Integration*, III.5) for the parts ``f^{[i]}`` of a split
+  vector field. A single atom ``f`` and letter-labelled atoms (``f_A``, ``f_x``) print as
+  before;
+* unicode subscripts and superscripts of digits (:func:`subscript`, :func:`superscript`);
 * elementary differentials: ``F(f[f,f[f]]) = f''(f, f'f)`` (a node with one child is
   juxtaposed: ``f'f'f``);
 * gradients, for gradient atoms ``f_c = -sign·P_β∇L``: each node with ``k`` children is
   ``∇^{k+1}L`` applied to its children, so ``f[f] = ∇²L ∇L`` and
   ``f[f,f] = -∇³L(∇L, ∇L)``; block atoms get block subscripts (``∇²_{xy}L_x``);
 * scalars (unrooted trees) of modified losses: ``‖∇L‖²``, ``⟨∇L_1, ∇L_2⟩``,
-  ``⟨∇L, ∇²L ∇L⟩``.
+  ``⟨∇L, ∇²L ∇L⟩``;
+* coefficients (factored, Greek names) and signed sums ``c₁ t₁ - c₂ t₂ + …``.
 
 A :class:`Style` carries the few primitives that differ between text and LaTeX.
 """
@@ -20,13 +30,27 @@ from dataclasses import dataclass
 
 import sympy
 
-from .trees import Tree, labels_of, sort_key
+from ..trees import Tree, sort_key
 
-__all__ = ["TEXT", "LATEX", "Style", "coefficient", "signed_sum", "name"]
+__all__ = [
+    "TEXT", "LATEX", "Style", "subscript", "superscript", "name", "field_name", "flow_name",
+    "elementary", "gradient", "bracket", "scalar", "sum_prefix", "coefficient",
+    "signed_terms", "join_signed", "signed_sum",
+]
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _GREEK = {"beta": "β", "alpha": "α", "lam": "λ", "lambda": "λ", "gamma": "γ", "rho": "ρ", "eta": "η"}
+
+
+def subscript(text: str) -> str:
+    """Digits as unicode subscripts: ``"12" → "₁₂"`` (other characters kept)."""
+    return text.translate(_SUB)
+
+
+def superscript(text: str) -> str:
+    """Digits as unicode superscripts: ``"3" → "³"`` (other characters kept)."""
+    return text.translate(_SUP)
 
 
 @dataclass(frozen=True)
@@ -39,8 +63,21 @@ class Style:
         if self.latex:
             return f"{base}_{{{index}}}"
         if index.isdigit():
-            return base + index.translate(_SUB)
+            return base + subscript(index)
         return f"{base}_{index}"
+
+    def member(self, base: str, index: str) -> str:
+        """The member ``index`` of an indexed family of fields: ``f^{[index]}``."""
+        return f"{base}^{{[{index}]}}" if self.latex else f"{base}^[{index}]"
+
+    def derivative(self, head: str, k: int) -> str:
+        """``head`` differentiated ``k`` times: ``f''``, ``f⁽⁴⁾``; a LaTeX head that
+        already has a superscript is braced (``{f^{[1]}}'``)."""
+        if self.latex and "^" in head:
+            head = "{" + head + "}"
+        if k <= 3:
+            return head + "'" * k
+        return head + (f"^{{({k})}}" if self.latex else f"⁽{superscript(str(k))}⁾")
 
     def nabla(self, power: int, blocks: tuple = ()) -> str:
         blocks = tuple(b for b in blocks if b)
@@ -48,7 +85,7 @@ class Style:
             sup = f"^{{{power}}}" if power > 1 else ""
             sub = f"_{{{''.join(blocks)}}}" if blocks else ""
             return rf"\nabla{sup}{sub} "
-        sup = str(power).translate(_SUP) if power > 1 else ""
+        sup = superscript(str(power)) if power > 1 else ""
         sub = ("_" + "".join(blocks)) if blocks else ""
         if sub and len(blocks) > 1:
             sub = "_{" + "".join(blocks) + "}"
@@ -65,17 +102,12 @@ class Style:
             return f"{tensor}\\, {args[0]}" if self.latex else f"{tensor} {args[0]}"
         return f"{tensor}({', '.join(args)})"
 
-    def primes(self, k: int) -> str:
-        if k <= 3:
-            return "'" * k
-        return f"^{{({k})}}" if self.latex else f"⁽{str(k).translate(_SUP)}⁾"
-
     def times_h(self, k: int) -> str:
         if k == 0:
             return ""
         if k == 1:
             return "h"
-        return f"h^{{{k}}}" if self.latex else f"h{str(k).translate(_SUP)}"
+        return f"h^{{{k}}}" if self.latex else f"h{superscript(str(k))}"
 
 
 TEXT = Style(latex=False)
@@ -83,46 +115,57 @@ LATEX = Style(latex=True)
 
 
 def name(label: str, style: Style) -> str:
-    """``f1 → f₁``, ``fx → f_x``, ``L → L``, ``LA → L_A``, ``E → E``; ``f_k`` kept."""
+    """``L1 → L₁``, ``fx → f_x``, ``L → L``, ``LA → L_A``, ``E → E``; ``L_k`` kept."""
     m = re.fullmatch(r"([A-Za-z])_?([A-Za-z0-9]+)", label)
     if not m:
         return label
     return style.sub(m.group(1), m.group(2))
 
 
+_MEMBER = re.compile(r"([A-Za-z])(?:_?(\d+)|_([a-z]))")
+
+
+def field_name(label: str, style: Style) -> str:
+    """An atom's name: ``f → f``, ``fA → f_A``; a family member ``f1 → f^{[1]}`` and a
+    summation pattern ``f_k → f^{[k]}`` (see the module docstring)."""
+    m = _MEMBER.fullmatch(label)
+    if m:
+        return style.member(m.group(1), m.group(2) or m.group(3))
+    return name(label, style)
+
+
+def flow_name(k: int, style: Style) -> str:
+    """The order-``k`` field of the modified flow: ``f₁``, ``f_{1}``."""
+    return style.sub("f", str(k))
+
+
 def elementary(t: Tree, style: Style) -> str:
     """``F(t)`` in prime notation: ``f''(f, f'f)``."""
-    head = name(t.label, style)
+    head = field_name(t.label, style)
     kids = sorted(t.children, key=sort_key)
     if not kids:
         return head
     args = [elementary(c, style) for c in kids]
     if len(kids) == 1:
-        return f"{head}'{args[0]}" if not style.latex else f"{head}' {args[0]}"
-    return f"{head}{style.primes(len(kids))}({', '.join(args)})"
+        return style.derivative(head, 1) + (" " if style.latex else "") + args[0]
+    return f"{style.derivative(head, len(kids))}({', '.join(args)})"
 
 
-def gradient_form(t: Tree, atom_of: dict, style: Style) -> tuple[int, str]:
-    """``F(t) = sign · G(t)`` with ``G`` in ∇ notation; returns ``(sign, G text)``."""
-    sign = 1
-    for lab in labels_of(t):
-        sign *= -atom_of[lab].sign
-    return sign, _gradient(t, atom_of, style)
-
-
-def _gradient(t: Tree, atom_of: dict, style: Style) -> str:
+def gradient(t: Tree, atom_of: dict, style: Style) -> str:
+    """``G(t)`` in ∇ notation, ``F(t) = (Π_nodes -sign_c) G(t)``: a node with ``k`` children
+    is ``∇^{k+1}L`` of its atom's loss applied to its children."""
     a = atom_of[t.label]
     kids = sorted(t.children, key=sort_key)
     blocks = (a.block,) + tuple(atom_of[c.label].block for c in kids) if a.block else ()
     tensor = style.nabla(len(kids) + 1, blocks) + name(a.loss, style)
     if not kids:
         return tensor
-    return style.apply(tensor, [_gradient(c, atom_of, style) for c in kids])
+    return style.apply(tensor, [gradient(c, atom_of, style) for c in kids])
 
 
-def bracket(x: str, y: str, atom_of: dict, style: Style) -> str:
-    """``[∇L_X, ∇L_Y] = (D∇L_Y)∇L_X - (D∇L_X)∇L_Y = F(Y[X]) - F(X[Y])`` for labels X, Y."""
-    gx, gy = (style.nabla(1) + name(atom_of[v].loss, style) for v in (x, y))
+def bracket(x_loss: str, y_loss: str, style: Style) -> str:
+    """``[∇L_X, ∇L_Y] = (D∇L_Y)∇L_X - (D∇L_X)∇L_Y`` for losses ``L_X``, ``L_Y``."""
+    gx, gy = (style.nabla(1) + name(loss, style) for loss in (x_loss, y_loss))
     return f"[{gx}, {gy}]"
 
 
@@ -165,6 +208,17 @@ def scalar(s: Tree, style: Style) -> str:
     return style.inner(left, right)
 
 
+def sum_prefix(letters: tuple[str, ...], constraint: str, style: Style) -> str:
+    """``Σ_k ``, ``Σ_{j<k} ``, ``\\sum_{j \\neq k} ``: the sum over an index pattern
+    (``""`` without letters)."""
+    if not letters:
+        return ""
+    index = constraint or letters[0]
+    if style.latex:
+        return "\\sum_{" + index.replace("≠", r" \neq ").replace(" distinct", r"\text{ distinct}") + "} "
+    return f"Σ_{index} " if len(index) == 1 else f"Σ_{{{index}}} "
+
+
 def _tidy(expr: sympy.Expr) -> tuple[int, sympy.Expr]:
     """``(sign, magnitude)``: factored, with factors ``β - 1`` written ``1 - β``."""
     num, den = sympy.fraction(sympy.factor(expr))
@@ -197,16 +251,16 @@ def coefficient(expr: sympy.Expr, style: Style) -> str:
         return prefix + sympy.latex(expr.subs(latex_names))
     greek = {s: sympy.Symbol(_GREEK.get(s.name, s.name)) for s in expr.free_symbols}
     text = prefix + sympy.sstr(expr.subs(greek) if greek else expr)
-    text = re.sub(r"\*\*(\d+)", lambda m: m.group(1).translate(_SUP), text)
+    text = re.sub(r"\*\*(\d+)", lambda m: superscript(m.group(1)), text)
     return re.sub(r"(?<=\d)\*(?=[A-Za-z(α-ω])", "", text).replace("*", "·")
 
 
-def signed_sum(terms: list[tuple[sympy.Expr, str]], style: Style) -> str:
-    """``c₁ t₁ + c₂ t₂ - …`` with unit coefficients dropped and signs merged."""
+def signed_terms(terms: list[tuple[sympy.Expr, str]], style: Style) -> list[tuple[str, str]]:
+    """``[(sign, term text)]`` with sign ``"+"`` or ``"-"``: unit coefficients dropped,
+    a sum as coefficient parenthesized."""
     parts = []
     for coeff, body in terms:
         sign, magnitude = _tidy(coeff)
-        negative = sign < 0
         text = coefficient(magnitude, style)
         if magnitude == 1:
             term = body
@@ -214,11 +268,22 @@ def signed_sum(terms: list[tuple[sympy.Expr, str]], style: Style) -> str:
             if isinstance(magnitude, sympy.Add):
                 text = f"\\left({text}\\right)" if style.latex else f"({text})"
             term = f"{text} {body}" if body else text
-        parts.append(("-" if negative else "+", term))
-    if not parts:
-        return "0"
-    first_sign, first = parts[0]
-    out = ("-" if first_sign == "-" else "") + first
-    for sign, term in parts[1:]:
-        out += f" {sign} {term}"
-    return out
+        parts.append(("-" if sign < 0 else "+", term))
+    return parts
+
+
+def join_signed(parts: list[tuple[str, str]], first: bool = True) -> str:
+    """``t₁ - t₂ + t₃`` from :func:`signed_terms`; ``first=False`` continues a sum
+    (``+ t₁ - t₂``)."""
+    out = []
+    for i, (sign, term) in enumerate(parts):
+        if i == 0 and first:
+            out.append(("-" if sign == "-" else "") + term)
+        else:
+            out.append(f"{sign} {term}")
+    return " ".join(out)
+
+
+def signed_sum(terms: list[tuple[sympy.Expr, str]], style: Style) -> str:
+    """``c₁ t₁ + c₂ t₂ - …`` with unit coefficients dropped and signs merged; ``0`` if empty."""
+    return join_signed(signed_terms(terms, style)) if terms else "0"

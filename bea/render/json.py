@@ -1,0 +1,101 @@
+"""JSON: the derivation as data (DESIGN.md §4; grammar in ``docs/json.md``).
+
+Top level: ``scheme``, ``description``, ``options``, ``order``, ``atoms`` (labels in update
+order; ``["f_k"]`` for a family of symbolic size), ``atom_fields`` (``label``, ``loss``,
+``block``, ``sign``: the atom is ``-sign ∇_block loss``), ``cycle``, ``flow``, ``loss``
+and ``symbols``.
+
+* ``flow``: per order ``k``, ``terms`` ``[{"tree", "coeff"}]`` with ``f_k = Σ coeff·F(tree)``
+  (zero coefficients omitted).
+* A **tree string** is a label followed, when the node has children, by the children's
+  tree strings in brackets, comma-separated: ``f[f,f[f]]`` is ``f''(f, f'f)``. Labels are
+  atom labels; children are in canonical order.
+* ``loss``: ``null`` unless every atom is a gradient; otherwise ``exists`` and ``blocks``,
+  each with ``block``, ``exists`` and per order ``terms`` ``[{"tree", "coeff", "text"}]`` of
+  the modified loss ``L̃ = Σ_k h^{k-1} Σ coeff·S(tree)`` and ``remainder`` (tree strings as in
+  ``flow``: the non-gradient part of ``f_k``).
+* A **loss-tree string** names a scalar built from loss derivatives: the same bracket
+  grammar over labels ``loss`` (the root) and ``loss|block`` (other nodes; ``block`` is the
+  parameter block of the edge to the parent, empty for one block). A node of degree ``d``
+  is ``∇^d loss``, an edge a contraction: ``L[L|]`` is ``‖∇L‖²``, ``L[L|,L|]`` is
+  ``⟨∇L, ∇²L ∇L⟩``, ``Lx[Ly|x]`` is ``⟨∇_xL_x, ∇_xL_y⟩``. ``text`` is its unicode rendering.
+* A **coefficient string** is an exact expression in sympy's syntax (``"-1/12"``,
+  ``"(2*beta - 1)/2"``) over the names in ``symbols``.
+* ``symbols``: every free name in the coefficients, sorted. Parse a coefficient with
+  ``sympy.parse_expr(coeff, local_dict={n: sympy.Symbol(n) for n in symbols})`` (plain
+  ``sympify`` would read ``beta`` as the Beta function).
+* For a family of symbolic size ``m`` (SGD without ``--batches``), trees are index
+  patterns over ``f_i, f_j, f_k, …`` and each term has ``"sum": {"indices", "constraint"}``
+  (``"j<k"``, ``"j≠k"``, ``"i,j,k distinct"`` or ``""``): the term stands for the sum of
+  ``coeff·F(tree)`` over the indices in ``1…m`` under the constraint.
+"""
+
+from __future__ import annotations
+
+import json
+
+import sympy
+
+from . import notation as nt
+from .printer import Printer
+from .sections import walk
+
+__all__ = ["JsonPrinter"]
+
+
+class JsonPrinter(Printer):
+    format = "json"
+
+    def doprint(self, d) -> str:
+        return json.dumps(self.data(d), indent=2, ensure_ascii=False)
+
+    def data(self, d) -> dict:
+        """The JSON document as a dict."""
+        self._symbols: set[str] = set()
+        self._loss: dict | None = None
+        data: dict = {}
+        for part in (self._print(s) for s in walk(d)):
+            data.update(part)
+        data.setdefault("loss", None)
+        data["symbols"] = sorted(self._symbols)
+        return data
+
+    def _print_Header(self, h) -> dict:
+        return {
+            "scheme": h.scheme,
+            "description": h.description,
+            "options": {k: (v if isinstance(v, (int, bool)) else str(v)) for k, v in h.options.items()},
+            "order": h.order,
+            "atoms": [f"{h.atoms.symbolic[0]}_k"] if h.atoms.symbolic else [a.label for a in h.atoms.atoms],
+            "atom_fields": [{"label": a.label, "loss": a.loss, "block": a.block, "sign": a.sign}
+                            for a in h.atoms.atoms],
+            "cycle": h.cycle if isinstance(h.cycle, int) else str(h.cycle),
+        }
+
+    def _print_ModifiedFlow(self, f) -> dict:
+        return {"flow": [{"order": r.order, "terms": self._terms(r.exact)} for r in f.rows]}
+
+    def _print_FlowInGradients(self, f) -> dict:
+        return {}
+
+    def _print_ModifiedLoss(self, sec) -> dict:
+        orders = [{"order": o.order,
+                   "terms": [dict(t, text=nt.scalar(term.body.tree, nt.TEXT))
+                             for t, term in zip(self._terms(o.weights), o.weights)],
+                   "remainder": self._terms(o.remainder)} for o in sec.orders]
+        loss = self._loss or {"exists": True, "blocks": []}
+        loss["exists"] = loss["exists"] and sec.exists
+        loss["blocks"].append({"block": sec.block, "exists": sec.exists, "orders": orders})
+        self._loss = loss
+        return {"loss": loss}
+
+    def _terms(self, terms) -> list[dict]:
+        out = []
+        for t in terms:
+            coeff = sympy.factor(t.coeff)
+            self._symbols |= {s.name for s in coeff.free_symbols}
+            entry = {"tree": str(t.body.tree), "coeff": str(coeff)}
+            if t.over is not None:
+                entry["sum"] = {"indices": list(t.over.letters), "constraint": t.over.constraint}
+            out.append(entry)
+        return out

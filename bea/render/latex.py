@@ -1,0 +1,62 @@
+"""LaTeX: the modified flow and the modified loss as rows of one ``align*``.
+
+Long rows are broken: a line holds at most :data:`MAX_TERMS` terms and, past its first
+term, at most :data:`MAX_WIDTH` characters of the term's unicode rendering (a proxy for
+its typeset width; 60 characters of math are about 300 pt in 10 pt type, inside an
+article's 345 pt text width). Continuation lines start ``&\\quad`` and so align after the
+``=`` of their row.
+"""
+
+from __future__ import annotations
+
+from . import notation as nt
+from .printer import MathPrinter
+from .text import TextPrinter
+
+__all__ = ["LatexPrinter", "MAX_TERMS", "MAX_WIDTH"]
+
+MAX_TERMS = 4
+MAX_WIDTH = 60
+
+
+class LatexPrinter(MathPrinter):
+    format = "latex"
+    style = nt.LATEX
+
+    def _join(self, parts) -> str:
+        rows = [row for rows in parts for row in rows]
+        return "\n".join([r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]) + "\n"
+
+    def _print_Header(self, h) -> list[str]:
+        return []
+
+    def _print_FlowInGradients(self, f) -> list[str]:
+        return []
+
+    def _print_ModifiedFlow(self, f) -> list[str]:
+        return [self._row(nt.flow_name(r.order, self.style), r.terms) for r in f.rows]
+
+    def _print_ModifiedLoss(self, sec) -> list[str]:
+        mean = rf", \quad C = {self._sum([sec.mean])}" if sec.mean else ""
+        rows = [self._row(self._loss_name(sec.block), sec.loss) + mean]
+        sup = f"^{{{sec.block}}}" if sec.block else ""
+        return rows + [self._row(f"r_{{{r.order}}}{sup}", r.terms) for r in sec.remainders]
+
+    def _row(self, lhs: str, terms) -> str:
+        """``lhs &= t₁ + … \\\\ &\\quad + …``, broken into lines (see the module docstring)."""
+        if not terms:
+            return f"{lhs} &= 0"
+        parts = nt.signed_terms([(t.coeff, self._body(t)) for t in terms], self.style)
+        widths = [len(text) for _, text in nt.signed_terms([(t.coeff, _TEXT._body(t)) for t in terms], nt.TEXT)]
+        lines, start, width = [], 0, 0
+        for i, w in enumerate(widths):
+            if i > start and (i - start == MAX_TERMS or width + w > MAX_WIDTH):
+                lines.append(parts[start:i])
+                start, width = i, 0
+            width += w + 3
+        lines.append(parts[start:])
+        head = f"{lhs} &= {nt.join_signed(lines[0])}"
+        return " \\\\\n".join([head] + [rf"&\quad {nt.join_signed(line, first=False)}" for line in lines[1:]])
+
+
+_TEXT = TextPrinter()

@@ -1,0 +1,42 @@
+"""Markdown with inline LaTeX, as the catalogue in ``derivations/`` holds it."""
+
+from __future__ import annotations
+
+from . import notation as nt
+from .printer import MathPrinter
+
+__all__ = ["MarkdownPrinter"]
+
+
+class MarkdownPrinter(MathPrinter):
+    format = "markdown"
+    style = nt.LATEX
+
+    def _join(self, parts) -> str:
+        return "\n".join(line for lines in parts for line in lines) + "\n"
+
+    def _print_Header(self, h) -> list[str]:
+        lines = [f"# `{h.scheme}` — {h.description}", "",
+                 f"- order: {h.order}", f"- atoms (update order): ${self._print(h.atoms)}$",
+                 f"- cycle: {self._cycle(h.cycle)}"]
+        if h.options:
+            lines.append("- options: " + ", ".join(f"`{k}={v}`" for k, v in h.options.items()))
+        return lines
+
+    def _rows(self, f) -> list[str]:
+        return [f"- ${nt.flow_name(r.order, self.style)} = {self._sum(r.terms)}$" for r in f.rows]
+
+    def _print_ModifiedFlow(self, f) -> list[str]:
+        head = f"$\\theta' = {self._flow_head(f.order)} + O({self.style.times_h(f.order)})$"
+        return ["", "## Modified flow", "", head, ""] + self._rows(f)
+
+    def _print_FlowInGradients(self, f) -> list[str]:
+        return ["", "In gradients:", ""] + self._rows(f) + ["", "## Modified loss", ""]
+
+    def _print_ModifiedLoss(self, sec) -> list[str]:
+        who = f" (block ${sec.block}$)" if sec.block else ""
+        mean = f", $C = {self._sum([sec.mean])}$" if sec.mean else ""
+        lines = [f"- ${self._loss_name(sec.block)} = {self._sum(sec.loss)}${who}{mean}",
+                 f"- implicit regularizer: ${self._sum(sec.regularizer)}$"]
+        return lines + [f"- remainder $r_{{{r.order}}} = {self._sum(r.terms)}$ (not a gradient; "
+                        "least-squares split in the tree basis)" for r in sec.remainders]

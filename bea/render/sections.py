@@ -1,0 +1,296 @@
+"""One walk of a derivation into sections: plain data that every printer reads.
+
+:func:`walk` turns a :class:`~bea.derive.Derivation` into
+
+* :class:`Header` — scheme, description, order, options, cycle and the :class:`AtomList`;
+* :class:`ModifiedFlow` — ``θ' = f_1 + h f_2 + …`` with one :class:`Row` per order, terms
+  read as elementary differentials;
+* :class:`FlowInGradients` — the same rows in ∇ notation (only with gradient atoms);
+* :class:`ModifiedLoss` — per parameter block: the modified loss series, the implicit
+  regularizer, the non-gradient remainders, and the exact per-order split.
+
+A row's terms are :class:`Term` objects (an exact sympy coefficient, a body, and the
+index pattern summed over); bodies say *what* a term is (:class:`Elementary`,
+:class:`Gradient`, :class:`Scalar`, :class:`Bracket`, :class:`Named`), printers say how
+it looks. Display terms group an indexed family's trees into index patterns
+(:mod:`bea.render.indexing`); ``exact`` terms are what a program reads back: one per tree
+over the derivation's own atoms, or per index pattern when the family size is symbolic.
+
+:func:`walk` dispatches on the type of the derivation (``functools.singledispatch``): a
+new kind of derivation (coordinate-wise terms of an adaptive optimizer, a modifying
+field) registers its own walk and section types, and printers gain ``_print_<Section>``
+methods, without touching this walk.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import sympy
+
+from ..derive import Derivation
+from ..domain import exact_number
+from ..trees import Tree, labels_of, tree
+from .indexing import Patterns, group, stem, with_pattern_atoms
+
+__all__ = [
+    "walk", "Term", "IndexSum", "Elementary", "Gradient", "Scalar", "Bracket", "Named",
+    "Header", "AtomList", "Row", "ModifiedFlow", "FlowInGradients", "ModifiedLoss", "LossOrder",
+]
+
+H = sympy.Symbol("h")
+
+
+# -- terms ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IndexSum:
+    """``Σ`` over the index letters (``("j", "k")``) under a constraint (``"j<k"``,
+    ``"j≠k"``, ``"i,j,k distinct"`` or ``""``)."""
+
+    letters: tuple[str, ...]
+    constraint: str = ""
+
+
+@dataclass(frozen=True)
+class Elementary:
+    """``F(t)`` of a rooted atom tree (``f[f,f[f]]``)."""
+
+    tree: Tree
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """``G(t)`` in ∇ notation of a rooted atom tree, ``F(t) = sign·G(t)`` (the term's
+    coefficient already holds the sign); ``atoms`` maps labels to :class:`~bea.Atom`."""
+
+    tree: Tree
+    atoms: dict
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A modified-loss scalar: an unrooted tree over loss labels (``L1[L2|]``)."""
+
+    tree: Tree
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """The Lie bracket ``[∇L_x, ∇L_y]`` of two loss gradients."""
+
+    x: str
+    y: str
+
+
+@dataclass(frozen=True)
+class Named:
+    """A quantity defined elsewhere in the output (the mean loss ``C``)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Term:
+    coeff: sympy.Expr
+    body: object
+    over: IndexSum | None = None
+
+
+# -- sections -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AtomList:
+    """The atoms in update order; ``symbolic`` = ``(field stem, loss stem, size)`` when they
+    are an indexed family of symbolic size (``f_k = -∇L_k, k = 1…m``)."""
+
+    atoms: tuple
+    symbolic: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Header:
+    scheme: str
+    description: str
+    order: int
+    options: dict
+    cycle: object
+    atoms: AtomList
+
+
+@dataclass(frozen=True)
+class Row:
+    """The order-``order`` field ``f_order``: display ``terms`` and ``exact`` terms."""
+
+    order: int
+    terms: tuple[Term, ...]
+    exact: tuple[Term, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModifiedFlow:
+    """``θ' = f_1 + h f_2 + … + O(h^order)``; terms are :class:`Elementary`."""
+
+    order: int
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class FlowInGradients(ModifiedFlow):
+    """The modified flow with gradient atoms, terms as :class:`Gradient`."""
+
+
+@dataclass(frozen=True)
+class LossOrder:
+    """Order ``order`` of one block's split: modified-loss weights (terms over
+    :class:`Scalar`) and remainder (over :class:`Elementary`), as exact terms."""
+
+    order: int
+    weights: tuple[Term, ...]
+    remainder: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
+class ModifiedLoss:
+    """One block's modified loss ``L̃ = Σ_k h^{k-1} (weights of order k)``.
+
+    ``loss``: the series (order-1 part replaced by ``C`` when it is a family's mean loss,
+    then ``mean`` holds ``C``'s definition); ``regularizer``: the orders ``≥ 2``;
+    ``remainders``: the non-gradient rows ``r_k`` (antisymmetric pairs as Lie brackets);
+    ``orders``: the exact split per order.
+    """
+
+    block: str | None
+    order: int
+    loss: tuple[Term, ...]
+    mean: Term | None
+    regularizer: tuple[Term, ...]
+    remainders: tuple[Row, ...]
+    orders: tuple[LossOrder, ...]
+
+    @property
+    def exists(self) -> bool:
+        """Whether this block's modified loss exists (no remainder at any order)."""
+        return not any(o.remainder for o in self.orders)
+
+
+# -- the walk -------------------------------------------------------------------------
+
+@functools.singledispatch
+def walk(d) -> list:
+    """The sections of a derivation, in print order."""
+    raise TypeError(f"no printer walk for {type(d).__name__}")
+
+
+@walk.register
+def _(d: Derivation) -> list:
+    return _Walk(d).sections()
+
+
+class _Walk:
+    def __init__(self, d: Derivation):
+        self.d = d
+        fam = d.rule.family
+        self.family = fam
+        self.symbolic = fam is not None and not isinstance(fam.size, int)
+        self.atom_of = with_pattern_atoms(d.atoms, fam)
+
+    def _group(self, terms: dict, scalar: bool, exact: bool = False):
+        """Grouped by index pattern for display (any family); for exact terms only when the
+        family size is symbolic."""
+        grouped = self.family is not None and (self.symbolic or not exact)
+        patterns = Patterns(self.family, scalar) if grouped else None
+        return [(rep, c, IndexSum(letters, cons) if letters else None)
+                for rep, c, cons, letters in group(terms, patterns, self.d.field)]
+
+    def sections(self) -> list:
+        d = self.d
+        out = [self.header(), ModifiedFlow(d.order, tuple(self.flow_row(k, False) for k in range(1, d.order + 1)))]
+        if d.splits is not None:
+            out.append(FlowInGradients(d.order, tuple(self.flow_row(k, True) for k in range(1, d.order + 1))))
+            out += [self.loss(block) for block in dict.fromkeys(a.block for a in d.atoms)]
+        return out
+
+    def header(self) -> Header:
+        r, fam = self.d.rule, self.family
+        symbolic = (stem(fam.labels[0]), stem(fam.losses[0]), fam.size) if self.symbolic else None
+        return Header(r.name, r.description, self.d.order, dict(r.options), r.cycle,
+                      AtomList(tuple(self.d.atoms), symbolic))
+
+    def flow_row(self, k: int, gradient: bool) -> Row:
+        terms = []
+        for rep, coeff, over in self._group(self.d.flow[k], scalar=False):
+            if gradient:
+                sign = _sign(rep, self.atom_of)
+                terms.append(Term(coeff * sign, Gradient(rep, self.atom_of), over))
+            else:
+                terms.append(Term(coeff, Elementary(rep), over))
+        exact = () if gradient else self._exact(self.d.flow[k], Elementary, scalar=False)
+        return Row(k, tuple(terms), exact)
+
+    def _exact(self, terms: dict, body, scalar: bool) -> tuple[Term, ...]:
+        return tuple(Term(c, body(rep), over) for rep, c, over in self._group(terms, scalar, exact=True))
+
+    def loss(self, block) -> ModifiedLoss:
+        d = self.d
+        weights, remainders, orders = {}, [], []
+        for k in range(1, d.order + 1):
+            split = d.splits[k].get(block)
+            if split is None:
+                continue
+            weights[k] = [Term(c, Scalar(rep), over) for rep, c, over in self._group(split.weights, scalar=True)]
+            if split.remainder:
+                remainders.append(Row(k, tuple(self.remainder(split.remainder))))
+            orders.append(LossOrder(k, self._exact(split.weights, Scalar, scalar=True),
+                                    self._exact(split.remainder, Elementary, scalar=False)))
+        first, mean = self._mean(weights.get(1, []))
+        series = {**weights, 1: first} if 1 in weights else weights
+        return ModifiedLoss(block, d.order, _in_h(series), mean, _in_h(weights, start=2),
+                            tuple(remainders), tuple(orders))
+
+    def _mean(self, first: list[Term]):
+        """For a minibatch family, the order-1 part ``1/m Σ_k L_k`` is written ``C``, the mean
+        loss (Smith et al. 2021): returns the order-1 terms and ``C``'s definition (or None)."""
+        fam = self.family
+        if fam is None or len(first) != 1:
+            return first, None
+        (term,) = first
+        if term.over is None or term.over.letters != ("k",) or \
+                sympy.simplify(term.coeff * exact_number(fam.size) - 1) != 0:
+            return first, None
+        return [Term(sympy.Integer(1), Named("C"))], term
+
+    def remainder(self, terms: dict) -> list[Term]:
+        """The remainder in ∇ notation; antisymmetric pairs ``c(F(Y[X]) - F(X[Y]))`` become
+        Lie brackets ``c [∇L_X, ∇L_Y]`` (continual learning, SGD epochs)."""
+        grouped = {str(rep): (rep, c, over) for rep, c, over in self._group(terms, scalar=False)}
+        out = []
+        for key, (rep, coeff, over) in list(grouped.items()):
+            if key not in grouped:
+                continue
+            if rep.order == 2 and rep.label != rep.children[0].label and self.atom_of[rep.label].block is None:
+                x, y = rep.children[0].label, rep.label
+                partner = grouped.get(str(tree(x, [tree(y)])))
+                if partner is not None and partner[2] == over and sympy.expand(partner[1] + coeff) == 0:
+                    del grouped[key], grouped[str(partner[0])]
+                    first, second = sorted((x, y), key=lambda label: (len(label), label))
+                    sign = 1 if (first, second) == (x, y) else -1
+                    out.append(Term(sign * coeff, Bracket(self.atom_of[first].loss, self.atom_of[second].loss), over))
+                    continue
+            out.append(Term(coeff * _sign(rep, self.atom_of), Gradient(rep, self.atom_of), over))
+        return out
+
+
+def _sign(t: Tree, atom_of: dict) -> int:
+    """``F(t) = sign · G(t)`` with ``G`` in ∇ notation: ``sign = Π_nodes (-sign_c)``."""
+    sign = 1
+    for label in labels_of(t):
+        sign *= -atom_of[label].sign
+    return sign
+
+
+def _in_h(orders: dict, start: int = 1) -> tuple[Term, ...]:
+    """``Σ_k h^{k-1} (terms of order k)`` for orders ``≥ start``."""
+    return tuple(Term(t.coeff * H ** (k - 1), t.body, t.over)
+                 for k, terms in orders.items() if k >= start for t in terms)

@@ -1,0 +1,48 @@
+"""Unicode text, as ``bea derive`` prints it."""
+
+from __future__ import annotations
+
+from . import notation as nt
+from .printer import MathPrinter
+
+__all__ = ["TextPrinter"]
+
+
+class TextPrinter(MathPrinter):
+    format = "text"
+    style = nt.TEXT
+
+    def _join(self, parts) -> str:
+        return "\n".join(line for lines in parts for line in lines) + "\n"
+
+    def _print_Header(self, h) -> list[str]:
+        return [f"{h.scheme}: {h.description}",
+                f"order {h.order} · atoms: {self._print(h.atoms)} · cycle: {self._cycle(h.cycle)}", ""]
+
+    def _rows(self, section) -> list[str]:
+        return [f"  {nt.flow_name(r.order, self.style)} = {self._sum(r.terms)}" for r in section.rows]
+
+    def _print_ModifiedFlow(self, f) -> list[str]:
+        head = f"modified flow   θ' = {self._flow_head(f.order)} + O(h{nt.superscript(str(f.order))})"
+        return [head] + self._rows(f)
+
+    def _print_FlowInGradients(self, f) -> list[str]:
+        return ["", "in gradients"] + self._rows(f) + [""]
+
+    def _print_ModifiedLoss(self, sec) -> list[str]:
+        s, block = self.style, sec.block
+        who = f" of block {block}" if block else ""
+        grad = s.nabla(1, (block,) if block else ())
+        name = self._loss_name(block)
+        lhs = s.sub("θ", block) + "'" if block else "θ'"
+        if not sec.remainders:
+            lines = [f"modified loss{who}   {lhs} = -{grad}{name} + O(h{nt.superscript(str(sec.order))})"]
+        else:
+            rs = " + ".join(f"{s.times_h(r.order - 1)} r{nt.subscript(str(r.order))}".strip() for r in sec.remainders)
+            lines = [f"modified loss{who}: gradient part and remainder (least squares in the tree basis)",
+                     f"  {lhs} = -{grad}{name} + {rs}"]
+        mean = f"   (C = {self._sum([sec.mean])})" if sec.mean else ""
+        lines.append(f"  {name} = {self._sum(sec.loss)}{mean}")
+        lines.append(f"  implicit regularizer: {self._sum(sec.regularizer)}")
+        lines += [f"  r{nt.subscript(str(r.order))} = {self._sum(r.terms)}   (not a gradient)" for r in sec.remainders]
+        return lines
