@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .derive import derive
+from .modifying import modifying_field
 from .render import render
 from .schemes import build
 from .schemes.tableaux import TABLEAUX
 
-__all__ = ["ENTRIES", "Entry", "write_catalogue", "render_entry"]
+__all__ = ["ENTRIES", "Entry", "derivation_of", "write_catalogue", "render_entry"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Entry:
     scheme: str
     order: int
     options: dict = field(default_factory=dict)
+    modifying: bool = False  # the modifying field (bea derive --modifying) instead of the flow
 
 
 def _rk_order(method: str) -> int:
@@ -47,15 +49,27 @@ ENTRIES = [
     Entry("game-zero-sum", "game", 2, {"mode": "simultaneous", "rates": "alpha,alpha", "zero_sum": True}),
     Entry("momentum-heavy-ball", "momentum", 2, {"beta": "beta"}),
     Entry("momentum-nesterov", "momentum", 2, {"beta": "beta", "nesterov": True}),
-] + [Entry(f"rk-{name}", "rk", _rk_order(name), {"method": name}) for name in TABLEAUX]
+] + [Entry(f"rk-{name}", "rk", _rk_order(name), {"method": name}) for name in TABLEAUX] + [
+    Entry("modifying-gd", "gd", 4, modifying=True),
+    Entry("modifying-rk4", "rk", 6, {"method": "rk4"}, modifying=True),
+    Entry("modifying-sgd-random-3", "sgd", 3, {"batches": "3", "shuffle": "random"}, modifying=True),
+    Entry("modifying-game-alternating", "game", 2, {"mode": "alternating", "rates": "alpha,lam", "steps": "1,1"},
+          modifying=True),
+]
+
+
+def derivation_of(entry: Entry):
+    """The entry's derivation: its modified flow, or its modifying field."""
+    rule = build(entry.scheme, entry.order, **entry.options)
+    return (modifying_field if entry.modifying else derive)(rule, entry.order)
 
 
 def render_entry(entry: Entry) -> dict[str, str]:
     """``{"md": …, "tex": …, "json": …}`` for one entry."""
-    d = derive(build(entry.scheme, entry.order, **entry.options), entry.order)
+    d = derivation_of(entry)
     command = f"bea derive --scheme {entry.scheme} --order {entry.order}" + "".join(
         f" --{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in entry.options.items()
-    )
+    ) + (" --modifying" if entry.modifying else "")
     markdown = render(d, "markdown") + f"\nRegenerate: `{command} --format markdown`\n"
     latex = render(d, "latex") + f"% Regenerate: {command} --format latex\n"
     return {"md": markdown, "tex": latex, "json": render(d, "json") + "\n"}
@@ -74,7 +88,7 @@ def write_catalogue(out: Path, progress=None) -> list[Path]:
             path = out / f"{entry.slug}.{ext}"
             path.write_text(text, encoding="utf-8")
             written.append(path)
-        opts = ", ".join(f"{k}={v}" for k, v in entry.options.items())
+        opts = ", ".join([f"{k}={v}" for k, v in entry.options.items()] + ["modifying"] * entry.modifying)
         index.append(f"| [{entry.slug}]({entry.slug}.md) | {entry.scheme} | {entry.order} | {opts} |")
         if progress:
             progress(entry)

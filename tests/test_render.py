@@ -10,7 +10,7 @@ import sympy
 from click.testing import CliRunner
 
 from bea import derive, parse, tree
-from bea.catalogue import ENTRIES
+from bea.catalogue import ENTRIES, derivation_of
 from bea.render import FORMATS, Printer, render, walk
 from bea.render.latex import MAX_TERMS
 from bea.render.sections import ModifiedFlow
@@ -85,7 +85,7 @@ _ORDER_NAME = {"text": re.compile(r"f[₀-₉]"), "latex": re.compile(r"f_\{\d+\
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.slug)
 def test_flow_order_names_never_name_an_atom(entry):
     """``f₁, f₂, …`` name the orders of the modified flow only: no right-hand side uses them."""
-    d = derivation(entry.scheme, entry.order, **entry.options)
+    d = derivation_of(entry)
     for fmt, pattern in _ORDER_NAME.items():
         for line in render(d, fmt).splitlines():
             rhs = line.split("=", 1)[1] if "=" in line else line
@@ -177,7 +177,7 @@ def test_json_coefficients_parse_back_with_their_symbols(entry):
     """Every coefficient of the committed JSON, parsed with ``symbols`` as local names, equals
     the derivation's coefficient exactly; ``symbols`` is exactly the set of names used."""
     data = json.loads((GOLDEN / f"{entry.slug}.json").read_text(encoding="utf-8"))
-    d = derivation(entry.scheme, entry.order, **entry.options)
+    d = derivation_of(entry)
     local = {name: sympy.Symbol(name) for name in data["symbols"]}
     fam = d.rule.family
     used = set()

@@ -1,6 +1,9 @@
 """JSON: the derivation as data (DESIGN.md §4; grammar in ``docs/json.md``).
 
-Top level: ``scheme``, ``description``, ``options``, ``order``, ``atoms`` (labels in update
+Top level: ``scheme``, ``kind`` (``"flow"``: the modified flow; ``"modifying"``: the
+modifying field ``f̃`` of :mod:`bea.modifying`, whose ``flow`` orders are the corrections
+``f̃_k``, each tree belonging to the atom at its root, and whose ``loss`` is the loss to
+train on), ``description``, ``options``, ``order``, ``atoms`` (labels in update
 order; ``["f_k"]`` for a family of symbolic size), ``atom_fields`` (``label``, ``loss``,
 ``block``, ``sign``: the atom is ``-sign ∇_block loss``), ``cycle``, ``flow``, ``loss``
 and ``symbols``.
@@ -63,6 +66,7 @@ class JsonPrinter(Printer):
     def _print_Header(self, h) -> dict:
         return {
             "scheme": h.scheme,
+            "kind": h.kind,
             "description": h.description,
             "options": {k: (v if isinstance(v, (int, bool)) else str(v)) for k, v in h.options.items()},
             "order": h.order,

@@ -24,11 +24,24 @@ class MarkdownPrinter(MathPrinter):
         return lines
 
     def _rows(self, f) -> list[str]:
-        return [f"- ${nt.flow_name(r.order, self.style)} = {self._sum(r.terms)}$" for r in f.rows]
+        return [f"- ${nt.flow_name(r.order, self.style, f.tilde)} = {self._sum(r.terms)}$" for r in f.rows]
 
     def _print_ModifiedFlow(self, f) -> list[str]:
         head = f"$\\theta' = {self._flow_head(f.order)} + O({self.style.times_h(f.order)})$"
         return ["", "## Modified flow", "", head, ""] + self._rows(f)
+
+    def _print_ModifyingField(self, f) -> list[str]:
+        head = rf"$\tilde f = {self._flow_head(f.order, True)} + O({self.style.times_h(f.order)})$"
+        note = ("Run on $\\tilde f$, the scheme follows its first-order flow $\\theta' = f_{1}$ with local error "
+                f"$O({self.style.times_h(f.order + 1)})$; each term corrects the atom at its tree's root.")
+        return ["", "## Modifying field", "", head, "", note, ""] + self._rows(f)
+
+    def _print_ModifyingInGradients(self, f) -> list[str]:
+        return ["", "In gradients:", ""] + self._rows(f) + ["", "## Loss to train on", ""]
+
+    def _print_CorrectionLoss(self, sec) -> list[str]:
+        lines = self._print_ModifiedLoss(sec)
+        return [line.replace("implicit regularizer:", "correction:", 1) for line in lines]
 
     def _print_FlowInGradients(self, f) -> list[str]:
         return ["", "In gradients:", ""] + self._rows(f) + ["", "## Modified loss", ""]

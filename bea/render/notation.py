@@ -134,9 +134,10 @@ def field_name(label: str, style: Style) -> str:
     return name(label, style)
 
 
-def flow_name(k: int, style: Style) -> str:
-    """The order-``k`` field of the modified flow: ``f₁``, ``f_{1}``."""
-    return style.sub("f", str(k))
+def flow_name(k: int, style: Style, tilde: bool = False) -> str:
+    """The order-``k`` field of the modified flow: ``f₁``, ``f_{1}``; with ``tilde`` the
+    order-``k`` part of a modifying field: ``f̃₂``, ``\\tilde{f}_{2}``."""
+    return style.sub((r"\tilde{f}" if style.latex else "f\u0303") if tilde else "f", str(k))
 
 
 def elementary(t: Tree, style: Style) -> str:

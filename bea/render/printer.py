@@ -89,7 +89,7 @@ class MathPrinter(Printer):
         tilde = r"\tilde{L}" if self.style.latex else "L̃"
         return self.style.sub(tilde, block) if block else tilde
 
-    def _flow_head(self, order: int) -> str:
-        """``f₁ + h f₂ + h² f₃``."""
+    def _flow_head(self, order: int, tilde: bool = False) -> str:
+        """``f₁ + h f₂ + h² f₃`` (``f̃₁ + h f̃₂ + …`` with ``tilde``)."""
         s = self.style
-        return " + ".join(f"{s.times_h(k - 1)} {nt.flow_name(k, s)}".strip() for k in range(1, order + 1))
+        return " + ".join(f"{s.times_h(k - 1)} {nt.flow_name(k, s, tilde)}".strip() for k in range(1, order + 1))

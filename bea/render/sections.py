@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sympy
 
@@ -37,6 +38,7 @@ from .indexing import Patterns, group, stem, with_pattern_atoms
 __all__ = [
     "walk", "Term", "IndexSum", "Elementary", "Gradient", "Scalar", "Bracket", "Named",
     "Header", "AtomList", "Row", "ModifiedFlow", "FlowInGradients", "ModifiedLoss", "LossOrder",
+    "ModifyingField", "ModifyingInGradients", "CorrectionLoss",
 ]
 
 H = sympy.Symbol("h")
@@ -117,6 +119,7 @@ class Header:
     options: dict
     cycle: object
     atoms: AtomList
+    kind: str = "flow"
 
 
 @dataclass(frozen=True)
@@ -134,11 +137,27 @@ class ModifiedFlow:
 
     order: int
     rows: tuple[Row, ...]
+    tilde: ClassVar[bool] = False  # rows are parts of a modifying field f̃_k
 
 
 @dataclass(frozen=True)
 class FlowInGradients(ModifiedFlow):
     """The modified flow with gradient atoms, terms as :class:`Gradient`."""
+
+
+@dataclass(frozen=True)
+class ModifyingField(ModifiedFlow):
+    """The modifying field ``f̃ = f̃_1 + h f̃_2 + …`` (:mod:`bea.modifying`): the scheme run
+    on ``f̃`` follows the target flow; each term belongs to the atom at its tree's root."""
+
+    tilde: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class ModifyingInGradients(FlowInGradients):
+    """The modifying field with gradient atoms, terms as :class:`Gradient`."""
+
+    tilde: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -175,6 +194,12 @@ class ModifiedLoss:
         return not any(o.remainder for o in self.orders)
 
 
+@dataclass(frozen=True)
+class CorrectionLoss(ModifiedLoss):
+    """The loss whose negative gradient is the modifying field of one block: training on it
+    with the scheme follows the target flow (where it exists; else the remainders)."""
+
+
 # -- the walk -------------------------------------------------------------------------
 
 @functools.singledispatch
@@ -206,17 +231,20 @@ class _Walk:
 
     def sections(self) -> list:
         d = self.d
-        out = [self.header(), ModifiedFlow(d.order, tuple(self.flow_row(k, False) for k in range(1, d.order + 1)))]
+        modifying = d.kind == "modifying"
+        flow, in_gradients = (ModifyingField, ModifyingInGradients) if modifying else (ModifiedFlow, FlowInGradients)
+        out = [self.header(), flow(d.order, tuple(self.flow_row(k, False) for k in range(1, d.order + 1)))]
         if d.splits is not None:
-            out.append(FlowInGradients(d.order, tuple(self.flow_row(k, True) for k in range(1, d.order + 1))))
-            out += [self.loss(block) for block in dict.fromkeys(a.block for a in d.atoms)]
+            out.append(in_gradients(d.order, tuple(self.flow_row(k, True) for k in range(1, d.order + 1))))
+            loss = CorrectionLoss if modifying else ModifiedLoss
+            out += [self.loss(block, loss) for block in dict.fromkeys(a.block for a in d.atoms)]
         return out
 
     def header(self) -> Header:
         r, fam = self.d.rule, self.family
         symbolic = (stem(fam.labels[0]), stem(fam.losses[0]), fam.size) if self.symbolic else None
         return Header(r.name, r.description, self.d.order, dict(r.options), r.cycle,
-                      AtomList(tuple(self.d.atoms), symbolic))
+                      AtomList(tuple(self.d.atoms), symbolic), self.d.kind)
 
     def flow_row(self, k: int, gradient: bool) -> Row:
         terms = []
@@ -232,7 +260,7 @@ class _Walk:
     def _exact(self, terms: dict, body, scalar: bool) -> tuple[Term, ...]:
         return tuple(Term(c, body(rep), over) for rep, c, over in self._group(terms, scalar, exact=True))
 
-    def loss(self, block) -> ModifiedLoss:
+    def loss(self, block, section=ModifiedLoss) -> ModifiedLoss:
         d = self.d
         weights, remainders, orders = {}, [], []
         for k in range(1, d.order + 1):
@@ -246,7 +274,7 @@ class _Walk:
                                     self._exact(split.remainder, Elementary, scalar=False)))
         first, mean = self._mean(weights.get(1, []))
         series = {**weights, 1: first} if 1 in weights else weights
-        return ModifiedLoss(block, d.order, _in_h(series), mean, _in_h(weights, start=2),
+        return section(block, d.order, _in_h(series), mean, _in_h(weights, start=2),
                             tuple(remainders), tuple(orders))
 
     def _mean(self, first: list[Term]):

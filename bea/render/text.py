@@ -20,11 +20,23 @@ class TextPrinter(MathPrinter):
                 f"order {h.order} · atoms: {self._print(h.atoms)} · cycle: {self._cycle(h.cycle)}", ""]
 
     def _rows(self, section) -> list[str]:
-        return [f"  {nt.flow_name(r.order, self.style)} = {self._sum(r.terms)}" for r in section.rows]
+        return [f"  {nt.flow_name(r.order, self.style, section.tilde)} = {self._sum(r.terms)}"
+                for r in section.rows]
 
     def _print_ModifiedFlow(self, f) -> list[str]:
         head = f"modified flow   θ' = {self._flow_head(f.order)} + O(h{nt.superscript(str(f.order))})"
         return [head] + self._rows(f)
+
+    def _print_ModifyingField(self, f) -> list[str]:
+        head = (f"modifying field   f̃ = {self._flow_head(f.order, True)} + O(h{nt.superscript(str(f.order))})")
+        note = ("  (run on f̃, the scheme follows its first-order flow θ' = f₁ with local error "
+                f"O(h{nt.superscript(str(f.order + 1))}); each term corrects the atom at its root)")
+        return [head, note] + self._rows(f)
+
+    def _print_CorrectionLoss(self, sec) -> list[str]:
+        lines = self._print_ModifiedLoss(sec)
+        lines[0] = lines[0].replace("modified loss", "loss to train on", 1)
+        return [line.replace("implicit regularizer:", "correction:", 1) for line in lines]
 
     def _print_FlowInGradients(self, f) -> list[str]:
         return ["", "in gradients"] + self._rows(f) + [""]
