@@ -16,9 +16,8 @@ import click
 
 from bea.custom import load_rule
 from bea.derive import Rule, derive
-from bea.domain import exact_number
 from bea.schemes import MAX_TERMS, SCHEMES, SchemeError, build, check_reserved
-from bea.schemes._options import Integer, symbol_name
+from bea.schemes._options import Integer, setting
 from bea.schemes.size import Estimate, estimate
 from bea.schemes import too_large
 from bea.tracing import RuleError
@@ -133,20 +132,10 @@ def rule_and_estimate(options: dict) -> tuple[Rule, int, Estimate]:
 
 def parse_settings(pairs) -> dict:
     """``--set NAME=VALUE`` pairs as ``{name: exact number}`` (parsed, never evaluated)."""
-    out = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            fail(f"--set takes NAME=VALUE (e.g. beta=0.9), got {pair[:60]!r}")
-        try:
-            symbol_name("--set", name)
-            out[name] = exact_number(value.strip())
-        except SchemeError as exc:
-            fail(str(exc))
-        except ValueError:
-            fail(f"--set {name}: {value[:60]!r} is not a number (use 0.9, 1/3, 2)")
-    return out
+    try:
+        return dict(setting(pair) for pair in pairs)
+    except SchemeError as exc:
+        fail(str(exc))
 
 
 def derive_with_progress(rule: Rule, order: int, work: Estimate | None = None):

@@ -19,7 +19,7 @@ from ..domain import exact_number
 
 __all__ = [
     "SchemeError", "Option", "Integer", "NumberOrSymbol", "NumberList", "IntegerList", "Choice",
-    "Flag", "TaskSteps", "RESERVED_NAMES", "symbol_name",
+    "Flag", "TaskSteps", "RESERVED_NAMES", "symbol_name", "setting",
 ]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -187,6 +187,19 @@ class TaskSteps:
                 raise SchemeError(f"{flag} must look like A:2,B:3 (task:count, …); got {value!r}")
             out.append((name, Integer().parse(f"{flag} count of task {name}", count)))
         return tuple(out)
+
+
+def setting(text: str) -> tuple[str, sympy.Expr]:
+    """``NAME=VALUE`` (``--set beta=0.9``) as ``(name, exact number)``."""
+    name, sep, value = _text("--set", text).partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise SchemeError(f"--set takes NAME=VALUE (e.g. beta=0.9), got {text!r}")
+    symbol_name("--set", name)
+    try:
+        return name, exact_number(value.strip())
+    except ValueError:
+        raise SchemeError(f"--set {name}: {value.strip()[:40]!r} is not a number (use 0.9, 1/3, 2)") from None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ MAX_TERMS = 200_000
 ``--max-terms N`` raises it deliberately. Measured on a 2-core machine: about 5 s and
 well under 1 GB at the limit (gd order 15 has 143 719 trees)."""
 
+_MAX_COUNTED = 10**9
+_MAX_COUNTED_ORDER = 60
+
 
 def labelled_trees(k: int, order: int) -> list[int]:
     """``[a_k(1), …, a_k(order)]``: rooted trees on ``n`` nodes with ``k`` labels."""
@@ -45,6 +48,8 @@ class Estimate:
     atoms: int
     updates: int
     trees: int
+    clipped: bool = False
+    """Whether ``trees`` counts only part of the work (order or atoms beyond what is counted)."""
 
     @property
     def terms(self) -> int:
@@ -53,12 +58,13 @@ class Estimate:
     def describe(self) -> str:
         per = f" × {self.updates} updates = {approx(self.terms)} terms" if self.updates > 1 else ""
         return (f"order {self.order} with {self.atoms} atom{'s' if self.atoms > 1 else ''}: "
-                f"about {approx(self.trees)} labelled trees{per}")
+                f"{'more than' if self.clipped else 'about'} {approx(self.trees)} labelled trees{per}")
 
     def highest_order_within(self, limit: int) -> int:
         """The highest order whose estimate (same atoms and updates) is ``≤ limit`` (0: none)."""
         total, best = 0, 0
-        for n, count in enumerate(labelled_trees(self.atoms, min(self.order, 60)), start=1):
+        counts = labelled_trees(min(self.atoms, _MAX_COUNTED), min(self.order, _MAX_COUNTED_ORDER))
+        for n, count in enumerate(counts, start=1):
             total += count
             if total * self.updates > limit:
                 break
@@ -78,5 +84,6 @@ def estimate(order: int, atoms: int, updates: int = 1) -> Estimate:
     """The :class:`Estimate` of a derivation to ``order`` with ``atoms`` atoms and
     ``updates`` updates per call of the rule. Orders or atom counts so large that the
     count itself would be expensive are clipped: the count only grows with them."""
-    counts = labelled_trees(min(atoms, 10**9), min(order, 60))
-    return Estimate(order, atoms, max(1, updates), sum(counts))
+    counts = labelled_trees(min(atoms, _MAX_COUNTED), min(order, _MAX_COUNTED_ORDER))
+    clipped = atoms > _MAX_COUNTED or order > _MAX_COUNTED_ORDER
+    return Estimate(order, atoms, max(1, updates), sum(counts), clipped)
