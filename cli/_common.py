@@ -16,14 +16,15 @@ import click
 
 from bea.custom import load_rule
 from bea.derive import Rule, derive
-from bea.schemes import MAX_TERMS, SCHEMES, SchemeError, build, check_reserved
+from bea.schemes import (
+    MAX_TERMS, SCHEMES, SchemeError, build, check_reserved, estimate_scheme, parse_options, too_large,
+)
 from bea.schemes._options import Integer, setting
 from bea.schemes.size import Estimate, estimate
-from bea.schemes import too_large
 from bea.tracing import RuleError
 
-__all__ = ["scheme_options", "rule_from_options", "fail", "bad_input_exits_2", "derive_with_progress",
-           "parse_settings", "whole_number", "SHOW_PROGRESS_TERMS"]
+__all__ = ["scheme_options", "rule_from_options", "rule_and_estimate", "fail", "bad_input_exits_2",
+           "derive_with_progress", "parse_settings", "whole_number", "SHOW_PROGRESS_TERMS"]
 
 SHOW_PROGRESS_TERMS = 20_000
 """Estimated terms above which a derivation announces its estimate and shows a progress
@@ -125,9 +126,11 @@ def rule_and_estimate(options: dict) -> tuple[Rule, int, Estimate]:
     if scheme not in SCHEMES:
         fail(f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
     order = SCHEMES[scheme].default_order if order_text is None else whole_number("--order", order_text)
-    rule = build(scheme, order, max_terms=limit, **given)
-    updates = rule.cycle if isinstance(rule.cycle, int) else order
-    return rule, order, estimate(order, len(rule.atoms), updates)
+    typed = parse_options(scheme, **given)
+    work = estimate_scheme(scheme, order, typed)
+    if work.terms > limit:
+        fail(too_large(work, limit, scheme, typed))
+    return build(scheme, order, max_terms=limit, **typed), order, work
 
 
 def parse_settings(pairs) -> dict:

@@ -36,6 +36,10 @@ FILES = {
     "reserved.py": (b"import sympy, bea\n"
                     b"def f(theta, h, g, c):\n    return theta + c * h * g(theta)\n"
                     b"step = bea.Rule(f, (bea.Atom('g', 'L'),), params={'c': sympy.Symbol('h')})\n"),
+    "reserved_m.py": (b"import sympy, bea\n"
+                      b"def f(theta, h, g, c):\n    return theta + c * h * g(theta)\n"
+                      b"m = sympy.Symbol('m', positive=True, integer=True)\n"
+                      b"step = bea.Rule(f, (bea.Atom('g', 'L'),), params={'c': m}, cycle=m)\n"),
     "a_file.txt": b"text\n",
 }
 
@@ -85,6 +89,7 @@ DERIVE = [
     ["--scheme", "game", "--rates", "h,h"],
     ["--scheme", "game", "--rates", "alpha,h"],
     ["--rule", "reserved.py:step"],
+    ["--rule", "reserved_m.py:step"],
     # rule files
     ["--rule", "nofile.py:f"],
     ["--rule", "justtext"],

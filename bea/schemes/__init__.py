@@ -30,7 +30,7 @@ from .tableaux import TABLEAUX, ButcherTableau, TableauFile, load_tableau
 
 __all__ = [
     "Scheme", "SCHEMES", "SchemeError", "Option", "TABLEAUX", "ButcherTableau", "load_tableau",
-    "build", "parse_options", "estimate_scheme", "check_reserved", "MAX_TERMS",
+    "build", "parse_options", "estimate_scheme", "check_reserved", "too_large", "MAX_TERMS",
 ]
 
 

@@ -15,18 +15,17 @@ def size(order: int, steps: tuple) -> tuple[int, int]:
 
 def build(order: int, steps: tuple) -> Rule:
     """``steps``: ``(("A", 2), ("B", 3))``, the tasks in training order with their step counts."""
-    plan = steps
-    tasks = list(dict.fromkeys(name for name, _ in plan))
+    tasks = list(dict.fromkeys(name for name, _ in steps))
     atoms = tuple(Atom(f"f{t}", f"L{t}") for t in tasks)
     index = {t: i for i, t in enumerate(tasks)}
 
     def step(theta, h, *fields):
-        for name, count in plan:
+        for name, count in steps:
             for _ in range(count):
                 theta = theta + h * fields[index[name]](theta)
         return theta
 
-    total = sum(c for _, c in plan)
+    total = sum(c for _, c in steps)
     return Rule(step, atoms, name="continual", cycle=total,
-                options={"steps": ",".join(f"{n}:{c}" for n, c in plan)},
-                description="continual learning: " + ", then ".join(f"{c} steps on {n}" for n, c in plan))
+                options={"steps": ",".join(f"{n}:{c}" for n, c in steps)},
+                description="continual learning: " + ", then ".join(f"{c} steps on {n}" for n, c in steps))

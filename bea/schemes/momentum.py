@@ -23,8 +23,7 @@ def nesterov_momentum(theta, v, h, f, beta):
 
 def build(order: int, beta, nesterov: bool) -> Rule:
     """``beta``: an exact number or a sympy symbol."""
-    b = beta
     return Rule(nesterov_momentum if nesterov else heavy_ball, (Atom("f", "L"),), name="momentum",
-                n_aux=1, params={"beta": b},
-                options={"beta": str(b), "nesterov": bool(nesterov)},
+                n_aux=1, params={"beta": beta},
+                options={"beta": str(beta), "nesterov": nesterov},
                 description=("Nesterov" if nesterov else "heavy-ball") + " momentum")

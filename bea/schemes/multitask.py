@@ -22,6 +22,7 @@ def size(order: int, tasks: int, per_task: bool) -> tuple[int, int]:
 
 
 def build(order: int, tasks: int, per_task: bool) -> Rule:
+    """``tasks``: the number ``n`` of task losses."""
     n = tasks
     atoms = tuple(Atom(f"f{i}", f"L{i}") for i in range(1, n + 1))
     if per_task:
