@@ -182,3 +182,26 @@ def test_generated_click_options_cover_every_declared_option():
     params = {p.name for p in main.get_command(None, "derive").params}
     for scheme in SCHEMES.values():
         assert set(scheme.options) <= params
+
+
+def test_long_work_on_a_terminal_shows_the_estimate_and_a_progress_bar(monkeypatch):
+    import io
+    import sys
+
+    from bea.schemes import build
+    from bea.schemes.size import estimate
+    from cli._common import SHOW_PROGRESS_TERMS, derive_with_progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    rule = build("sgd", 3, batches=3, shuffle="forward")
+    derivation = derive_with_progress(rule, 3, estimate(3, 3, 3))  # small: nothing shown
+    assert screen.getvalue() == "" and derivation.order == 3
+    big = estimate(3, 3, SHOW_PROGRESS_TERMS)  # as if the work were large
+    derivation = derive_with_progress(rule, 3, big)
+    assert screen.getvalue().startswith(f"bea: {big.describe()}; this may take a while")
+    assert "deriving" in screen.getvalue() and derivation.order == 3
