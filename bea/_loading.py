@@ -1,7 +1,8 @@
 """Importing a name from a user's Python file, given as ``path/to/file.py:name``.
 
 The file is the user's own code and runs as a module; the ``FILE.py:NAME`` string itself
-is only split, never evaluated.
+is only split, never evaluated. A file that raises, or exits (``sys.exit``, ``SystemExit``,
+``KeyboardInterrupt``) while importing gives the caller's error class, naming the file.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ def load_attribute(spec: str, what: str, error: type[Exception]):
     module = importlib.util.module_from_spec(module_spec)
     try:
         module_spec.loader.exec_module(module)
-    except Exception as exc:  # the user's file raised while importing
-        raise error(f"{what}: importing {path_text} failed: {type(exc).__name__}: {exc}") from None
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:  # the user's file raised or exited
+        detail = f": {exc}" if str(exc) else ""
+        raise error(f"{what}: importing {path_text} failed: {type(exc).__name__}{detail}") from None
     if not hasattr(module, attr):
         raise error(f"{what}: {path_text} defines no {attr!r}")
     return getattr(module, attr)

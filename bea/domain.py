@@ -10,6 +10,7 @@ needed, and the numeric fast path never touches ``sympy.Expr``.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import sympy
@@ -17,11 +18,15 @@ from sympy.polys.domains import QQ
 
 __all__ = ["field_for", "exact_number"]
 
+_MAX_DIGITS = 400
+_MAX_EXPONENT = 400
+
 
 def exact_number(value) -> sympy.Expr:
     """An exact sympy number or expression from an int, Fraction, float, str or Expr.
 
-    Strings must be integers, fractions ``p/q`` or decimals; they are parsed with
+    Strings must be integers, fractions ``p/q`` or decimals (at most ``_MAX_DIGITS``
+    characters, decimal exponent within ``±_MAX_EXPONENT``); they are parsed with
     :class:`fractions.Fraction`, never evaluated. Floats are taken at their decimal repr.
     """
     if isinstance(value, sympy.Basic):
@@ -35,8 +40,12 @@ def exact_number(value) -> sympy.Expr:
     if isinstance(value, float):
         return exact_number(repr(value))
     if isinstance(value, str):
+        text = value.strip()
+        exponent = re.search(r"[eE]([+-]?[0-9]+)$", text)
+        if len(text) > _MAX_DIGITS or (exponent and abs(int(exponent.group(1))) > _MAX_EXPONENT):
+            raise ValueError(f"{value[:40]!r} is too long or too large a number")
         try:
-            frac = Fraction(value.strip())
+            frac = Fraction(text)
         except (ValueError, ZeroDivisionError):
             raise ValueError(
                 f"{value!r} is not an exact number; write an integer, a fraction like 1/3, "

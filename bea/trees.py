@@ -124,7 +124,10 @@ def parse(text: str) -> Tree:
             pos += 1
         return tree(label, kids)
 
-    result = node()
+    try:
+        result = node()
+    except RecursionError:
+        raise InvalidTreeError(f"cannot read tree {text[:40]!r}…: nested too deeply") from None
     if pos != len(tokens):
         raise InvalidTreeError(f"cannot read tree {text!r}: text after the tree")
     return result

@@ -1,8 +1,10 @@
 """Options and error handling shared by the ``bea`` commands.
 
-Every command that takes a derivation accepts the same scheme options; each scheme
-accepts only its own (anything else is bad input). Bad input ends with one line on
-stderr and exit status 2.
+Every command that takes a derivation accepts the same scheme options, generated from
+the typed declarations in :data:`bea.schemes.SCHEMES` (one click option per option name;
+each scheme accepts only its own, anything else is bad input). Before any work, the size
+of the derivation is estimated (:mod:`bea.schemes.size`) and refused beyond
+``--max-terms``. Bad input ends with one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -14,15 +16,19 @@ import click
 
 from bea.custom import load_rule
 from bea.derive import Rule, derive
-from bea.domain import exact_number
+from bea.schemes import (
+    MAX_TERMS, SCHEMES, SchemeError, build, check_reserved, estimate_scheme, parse_options, too_large,
+)
+from bea.schemes._options import Integer, setting
+from bea.schemes.size import Estimate, estimate
 from bea.tracing import RuleError
-from bea.schemes import SCHEMES, SchemeError, build
 
-__all__ = ["scheme_options", "rule_from_options", "fail", "bad_input_exits_2", "derive_with_progress",
-           "parse_settings", "whole_number"]
+__all__ = ["scheme_options", "rule_from_options", "rule_and_estimate", "fail", "bad_input_exits_2",
+           "derive_with_progress", "parse_settings", "whole_number", "SHOW_PROGRESS_TERMS"]
 
-SCHEME_OPTIONS = ("batches", "shuffle", "tasks", "per_task", "steps", "mode", "rates", "zero_sum",
-                  "method", "tableau", "beta", "nesterov")
+SHOW_PROGRESS_TERMS = 20_000
+"""Estimated terms above which a derivation announces its estimate and shows a progress
+bar (on a terminal): a few seconds of work on a 2-core machine."""
 
 
 def fail(message: str) -> None:
@@ -44,26 +50,39 @@ def bad_input_exits_2(fn):
     return wrapper
 
 
+def _declarations() -> dict:
+    """Option name → the declarations of it across schemes ``[(scheme, Option), …]``."""
+    out: dict = {}
+    for scheme in SCHEMES.values():
+        for opt in scheme.options.values():
+            out.setdefault(opt.name, []).append((scheme.name, opt))
+    return out
+
+
+def _click_option(name: str, declared: list):
+    flags = {opt.kind.is_flag for _, opt in declared}
+    if len(flags) != 1:
+        raise TypeError(f"option {name} is a switch in one scheme and takes a value in another")
+    flag = declared[0][1].flag
+    help_text = ";  ".join(f"{scheme}: {opt.help}" for scheme, opt in declared)
+    if flags == {True}:
+        return click.option(flag, name, is_flag=True, default=False, help=help_text)
+    metavars = {opt.kind.metavar for _, opt in declared}
+    return click.option(flag, name, metavar=metavars.pop() if len(metavars) == 1 else "VALUE",
+                        help=help_text)
+
+
 def scheme_options(fn):
-    """``--scheme/--rule``, ``--order`` and every scheme's options."""
+    """``--scheme/--rule``, ``--order``, ``--max-terms`` and every scheme's options (from the
+    registry)."""
     decorators = [
         click.option("--scheme", "-s", metavar="NAME", help="scheme from `bea schemes`"),
         click.option("--rule", metavar="FILE.py:NAME", help="a rule written in Python (instead of --scheme)"),
         click.option("--order", "-n", default=None, metavar="N",
                      help="truncation order N: the flow f_1 + h f_2 + … + h^{N-1} f_N"),
-        click.option("--batches", metavar="M", help="sgd: number of minibatches (omit: symbolic m)"),
-        click.option("--shuffle", metavar="ORDER", help="sgd: forward | backward | random"),
-        click.option("--tasks", metavar="N", help="multitask: number of tasks"),
-        click.option("--per-task", is_flag=True, default=False, help="multitask: one step per task in turn"),
-        click.option("--steps", metavar="SPEC", help="continual: A:2,B:3;  game: m,k"),
-        click.option("--mode", metavar="MODE", help="game: simultaneous | alternating"),
-        click.option("--rates", metavar="A,L", help="game: player rates α,λ"),
-        click.option("--zero-sum", is_flag=True, default=False, help="game: losses E and -E"),
-        click.option("--method", metavar="NAME", help="rk: named method"),
-        click.option("--tableau", metavar="FILE.json", help="rk: Butcher tableau file"),
-        click.option("--beta", metavar="B", help="momentum: β (number or symbol name)"),
-        click.option("--nesterov", is_flag=True, default=False, help="momentum: Nesterov"),
-    ]
+        click.option("--max-terms", default=None, metavar="N",
+                     help=f"refuse derivations estimated beyond N terms (default {MAX_TERMS})"),
+    ] + [_click_option(name, declared) for name, declared in _declarations().items()]
     for decorator in reversed(decorators):
         fn = decorator(fn)
     return fn
@@ -72,70 +91,67 @@ def scheme_options(fn):
 def whole_number(option: str, value, minimum: int = 1) -> int:
     """``value`` as a whole number ``≥ minimum``, or one line on stderr and exit 2."""
     try:
-        number = int(str(value).strip())
-    except ValueError:
-        fail(f"{option} must be a whole number, got {value!r}")
-    if number < minimum:
-        fail(f"{option} must be at least {minimum}, got {number}")
-    return number
-
-
-def parse_order(value, default: int) -> int:
-    return default if value is None else whole_number("--order", value)
+        return Integer(minimum).parse(option, value)
+    except SchemeError as exc:
+        fail(str(exc))
 
 
 def rule_from_options(options: dict) -> tuple[Rule, int]:
-    """The rule and order named by ``--scheme``/``--rule`` and the scheme options."""
+    """The rule and order named by ``--scheme``/``--rule`` and the scheme options; the
+    derivation's size is estimated and refused beyond ``--max-terms`` before any work."""
+    rule, order, _ = rule_and_estimate(options)
+    return rule, order
+
+
+def rule_and_estimate(options: dict) -> tuple[Rule, int, Estimate]:
+    """:func:`rule_from_options` with the work :class:`Estimate` of the derivation."""
     scheme, rule_spec = options.pop("scheme", None), options.pop("rule", None)
-    order_text = options.pop("order", None)
-    given = {k: options.pop(k) for k in SCHEME_OPTIONS if k in options}
+    order_text, limit_text = options.pop("order", None), options.pop("max_terms", None)
+    given = {k: options.pop(k) for k in _declarations() if k in options}
     if (scheme is None) == (rule_spec is None):
         fail("give exactly one of --scheme NAME (see `bea schemes`) or --rule FILE.py:NAME")
+    limit = MAX_TERMS if limit_text is None else whole_number("--max-terms", limit_text)
     if rule_spec is not None:
         stray = [k for k, v in given.items() if v not in (None, False)]
         if stray:
             fail(f"option --{stray[0].replace('_', '-')} belongs to built-in schemes, not to --rule")
-        return load_rule(rule_spec), parse_order(order_text, 2)
+        order = 2 if order_text is None else whole_number("--order", order_text)
+        rule = load_rule(rule_spec)
+        updates = rule.cycle if isinstance(rule.cycle, int) else order
+        work = estimate(order, len(rule.atoms), updates)
+        if work.terms > limit:
+            fail(too_large(work, limit))
+        check_reserved(rule)
+        return rule, order, work
     if scheme not in SCHEMES:
         fail(f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
-    order = parse_order(order_text, SCHEMES[scheme].default_order)
-    return build(scheme, order, **given), order
+    order = SCHEMES[scheme].default_order if order_text is None else whole_number("--order", order_text)
+    typed = parse_options(scheme, **given)
+    work = estimate_scheme(scheme, order, typed)
+    if work.terms > limit:
+        fail(too_large(work, limit, scheme, typed))
+    return build(scheme, order, max_terms=limit, **typed), order, work
 
 
 def parse_settings(pairs) -> dict:
     """``--set NAME=VALUE`` pairs as ``{name: exact number}`` (parsed, never evaluated)."""
-    out = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            fail(f"--set takes NAME=VALUE (e.g. beta=0.9), got {pair!r}")
-        try:
-            out[name] = exact_number(value.strip())
-        except ValueError:
-            fail(f"--set {name}: {value!r} is not a number (use 0.9, 1/3, 2)")
-    return out
-
-
-def derive_with_progress(rule: Rule, order: int):
-    """:func:`bea.derive`, with a progress bar on a terminal for long derivations."""
-    update, bar = progress_bar(order)
     try:
-        return derive(rule, order, progress=update)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        return dict(setting(pair) for pair in pairs)
+    except SchemeError as exc:
+        fail(str(exc))
 
 
-def progress_bar(order: int, label: str = "deriving"):
-    """A callback showing progress per order on stderr (a terminal only), for orders that
-    take a while."""
-    if order < 4 or not sys.stderr.isatty():
-        return None, None
-    bar = click.progressbar(length=order, label=label, file=sys.stderr)
-    bar.__enter__()
-
-    def update(n):
-        bar.update(1)
-
-    return update, bar
+def derive_with_progress(rule: Rule, order: int, work: Estimate | None = None):
+    """:func:`bea.derive`; on a terminal, a derivation estimated beyond
+    :data:`SHOW_PROGRESS_TERMS` announces its estimate and shows a progress bar. A rule
+    that exits while being traced is bad input."""
+    show = work is not None and work.terms > SHOW_PROGRESS_TERMS and sys.stderr.isatty()
+    if show:
+        click.echo(f"bea: {work.describe()}; this may take a while", err=True)
+    try:
+        if not show:
+            return derive(rule, order)
+        with click.progressbar(length=order, label="deriving", file=sys.stderr) as bar:
+            return derive(rule, order, progress=lambda n: bar.update(1))
+    except SystemExit as exc:
+        fail(f"rule {rule.name!r} called exit ({exc.code!r}) while being traced")

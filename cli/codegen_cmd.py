@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import click
 
-from bea.codegen import emit_module
-
-from ._common import bad_input_exits_2, derive_with_progress, fail, parse_settings, rule_from_options, scheme_options
+from ._common import bad_input_exits_2, derive_with_progress, fail, parse_settings, rule_and_estimate, scheme_options
+from ._paths import writable_file
 
 
 @click.command("codegen")
 @scheme_options
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), metavar="FILE.py",
-              help="write the module here (default: stdout)")
+@click.option("--output", "-o", metavar="FILE.py", help="write the module here (default: stdout)")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
               help="bake a number into the code for a symbolic parameter (repeatable)")
 @bad_input_exits_2
 def codegen(output, assignments, **options):
     """Generate a JAX module with the modified field (and modified loss) of a scheme."""
+    from bea.codegen import emit_module
+
     values = parse_settings(assignments)
-    rule, order = rule_from_options(options)
-    derivation = derive_with_progress(rule, order)
+    if output is not None:
+        writable_file("--output", output)
+    rule, order, work = rule_and_estimate(options)
+    derivation = derive_with_progress(rule, order, work)
     symbols = {str(s) for k in range(1, order + 1) for c in derivation.flow[k].values()
                for s in derivation.field.to_sympy(c).free_symbols}
     unknown = sorted(set(values) - symbols)
@@ -33,6 +35,9 @@ def codegen(output, assignments, **options):
         fail(str(exc))
     if output is None:
         click.echo(source, nl=False)
-    else:
+        return
+    try:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(source)
+    except OSError as exc:
+        fail(f"--output: cannot write {output!r}: {exc.strerror or exc}")

@@ -9,7 +9,8 @@ import click
 from bea.render import FORMATS, render
 from bea.schemes import SCHEMES
 
-from ._common import bad_input_exits_2, derive_with_progress, rule_from_options, scheme_options
+from ._common import bad_input_exits_2, fail, derive_with_progress, rule_and_estimate, scheme_options
+from ._paths import writable_directory
 
 
 @click.command()
@@ -17,8 +18,8 @@ def schemes():
     """List the schemes and their options."""
     for s in SCHEMES.values():
         click.echo(f"{s.name:<10} {s.summary}  (default --order {s.default_order})")
-        for opt, text in s.options.items():
-            click.echo(f"{'':<12}--{opt.replace('_', '-'):<10} {text}")
+        for opt in s.options.values():
+            click.echo(f"{'':<12}{opt.flag:<12} {opt.help}")
         click.echo(f"{'':<12}ref: {s.reference}")
 
 
@@ -38,8 +39,8 @@ def derive_command(fmt, **options):
       bea derive --scheme rk --method rk4 --order 6 --format latex
       bea derive --rule my_rule.py:step --order 3
     """
-    rule, order = rule_from_options(options)
-    click.echo(render(derive_with_progress(rule, order), fmt), nl=False)
+    rule, order, work = rule_and_estimate(options)
+    click.echo(render(derive_with_progress(rule, order, work), fmt), nl=False)
 
 
 @click.command()
@@ -51,6 +52,10 @@ def catalogue(out):
 
     from bea.catalogue import ENTRIES, write_catalogue
 
+    writable_directory("--out", out)
     with click.progressbar(length=len(ENTRIES), label="deriving", file=sys.stderr) as bar:
-        paths = write_catalogue(Path(out), progress=lambda _: bar.update(1))
+        try:
+            paths = write_catalogue(Path(out), progress=lambda _: bar.update(1))
+        except OSError as exc:
+            fail(f"--out: cannot write into {out!r}: {exc.strerror or exc}")
     click.echo(f"wrote {len(paths)} files to {out}")

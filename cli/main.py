@@ -1,23 +1,53 @@
-"""``bea``: derive, print, generate and check modified flows of optimizers."""
+"""``bea``: derive, print, generate and check modified flows of optimizers.
+
+Commands are imported when they run (:class:`LazyGroup`), so ``bea derive``, ``bea
+schemes`` and ``bea --help`` never import the numerical stack (jax, diffrax, equinox,
+matplotlib) that ``check`` and ``drift`` need. Ctrl-C anywhere ends with one line and
+exit status 130.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from .check_cmd import check, drift
-from .codegen_cmd import codegen
-from .derive_cmd import catalogue, derive_command, schemes
+COMMANDS = {
+    "schemes": ("cli.derive_cmd:schemes", "List the schemes and their options."),
+    "derive": ("cli.derive_cmd:derive_command", "Derive the modified flow (and modified loss) of a scheme or rule."),
+    "catalogue": ("cli.derive_cmd:catalogue", "Regenerate the catalogue of derived results."),
+    "codegen": ("cli.codegen_cmd:codegen", "Generate a JAX module with the modified field (and modified loss)."),
+    "check": ("cli.check_cmd:check", "Observed orders: one-cycle error of each truncated flow vs the iterates."),
+    "drift": ("cli.check_cmd:drift", "Symbolic vs simulated drift: iterates vs gradient flow vs modified flows."),
+}
+"""Command name → (``module:attribute``, one-line help shown by ``bea --help``)."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A click group whose commands (:data:`COMMANDS`) are imported on first use."""
+
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, _, attr = COMMANDS[name][0].partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx, formatter):
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("bea: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="bea")
 def main():
     """Backward error analysis of optimizers: the modified flow the iterates follow."""
-
-
-main.add_command(schemes)
-main.add_command(derive_command)
-main.add_command(catalogue)
-main.add_command(codegen)
-main.add_command(check)
-main.add_command(drift)

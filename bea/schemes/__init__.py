@@ -1,79 +1,182 @@
 """The scheme catalogue: each scheme is a short rule fed to :func:`bea.derive`.
 
-``SCHEMES[name].build(**options)`` returns a :class:`bea.Rule`; ``options`` maps each
-option the scheme accepts to its help text (the CLI rejects any other option).
+The scheme contract: a scheme module defines ``build(order, **options) -> Rule`` and,
+when it traces more than one atom or update, ``size(order, **options) -> (atoms,
+updates)`` for the work estimate (:mod:`bea.schemes.size`). ``build`` and ``size``
+receive every declared option as a typed value (a default where the option was not
+given), never command-line text. The registry entry below declares the options once, as
+typed :class:`Option` objects; the CLI generates its click options from them, and
+:func:`build` parses text or typed values through them.
+
+Adding a built-in scheme is one scheme file (``bea/schemes/NAME.py`` with ``build``)
+plus one :class:`Scheme` entry in :data:`SCHEMES` here: nothing else changes.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Callable
 
+import sympy
+
 from ..derive import Rule
 from . import continual, game, gd, momentum, multitask, rk, sgd
-from ._options import SchemeError
-from .tableaux import TABLEAUX, ButcherTableau, load_tableau
+from ._options import (
+    RESERVED_NAMES, Choice, Flag, Integer, IntegerList, NumberList, NumberOrSymbol, Option,
+    SchemeError, TaskSteps,
+)
+from .size import MAX_TERMS, Estimate, estimate
+from .tableaux import TABLEAUX, ButcherTableau, TableauFile, load_tableau
 
-__all__ = ["Scheme", "SCHEMES", "SchemeError", "TABLEAUX", "ButcherTableau", "load_tableau", "build"]
+__all__ = [
+    "Scheme", "SCHEMES", "SchemeError", "Option", "TABLEAUX", "ButcherTableau", "load_tableau",
+    "build", "parse_options", "estimate_scheme", "check_reserved", "too_large", "MAX_TERMS",
+]
+
+
+def _one_update(order: int, **options) -> tuple[int, int]:
+    return 1, 1
 
 
 @dataclass(frozen=True)
 class Scheme:
+    """A built-in scheme: ``build(order, **typed options)``, its declared options (by name),
+    its ``size`` for the work estimate, a reference and the default order."""
+
     name: str
     summary: str
     options: dict
     build: Callable[..., Rule]
     reference: str
     default_order: int = 2
+    size: Callable[..., tuple[int, int]] = _one_update
+
+    def example_args(self) -> list[str]:
+        """Command-line arguments of a valid example of this scheme (every option that
+        declares an ``example``)."""
+        args = []
+        for opt in self.options.values():
+            if opt.example is True:
+                args.append(opt.flag)
+            elif opt.example is not None:
+                args += [opt.flag, opt.example]
+        return args
+
+
+def _scheme(name, summary, options, module, reference, default_order) -> Scheme:
+    return Scheme(name, summary, {o.name: o for o in options}, module.build, reference, default_order,
+                  getattr(module, "size", _one_update))
 
 
 SCHEMES = {
     s.name: s
     for s in [
-        Scheme("gd", "gradient descent θ ← θ - h∇L", {}, gd.build,
-               "Barrett & Dherin, Implicit Gradient Regularization, ICLR 2021", 3),
-        Scheme("sgd", "one epoch of SGD over m minibatches", {
-            "batches": "number of minibatches m (omit for a result symbolic in m)",
-            "shuffle": "forward | backward | random (mean over orderings)"},
-            sgd.build, "Smith, Dherin, Barrett & De, ICLR 2021; Dherin et al., arXiv 2502.01557", 2),
-        Scheme("multitask", "one GD step on the sum of task losses (or one per task)", {
-            "tasks": "number of tasks n",
-            "per_task": "one step on each task in turn instead of one joint step"},
-               multitask.build, "Dherin, arXiv 2311.00235", 2),
-        Scheme("continual", "tasks trained in sequence", {"steps": "task:steps list, e.g. A:2,B:3"},
-               continual.build, "Dherin, arXiv 2311.00235", 2),
-        Scheme("game", "two-player game, simultaneous or alternating", {
-            "mode": "simultaneous | alternating",
-            "rates": "player rates α,λ (numbers or symbol names)",
-            "steps": "alternating: m,k steps of x then y",
-            "zero_sum": "losses E and -E"},
-            game.build, "Rosca, Wu, Dherin & Barrett, ICML 2021", 2),
-        Scheme("rk", "Runge–Kutta method from a Butcher tableau", {
-            "method": "named method: " + ", ".join(TABLEAUX),
-            "tableau": "JSON file {\"A\": [[...]], \"b\": [...]}"},
-            rk.build, "Hairer, Lubich & Wanner, Geometric Numerical Integration, ch. IX", 3),
-        Scheme("momentum", "heavy-ball or Nesterov momentum (velocity slaved to θ)", {
-            "beta": "momentum β (number or symbol name; default symbolic beta)",
-            "nesterov": "Nesterov's look-ahead gradient"},
-            momentum.build, "Ghosh, Lyu, Zhang & Wang, ICLR 2023; Kovachki & Stuart 2021", 2),
+        _scheme("gd", "gradient descent θ ← θ - h∇L", [], gd,
+                "Barrett & Dherin, Implicit Gradient Regularization, ICLR 2021", 3),
+        _scheme("sgd", "one epoch of SGD over m minibatches", [
+            Option("batches", Integer(metavar="M"), "number of minibatches m (omit for a result symbolic in m)",
+                   None, "3"),
+            Option("shuffle", Choice(sgd.SHUFFLES, "ORDER"), "forward | backward | random (mean over orderings)",
+                   "random", "random")],
+            sgd, "Smith, Dherin, Barrett & De, ICLR 2021; Dherin et al., arXiv 2502.01557", 2),
+        _scheme("multitask", "one GD step on the sum of task losses (or one per task)", [
+            Option("tasks", Integer(), "number of tasks n", 2, "2"),
+            Option("per_task", Flag(), "one step on each task in turn instead of one joint step", False)],
+            multitask, "Dherin, arXiv 2311.00235", 2),
+        _scheme("continual", "tasks trained in sequence", [
+            Option("steps", TaskSteps(), "task:steps list, e.g. A:2,B:3", (("A", 1), ("B", 1)), "A:2,B:1")],
+            continual, "Dherin, arXiv 2311.00235", 2),
+        _scheme("game", "two-player game, simultaneous or alternating", [
+            Option("mode", Choice(game.MODES, "MODE"), "simultaneous | alternating", "simultaneous",
+                   "alternating"),
+            Option("rates", NumberList(2, "A,L"), "player rates α,λ (numbers or symbol names)",
+                   (sympy.Integer(1), sympy.Integer(1)), "1,1/2"),
+            Option("steps", IntegerList(2), "alternating: m,k steps of x then y", None, "2,1"),
+            Option("zero_sum", Flag(), "losses E and -E", False)],
+            game, "Rosca, Wu, Dherin & Barrett, ICML 2021", 2),
+        _scheme("rk", "Runge–Kutta method from a Butcher tableau", [
+            Option("method", Choice(tuple(TABLEAUX), "NAME"), "named method: " + ", ".join(TABLEAUX),
+                   None, "rk4"),
+            Option("tableau", TableauFile(), "JSON file {\"A\": [[...]], \"b\": [...]}; entries like "
+                   "1/3, 0.25 or \"1/2 + sqrt(3)/6\"")],
+            rk, "Hairer, Lubich & Wanner, Geometric Numerical Integration, ch. IX", 3),
+        _scheme("momentum", "heavy-ball or Nesterov momentum (velocity slaved to θ)", [
+            Option("beta", NumberOrSymbol("B"), "momentum β (number or symbol name; default symbolic beta)",
+                   sympy.Symbol("beta", real=True), "1/2"),
+            Option("nesterov", Flag(), "Nesterov's look-ahead gradient", False)],
+            momentum, "Ghosh, Lyu, Zhang & Wang, ICLR 2023; Kovachki & Stuart 2021", 2),
     ]
 }
 
 
-def build(name: str, order: int = 2, **options) -> Rule:
-    """The rule of scheme ``name`` with ``options`` (as the CLI gives them: text or values)."""
+def _scheme_named(name: str) -> Scheme:
     if name not in SCHEMES:
         raise SchemeError(f"unknown scheme {name!r}; choose one of {', '.join(SCHEMES)}")
-    scheme = SCHEMES[name]
-    stray = sorted(k for k, v in options.items() if v not in (None, False) and k not in scheme.options)
+    return SCHEMES[name]
+
+
+def parse_options(name: str, **options) -> dict:
+    """Every option of scheme ``name`` as a typed value: those given (text or typed; ``None``
+    and ``False`` count as not given) parsed by their :class:`Option`, the rest defaults.
+    An option the scheme does not declare raises :class:`SchemeError`."""
+    scheme = _scheme_named(name)
+    given = {k: v for k, v in options.items() if v is not None and v is not False}
+    stray = sorted(k for k in given if k not in scheme.options)
     if stray:
-        accepted = ", ".join("--" + k.replace("_", "-") for k in scheme.options) or "no options"
+        accepted = ", ".join(o.flag for o in scheme.options.values()) or "no options"
         raise SchemeError(
             f"option {', '.join('--' + k.replace('_', '-') for k in stray)} does not apply to "
             f"scheme {name} (it takes {accepted})"
         )
-    kwargs = {k: v for k, v in options.items() if v not in (None, False) and k in scheme.options}
-    if "order" in inspect.signature(scheme.build).parameters:
-        kwargs["order"] = order  # schemes symbolic in a size trace as many atoms as the order
-    return scheme.build(**kwargs)
+    return {k: opt.parse(given.get(k)) for k, opt in scheme.options.items()}
+
+
+def estimate_scheme(name: str, order: int, typed: dict) -> Estimate:
+    """The work :class:`Estimate` of scheme ``name`` at ``order`` with typed options."""
+    atoms, updates = SCHEMES[name].size(order, **typed)
+    return estimate(order, atoms, updates)
+
+
+def check_reserved(rule: Rule) -> None:
+    """Refuse a rule whose parameters use a reserved name: ``h`` (the step size), or a
+    symbol of the cycle length (SGD's symbolic ``m``)."""
+    cycle = rule.cycle.free_symbols if isinstance(rule.cycle, sympy.Basic) else set()
+    reserved = set(RESERVED_NAMES) | {s.name for s in cycle}
+    for key, value in rule.params.items():
+        for s in _free_symbols(value):
+            if s.name in reserved:
+                raise SchemeError(f"parameter {key} uses the name {s.name!r}, which is reserved "
+                                  f"({'the step size' if s.name == 'h' else 'the number of batches'}); "
+                                  "choose another name")
+
+
+def _free_symbols(value) -> set:
+    if isinstance(value, (tuple, list)):
+        return set().union(*(_free_symbols(v) for v in value)) if value else set()
+    return value.free_symbols if isinstance(value, sympy.Basic) else set()
+
+
+def build(name: str, order: int = 2, max_terms: int = MAX_TERMS, **options) -> Rule:
+    """The rule of scheme ``name`` at ``order`` with ``options`` (text, as typed on the
+    command line, or typed values). Refuses work estimated beyond ``max_terms``
+    (:mod:`bea.schemes.size`) before building anything."""
+    scheme = _scheme_named(name)
+    typed = parse_options(name, **options)
+    work = estimate_scheme(name, order, typed)
+    if work.terms > max_terms:
+        raise SchemeError(too_large(work, max_terms, name, typed))
+    rule = scheme.build(order, **typed)
+    check_reserved(rule)
+    return rule
+
+
+def too_large(work: Estimate, max_terms: int, name: str | None = None, typed: dict | None = None) -> str:
+    """One line: the estimate, the limit, and what would work."""
+    fits = work.highest_order_within(max_terms)
+    hints = [f"--order {fits}"] if fits >= 1 else []
+    if name == "sgd" and typed and typed.get("batches") is not None:
+        symbolic = estimate_scheme(name, work.order, {**typed, "batches": None})
+        if symbolic.terms <= max_terms:
+            hints.append("a symbolic m (omit --batches)")
+    hints.append(f"--max-terms {work.terms if work.terms < 10**12 else 'N'} to allow it")
+    return f"{work.describe()}, beyond the limit of {max_terms}; try " + ", or ".join(hints)

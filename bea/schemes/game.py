@@ -12,17 +12,22 @@ rates"; checked in ``tests/test_multi_atom.py`` and numerically).
 
 from ..derive import Rule
 from ..tracing import Atom
-from ._options import SchemeError, choice, integer, number_list
+from ._options import SchemeError
 
 MODES = ("simultaneous", "alternating")
 
 
-def build(mode="simultaneous", rates="1,1", steps=None, zero_sum=False) -> Rule:
-    mode = choice("--mode", mode, MODES)
-    alpha, lam = number_list("--rates", rates, 2)
+def size(order: int, mode: str, rates: tuple, steps: tuple | None, zero_sum: bool) -> tuple[int, int]:
+    """Atoms and updates traced: two players, ``m + k`` updates a round when alternating."""
+    return 2, 1 if steps is None else sum(steps)
+
+
+def build(order: int, mode: str, rates: tuple, steps: tuple | None, zero_sum: bool) -> Rule:
+    """``mode`` in :data:`MODES`; ``rates`` ``(α, λ)``; ``steps`` ``(m, k)`` (alternating only)."""
+    alpha, lam = rates
     if steps is not None and mode == "simultaneous":
         raise SchemeError("--steps m,k belongs to --mode alternating")
-    m, k = (1, 1) if steps is None else [integer("--steps", p) for p in _pair(str(steps))]
+    m, k = (1, 1) if steps is None else steps
     if zero_sum:
         atoms = (Atom("fx", "E", "x", 1), Atom("fy", "E", "y", -1))
     else:
@@ -47,9 +52,3 @@ def build(mode="simultaneous", rates="1,1", steps=None, zero_sum=False) -> Rule:
         description=f"two-player game, {mode} updates",
     )
 
-
-def _pair(text):
-    parts = text.split(",")
-    if len(parts) != 2:
-        raise SchemeError(f"--steps takes two counts m,k; got {text!r}")
-    return parts

@@ -8,6 +8,6 @@ def gradient_descent(theta, h, f):
     return theta + h * f(theta)
 
 
-def build() -> Rule:
+def build(order: int) -> Rule:
     return Rule(gradient_descent, (Atom("f", "L"),), name="gd",
                 description="gradient descent θ ← θ - h∇L")

@@ -9,7 +9,6 @@ slaved on the invariant manifold ``v = V(θ)`` (Kovachki & Stuart 2021), which g
 
 from ..derive import Rule
 from ..tracing import Atom
-from ._options import number_or_symbol
 
 
 def heavy_ball(theta, v, h, f, beta):
@@ -22,9 +21,9 @@ def nesterov_momentum(theta, v, h, f, beta):
     return theta + v, v
 
 
-def build(beta="beta", nesterov=False) -> Rule:
-    b = number_or_symbol("--beta", beta)
+def build(order: int, beta, nesterov: bool) -> Rule:
+    """``beta``: an exact number or a sympy symbol."""
     return Rule(nesterov_momentum if nesterov else heavy_ball, (Atom("f", "L"),), name="momentum",
-                n_aux=1, params={"beta": b},
-                options={"beta": str(b), "nesterov": bool(nesterov)},
+                n_aux=1, params={"beta": beta},
+                options={"beta": str(beta), "nesterov": nesterov},
                 description=("Nesterov" if nesterov else "heavy-ball") + " momentum")

@@ -8,7 +8,6 @@ conflict term becomes the Lie brackets ``[∇L_i, ∇L_j]`` of the task gradient
 
 from ..derive import Rule
 from ..tracing import Atom
-from ._options import integer
 from .sgd import epoch
 
 
@@ -17,8 +16,14 @@ def joint_step(theta, h, *fields):
     return theta + h * sum((f(theta) for f in fields), 0)
 
 
-def build(tasks=2, per_task=False) -> Rule:
-    n = integer("--tasks", tasks)
+def size(order: int, tasks: int, per_task: bool) -> tuple[int, int]:
+    """Atoms and updates traced: one atom per task; one update per task in turn."""
+    return tasks, tasks if per_task else 1
+
+
+def build(order: int, tasks: int, per_task: bool) -> Rule:
+    """``tasks``: the number ``n`` of task losses."""
+    n = tasks
     atoms = tuple(Atom(f"f{i}", f"L{i}") for i in range(1, n + 1))
     if per_task:
         return Rule(epoch, atoms, name="multitask", cycle=n, options={"tasks": n, "per_task": True},

@@ -9,7 +9,7 @@ parameters ``a`` and ``b`` (exact, or floats when the rule runs numerically).
 from ..derive import Rule
 from ..tracing import Atom, fixed_point
 from ._options import SchemeError
-from .tableaux import TABLEAUX, load_tableau
+from .tableaux import TABLEAUX, ButcherTableau
 
 
 def _combination(weights, vectors):
@@ -32,17 +32,20 @@ def runge_kutta(theta, h, f, a, b):
     return theta + h * _combination(b, stages)
 
 
-def build(method: str | None = None, tableau: str | None = None) -> Rule:
+def size(order: int, method: str | None, tableau: ButcherTableau | None) -> tuple[int, int]:
+    """Atoms and updates traced: one per stage, ``order`` sweeps of the stages if implicit."""
+    tab = TABLEAUX[method] if method is not None else tableau
+    if tab is None:
+        return 1, 1
+    return 1, tab.stages * (1 if tab.explicit else order)
+
+
+def build(order: int, method: str | None, tableau: ButcherTableau | None) -> Rule:
+    """``method``: a name in :data:`TABLEAUX`; or ``tableau``, one read from a file."""
     if (method is None) == (tableau is None):
         raise SchemeError("rk needs exactly one of --method NAME or --tableau FILE.json "
                           f"(methods: {', '.join(TABLEAUX)})")
-    if method is not None:
-        key = method.strip().lower()
-        if key not in TABLEAUX:
-            raise SchemeError(f"unknown method {method!r}; choose one of {', '.join(TABLEAUX)}")
-        tab = TABLEAUX[key]
-    else:
-        tab = load_tableau(tableau)
+    tab = TABLEAUX[method] if method is not None else tableau
     return Rule(runge_kutta, (Atom("f", "L"),), name="rk", params={"a": tab.a, "b": tab.b},
                 options={"method": tab.name},
                 description=f"Runge–Kutta method {tab.name} ({tab.stages} stages)")

@@ -12,12 +12,8 @@ import sympy
 
 from ..derive import Family, Rule
 from ..tracing import Atom
-from ._options import SchemeError, choice, integer
 
 SHUFFLES = ("forward", "backward", "random")
-SYMBOLIC_MAX_ORDER = 5
-"""Orders up to which symbolic ``m`` is derived (order 5: ~2 s, 2e4 trees; order 6 would
-trace 6 batches, ~1e6 labelled trees)."""
 
 
 def epoch(theta, h, *fields):
@@ -27,16 +23,17 @@ def epoch(theta, h, *fields):
     return theta
 
 
-def build(batches=None, shuffle="random", order: int = 2) -> Rule:
-    shuffle = choice("--shuffle", shuffle, SHUFFLES)
+def size(order: int, batches: int | None, shuffle: str) -> tuple[int, int]:
+    """Atoms and updates traced: ``m`` of each (``order`` of each for a symbolic ``m``)."""
+    m = order if batches is None else batches
+    return m, m
+
+
+def build(order: int, batches: int | None, shuffle: str) -> Rule:
+    """``batches``: the number ``m`` of minibatches, or ``None`` for a symbolic ``m``;
+    ``shuffle`` in :data:`SHUFFLES`."""
     symbolic = batches is None
-    if symbolic and order > SYMBOLIC_MAX_ORDER:
-        raise SchemeError(
-            f"sgd with a symbolic number of batches is derived up to order {SYMBOLIC_MAX_ORDER} "
-            f"(order {order} would trace {order} batches, about a million labelled trees); "
-            "give --batches M for higher orders"
-        )
-    m = order if symbolic else integer("--batches", batches)
+    m = order if symbolic else batches
     labels = tuple(f"f{k}" for k in range(1, m + 1))
     losses = tuple(f"L{k}" for k in range(1, m + 1))
     atoms = tuple(Atom(lab, loss) for lab, loss in zip(labels, losses))  # in update order

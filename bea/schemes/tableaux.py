@@ -14,8 +14,9 @@ from sympy import Rational as R, sqrt
 
 from ..domain import exact_number
 from ._options import SchemeError
+from .surds import SurdError, parse_surd
 
-__all__ = ["ButcherTableau", "TABLEAUX", "load_tableau"]
+__all__ = ["ButcherTableau", "TABLEAUX", "load_tableau", "TableauFile", "MAX_FILE_BYTES", "MAX_STAGES"]
 
 
 @dataclass(frozen=True)
@@ -103,33 +104,82 @@ TABLEAUX = {
 }
 
 
-def load_tableau(path: str) -> ButcherTableau:
-    """Read ``{"A": [[…]], "b": […]}`` from a JSON file; entries exact (ints, ``"p/q"``,
-    decimals). Nothing in the file is evaluated."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except OSError as exc:
-        raise SchemeError(f"cannot read tableau file {path!r}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise SchemeError(f"tableau file {path!r} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+MAX_FILE_BYTES = 1_000_000
+"""Largest tableau file read."""
+MAX_STAGES = 32
+"""Most stages a tableau file may declare."""
+
+
+def load_tableau(path) -> ButcherTableau:
+    """Read ``{"A": [[…]], "b": […]}`` from a JSON file (UTF-8, at most ``MAX_FILE_BYTES``).
+
+    Entries are JSON numbers or text: integers, fractions ``"p/q"``, decimals, or surds
+    such as ``"1/2 + sqrt(3)/6"`` (read by :func:`bea.schemes.surds.parse_surd`). Nothing
+    in the file is evaluated; every defect raises :class:`SchemeError`.
+    """
+    data = _read_json(str(path))
     if not isinstance(data, dict) or "A" not in data or "b" not in data:
-        raise SchemeError(f'tableau file {path!r} must hold an object {{"A": [[...]], "b": [...]}}')
+        raise SchemeError(f'tableau file {str(path)!r} must hold an object {{"A": [[...]], "b": [...]}}')
     a, b = data["A"], data["b"]
     if not isinstance(a, list) or not all(isinstance(r, list) for r in a) or not isinstance(b, list):
-        raise SchemeError(f"tableau file {path!r}: A must be a list of rows and b a list")
+        raise SchemeError(f"tableau file {str(path)!r}: A must be a list of rows and b a list")
+    if len(b) > MAX_STAGES or len(a) > MAX_STAGES:
+        raise SchemeError(f"tableau file {str(path)!r}: more than {MAX_STAGES} stages")
+    name = data.get("name", str(path))
+    if not isinstance(name, str) or len(name) > 100:
+        raise SchemeError(f"tableau file {str(path)!r}: name must be text of at most 100 characters")
 
     def entry(x, where):
-        if isinstance(x, (bool, type(None))) or not isinstance(x, (int, float, str)):
-            raise SchemeError(f"tableau file {path!r}: entry {where} = {x!r} is not a number")
+        if isinstance(x, str):
+            try:
+                return parse_surd(x)
+            except SurdError as exc:
+                raise SchemeError(f"tableau file {str(path)!r}: entry {where} = {x[:40]!r} is not a number "
+                                  f"({exc}; use integers, fractions like \"1/3\", decimals, "
+                                  "or sqrt like \"1/2 + sqrt(3)/6\")") from None
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise SchemeError(f"tableau file {str(path)!r}: entry {where} is not a number")
         try:
             return exact_number(x)
         except ValueError:
-            raise SchemeError(
-                f"tableau file {path!r}: entry {where} = {x!r} is not a number "
-                "(use integers, fractions like \"1/3\", or decimals)"
-            ) from None
+            raise SchemeError(f"tableau file {str(path)!r}: entry {where} = {x!r} is not a finite number") from None
 
     rows = tuple(tuple(entry(x, f"A[{i}][{j}]") for j, x in enumerate(r)) for i, r in enumerate(a))
     weights = tuple(entry(x, f"b[{i}]") for i, x in enumerate(b))
-    return ButcherTableau(rows, weights, name=str(data.get("name", path)))
+    return ButcherTableau(rows, weights, name=name)
+
+
+def _read_json(path: str):
+    """The JSON value in ``path``, read defensively (size, encoding, nesting)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SchemeError(f"cannot read tableau file {path!r}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SchemeError(f"tableau file {path!r} is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SchemeError(f"tableau file {path!r} is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SchemeError(f"tableau file {path!r} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise SchemeError(f"tableau file {path!r} is nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer literal with too many digits
+        raise SchemeError(f"tableau file {path!r} is not valid JSON ({exc})") from None
+
+
+@dataclass(frozen=True)
+class TableauFile:
+    """Option kind: a JSON tableau file, read into a :class:`ButcherTableau`."""
+
+    metavar: str = "FILE.json"
+    is_flag = False
+
+    def parse(self, flag: str, value) -> ButcherTableau:
+        if isinstance(value, ButcherTableau):
+            return value
+        return load_tableau(value)
