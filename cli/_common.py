@@ -16,6 +16,7 @@ import click
 
 from bea.custom import load_rule
 from bea.derive import Rule, derive
+from bea.modifying import modifying_field
 from bea.schemes import (
     MAX_TERMS, SCHEMES, SchemeError, build, check_reserved, estimate_scheme, parse_options, too_large,
 )
@@ -141,17 +142,18 @@ def parse_settings(pairs) -> dict:
         fail(str(exc))
 
 
-def derive_with_progress(rule: Rule, order: int, work: Estimate | None = None):
-    """:func:`bea.derive`; on a terminal, a derivation estimated beyond
-    :data:`SHOW_PROGRESS_TERMS` announces its estimate and shows a progress bar. A rule
-    that exits while being traced is bad input."""
+def derive_with_progress(rule: Rule, order: int, work: Estimate | None = None, modifying: bool = False):
+    """:func:`bea.derive` (or, with ``modifying``, :func:`bea.modifying.modifying_field`);
+    on a terminal, a derivation estimated beyond :data:`SHOW_PROGRESS_TERMS` announces its
+    estimate and shows a progress bar. A rule that exits while being traced is bad input."""
     show = work is not None and work.terms > SHOW_PROGRESS_TERMS and sys.stderr.isatty()
+    run = modifying_field if modifying else derive
     if show:
         click.echo(f"bea: {work.describe()}; this may take a while", err=True)
     try:
         if not show:
-            return derive(rule, order)
+            return run(rule, order)
         with click.progressbar(length=order, label="deriving", file=sys.stderr) as bar:
-            return derive(rule, order, progress=lambda n: bar.update(1))
+            return run(rule, order, progress=lambda n: bar.update(1))
     except SystemExit as exc:
         fail(f"rule {rule.name!r} called exit ({exc.code!r}) while being traced")

@@ -27,8 +27,10 @@ def schemes():
 @scheme_options
 @click.option("--format", "-f", "fmt", default="text", type=click.Choice(FORMATS),
               help="output format")
+@click.option("--modifying", is_flag=True, default=False,
+              help="the modifying field f̃ instead: run on f̃, the scheme follows its first-order flow")
 @bad_input_exits_2
-def derive_command(fmt, **options):
+def derive_command(fmt, modifying, **options):
     """Derive the modified flow (and modified loss) of a scheme or rule.
 
     \b
@@ -38,9 +40,10 @@ def derive_command(fmt, **options):
       bea derive --scheme sgd --batches 3 --shuffle forward
       bea derive --scheme rk --method rk4 --order 6 --format latex
       bea derive --rule my_rule.py:step --order 3
+      bea derive --scheme gd --order 4 --modifying      # the field that cancels the drift
     """
     rule, order, work = rule_and_estimate(options)
-    click.echo(render(derive_with_progress(rule, order, work), fmt), nl=False)
+    click.echo(render(derive_with_progress(rule, order, work, modifying), fmt), nl=False)
 
 
 @click.command()

@@ -114,3 +114,24 @@ def test_modifying_field_agrees_with_kauri(method, order):
     for t in trees:
         ours = d.field.to_sympy(d.flow[t.nodes()].get(parse(_notation(t.list_repr)), d.field.zero))
         assert Fraction(int(ours.p), int(ours.q)) == Fraction(preprocessed(t)) / symmetry(parse(_notation(t.list_repr)))
+
+
+def test_cli_derive_modifying_prints_the_field_and_the_loss_to_train_on():
+    import json
+
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    out = CliRunner().invoke(main, ["derive", "--scheme", "gd", "--order", "3", "--modifying"])
+    assert out.exit_code == 0, out.output
+    assert "f̃₂ = 1/2 f'f" in out.output
+    assert "L̃ = L - h/4 ‖∇L‖²" in out.output
+    data = json.loads(CliRunner().invoke(
+        main, ["derive", "--scheme", "momentum", "--beta", "beta", "--order", "2", "--modifying", "-f", "json"]).output)
+    assert data["kind"] == "modifying" and data["symbols"] == ["beta"]
+    beta = sympy.Symbol("beta")
+    (term,) = data["flow"][1]["terms"]
+    assert term["tree"] == "f[f]"
+    assert sympy.simplify(sympy.parse_expr(term["coeff"], local_dict={"beta": beta})
+                          - (1 + beta) / (2 * (1 - beta) ** 2)) == 0
