@@ -1,0 +1,15 @@
+"""Stochastic modified equations: the noise of SGD (Li, Tai & E, ICML 2017; JMLR 2019).
+
+``moments`` (exact minibatch moments), ``sme`` (drift and diffusion of i.i.d. SGD to weak
+order 1 and 2), ``reshuffle`` (covariance of the reshuffled epoch map over orderings),
+``outer`` (the printed grammar of covariances); JAX: ``jaxsde`` (matrix-free drift,
+diffusion, diffrax simulator), ``weak`` (weak-order checks), ``paths`` (SGD vs SME runs).
+The symbolic modules import no JAX.
+"""
+
+from .moments import Sampling, SamplingError, batch_moment, minibatch_covariance
+from .reshuffle import BracketProduct, epoch_covariance
+from .sme import SME, WEAK_ORDERS, sme
+
+__all__ = ["Sampling", "SamplingError", "batch_moment", "minibatch_covariance",
+           "BracketProduct", "epoch_covariance", "SME", "WEAK_ORDERS", "sme"]
