@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
+from sympy.solvers.solveset import NonlinearError
 
 from .domain import exact_number
 from .series import add_into, scale, shift
@@ -296,7 +297,7 @@ def _solve_affine(equation, guess):
     image = tuple(image) if several else (image,)
     try:
         matrix, rhs = sympy.linear_eq_to_matrix([x - y for x, y in zip(unknowns, image)], unknowns)
-    except sympy.solvers.solveset.NonlinearError:
+    except NonlinearError:
         raise RuleError("fixed_point on sympy expressions needs an equation affine in its "
                         "unknown (a linear field)") from None
     solution = [sympy.cancel(x) for x in matrix.LUsolve(rhs)]

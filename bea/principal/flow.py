@@ -9,11 +9,11 @@ is, per eigendirection,
     θ_i' = (ρ(z)/h) θ_i,   ρ(z) = log R(z) / cycle,
 
 and with a single atom ``f = -∇L`` (``g = ∇L``, ``gᵀu_i = λ_i θ_i``) this is the
-principal flow ``θ' = Σ_i ψ(hλ_i)(gᵀu_i)u_i`` with ``ψ(z) = log R(z)/(cycle·z)``; for
-gradient descent ``ψ(z) = log(1-z)/z``. With several atoms ``ψ = ρ/ζ`` where
-``ζ = Σ_c w_c z_c`` and ``f_1 = Σ_c w_c f_c`` is the leading term of the modified flow
-(so ``g`` is the gradient of the leading-order loss, e.g. the mean minibatch loss of an
-SGD epoch). ``ψ → -1`` as ``z → 0``.
+principal flow ``θ' = Σ_i ψ(hλ_i)(gᵀu_i)u_i`` with ``ψ(z) = log R(z)/z`` (cycle 1); for
+gradient descent ``ψ(z) = log(1-z)/z``. In general (several atoms, a cycle of several
+updates) the same holds with ``ψ = log R(z)/Σ_c z_c`` and ``g = (1/cycle) Σ_c ∇L_c`` (the mean minibatch loss of an SGD
+epoch, the summed loss of a joint multitask step): ``ψ = ρ/ζ``, ``ζ = Σ_c w_c z_c``,
+``w_c = 1/cycle``. ``ψ(0) = -1`` for gd, SGD and Runge–Kutta; ``-1/(1-β)`` for momentum.
 
 **Rules with auxiliary state** (momentum): ``(θ, v) ↦ M(z)(θ, v)`` per eigendirection, and
 ``R`` is the eigenvalue of ``M`` that tends to 1 as ``z → 0``: on its eigenvector (the
@@ -69,7 +69,8 @@ class PrincipalFlow:
     """The principal flow of a rule (see the module docstring for the mathematics).
 
     ``R``: growth factor of one cycle per eigendirection, in ``variables``; ``psi``:
-    ``log R/(cycle·ζ)``; ``weights``: ``w_c`` with ``ζ = Σ w_c z_c``; ``polynomial``:
+    ``log R/(cycle·ζ)``; ``weights``: ``w_c = 1/cycle`` with ``ζ = Σ w_c z_c`` and
+    ``g = Σ_c w_c ∇L_c``; ``polynomial``:
     ``p(μ, z)`` whose root ``μ = R`` with ``R(0) = 1`` is meant (``D(z)μ - N(z)`` for a
     rational ``R = N/D``; the characteristic polynomial of ``M`` with auxiliary state);
     ``shuffled``: ``R`` is the mean over orderings of the atoms.
@@ -139,10 +140,10 @@ class PrincipalFlow:
         }
 
     def _field_text(self) -> str:
-        if len(self.variables) == 1:
+        if len(self.variables) == 1 and self.cycle == 1:
             return "θ' = Σ_i ψ(hλ_i) (∇Lᵀu_i) u_i"
-        return ("θ' = Σ_i ψ(z_i) (gᵀu_i) u_i, g = Σ_c w_c ∇L_c, ζ = "
-                + str(self.zeta) + ", z_c = hλ_{c,i}")
+        return (f"θ' = Σ_i ψ(z_i) (gᵀu_i) u_i, g = (1/{self.cycle}) Σ_c ∇L_c, "
+                "z_c = hλ_{c,i}")
 
     def to_text(self) -> str:
         zs = ", ".join(map(str, self.variables))
@@ -187,10 +188,7 @@ def stability_function(rule) -> PrincipalFlow:
         R = sum((R.subs(dict(zip(variables, p)), simultaneous=True) for p in perms),
                 sympy.Integer(0)) / math.factorial(len(variables))
     cycle = sympy.sympify(rule.cycle) if isinstance(rule.cycle, int) else rule.cycle
-    partial = PrincipalFlow(rule.name, variables, R, sympy.nan, cycle, (), (), polynomial,
-                            matrix, shuffled)
-    linear = sympy.Poly(partial.rate_series(1), *variables)
-    weights = tuple(sympy.factor(-linear.coeff_monomial(v)) for v in variables)
+    weights = tuple(1 / cycle for _ in variables)
     zeta = sum((w * z for w, z in zip(weights, variables)), sympy.Integer(0))
     psi = sympy.log(R) / (cycle * zeta)
     return PrincipalFlow(rule.name, variables, R, psi, cycle, weights,
