@@ -44,13 +44,12 @@ import sympy
 from jax.experimental.sparse.linalg import lobpcg_standard
 from jax.flatten_util import ravel_pytree
 
-from .principal import PrincipalFlow, stability_function
+from .principal import MU, PrincipalFlow, stability_function
 from .schemes import build
 
 __all__ = ["MAX_EXACT_PARAMETERS", "principal_flow", "psi_function"]
 
 MAX_EXACT_PARAMETERS = 4096
-_MU = sympy.Symbol("mu")
 
 
 def _check_numeric(flow: PrincipalFlow) -> sympy.Symbol:
@@ -58,7 +57,7 @@ def _check_numeric(flow: PrincipalFlow) -> sympy.Symbol:
         raise ValueError(f"the JAX principal flow takes one loss; {flow.scheme!r} has atoms "
                          f"{', '.join(map(str, flow.variables))}")
     (z,) = flow.variables
-    stray = (flow.polynomial.free_symbols | flow.R.free_symbols) - {z, _MU}
+    stray = (flow.polynomial.free_symbols | flow.R.free_symbols) - {z, MU}
     if stray or not flow.cycle.is_number:
         raise ValueError(f"the principal flow of {flow.scheme!r} has symbolic parameters "
                          f"({', '.join(sorted(map(str, stray)))}); give them numbers")
@@ -68,15 +67,15 @@ def _check_numeric(flow: PrincipalFlow) -> sympy.Symbol:
 def psi_function(flow: PrincipalFlow) -> Callable[[jax.Array], jax.Array]:
     """``ψ`` as a JAX function of real ``z`` (any shape), complex-valued (principal log)."""
     z = _check_numeric(flow)
-    poly = sympy.Poly(flow.polynomial, _MU)
+    poly = sympy.Poly(flow.polynomial, MU)
     lead = poly.LC()
     if poly.degree() == 1:
         rest = sympy.Integer(1)
     elif poly.degree() == 2:
-        rest = 1 - (-poly.coeff_monomial(_MU) / lead - flow.R)
+        rest = 1 - (-poly.coeff_monomial(MU) / lead - flow.R)
     else:
         raise ValueError(f"{flow.scheme!r}: ψ is evaluated for linear steps of size ≤ 2")
-    p1 = sympy.Poly(poly.as_expr().subs(_MU, 1), z)
+    p1 = sympy.Poly(poly.as_expr().subs(MU, 1), z)
     x_over_z = -sympy.quo(p1, sympy.Poly(z, z)).as_expr() / (lead * rest)
     ratio = sympy.lambdify(z, x_over_z, modules="jax")
 

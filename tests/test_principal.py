@@ -13,7 +13,7 @@ import sympy
 from sympy import Rational as R
 
 from bea import Atom, Rule, RuleError, derive, fixed_point
-from bea.principal import stability_function, tall_tree_rate
+from bea.principal import MU, stability_function, tall_tree_rate
 from bea.principal_jax import principal_flow, psi_function
 from bea.schemes import build
 from bea.schemes.gd import gradient_descent
@@ -21,7 +21,7 @@ from bea.schemes.momentum import heavy_ball, nesterov_momentum
 from bea.schemes.rk import runge_kutta
 from bea.schemes.tableaux import TABLEAUX
 
-z, mu = sympy.symbols("z mu")
+z = sympy.Symbol("z")
 beta = sympy.Symbol("beta", real=True)
 
 
@@ -54,7 +54,7 @@ def test_runge_kutta_stability_functions():
     (False, 2 * (1 + beta)), (True, 2 * (1 + beta) / (1 + 2 * beta))])
 def test_momentum_root_continues_the_slaved_manifold(nesterov, threshold):
     pf = flow_of("momentum", beta="beta", nesterov=nesterov)
-    assert sympy.simplify(pf.polynomial.subs(mu, pf.R)) == 0
+    assert sympy.simplify(pf.polynomial.subs(MU, pf.R)) == 0
     assert pf.R.subs({z: 0, beta: R(1, 3)}) == 1
     assert sympy.simplify(pf.series(1) + 1 / (1 - beta)) == 0  # ψ(0): effective rate h/(1-β)
     assert len(pf.thresholds) == 1 and sympy.simplify(pf.thresholds[0].z - threshold) == 0
@@ -67,6 +67,24 @@ def test_sgd_epoch_is_a_product_over_minibatches():
     assert sympy.expand(pf.R - (1 - z1) * (1 - z2) * (1 - z3)) == 0
     assert sympy.simplify(pf.psi - sympy.log(pf.R) / (z1 + z2 + z3)) == 0
     assert flow_of("sgd", batches="3", shuffle="random").R == pf.R
+
+
+def nested_step(theta, h, f1, f2):
+    """θ + h f1(θ + h f2(θ)): R = 1 - z1 + z1 z2 is not symmetric in the atoms."""
+    return theta + h * f1(theta + h * f2(theta))
+
+
+def test_random_reshuffling_averages_R_over_orderings():
+    atoms = (Atom("f1", "L1"), Atom("f2", "L2"))
+    fixed = stability_function(Rule(nested_step, atoms, name="nested"))
+    mean = stability_function(Rule(nested_step, atoms, name="nested", shuffle=True))
+    z1, z2 = mean.variables
+    assert sympy.expand(fixed.R - (1 - z1 + z1 * z2)) == 0
+    assert sympy.expand(mean.R - (1 - (z1 + z2) / 2 + z1 * z2)) == 0
+    assert sympy.simplify(mean.rate - sympy.log(mean.R)) == 0
+    d = derive(Rule(nested_step, atoms, name="nested", shuffle=True), 6)
+    assert sympy.expand(mean.rate_series(6) - tall_tree_rate(d, mean.variables)) == 0
+    assert sympy.expand(fixed.rate_series(6) - mean.rate_series(6)) != 0
 
 
 def test_unsupported_rules_are_refused():

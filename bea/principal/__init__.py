@@ -8,11 +8,11 @@ rule on linear fields (:mod:`.linear`) into its stability function ``R(z)`` (:mo
 the tests compare against.
 """
 
-from .flow import COMPLEX_LOG, PrincipalFlow, Threshold, stability_function
+from .flow import COMPLEX_LOG, MU, PrincipalFlow, Threshold, stability_function
 from .linear import COMMUTING_HESSIANS, linear_step, variables_for
 from .tall import tall_tree_rate
 
 __all__ = [
-    "COMMUTING_HESSIANS", "COMPLEX_LOG", "PrincipalFlow", "Threshold",
+    "COMMUTING_HESSIANS", "COMPLEX_LOG", "MU", "PrincipalFlow", "Threshold",
     "linear_step", "stability_function", "tall_tree_rate", "variables_for",
 ]

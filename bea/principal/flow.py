@@ -44,7 +44,7 @@ import sympy
 
 from .linear import COMMUTING_HESSIANS, linear_step
 
-__all__ = ["PrincipalFlow", "Threshold", "stability_function", "COMPLEX_LOG"]
+__all__ = ["PrincipalFlow", "Threshold", "stability_function", "COMPLEX_LOG", "MU"]
 
 COMPLEX_LOG = (
     "log is the principal branch, log|R| + i·arg R (+iπ where R < 0; Rosca et al. 2023): the PF "
@@ -52,7 +52,8 @@ COMPLEX_LOG = (
     "its real part interpolates them in between"
 )
 
-_MU = sympy.Symbol("mu")
+MU = sympy.Dummy("mu")
+"""The unknown of :attr:`PrincipalFlow.polynomial` (a Dummy: no clash with user symbols)."""
 _Z = sympy.Symbol("z")
 
 
@@ -71,7 +72,7 @@ class PrincipalFlow:
     ``R``: growth factor of one cycle per eigendirection, in ``variables``; ``psi``:
     ``log R/(cycle·ζ)``; ``weights``: ``w_c = 1/cycle`` with ``ζ = Σ w_c z_c`` and
     ``g = Σ_c w_c ∇L_c``; ``polynomial``:
-    ``p(μ, z)`` whose root ``μ = R`` with ``R(0) = 1`` is meant (``D(z)μ - N(z)`` for a
+    ``p(μ, z)`` (``μ`` is :data:`MU`) whose root ``μ = R`` with ``R(0) = 1`` is meant (``D(z)μ - N(z)`` for a
     rational ``R = N/D``; the characteristic polynomial of ``M`` with auxiliary state);
     ``shuffled``: ``R`` is the mean over orderings of the atoms.
     """
@@ -187,10 +188,11 @@ def stability_function(rule) -> PrincipalFlow:
         perms = list(itertools.permutations(variables))
         R = sum((R.subs(dict(zip(variables, p)), simultaneous=True) for p in perms),
                 sympy.Integer(0)) / math.factorial(len(variables))
-    cycle = sympy.sympify(rule.cycle) if isinstance(rule.cycle, int) else rule.cycle
+    cycle = sympy.Integer(rule.cycle) if isinstance(rule.cycle, int) else rule.cycle
     weights = tuple(1 / cycle for _ in variables)
     zeta = sum((w * z for w, z in zip(weights, variables)), sympy.Integer(0))
     psi = sympy.log(R) / (cycle * zeta)
+    # on the diagonal z_c = z every ordering gives the same R: thresholds need no averaging
     return PrincipalFlow(rule.name, variables, R, psi, cycle, weights,
                          _thresholds(polynomial, variables), polynomial, matrix, shuffled)
 
@@ -198,7 +200,7 @@ def stability_function(rule) -> PrincipalFlow:
 def _characteristic(matrix: sympy.Matrix) -> sympy.Expr:
     """``det(μI - M)`` with denominators in ``z`` cleared (a polynomial in ``μ`` and ``z``)."""
     n = matrix.shape[0]
-    det = (_MU * sympy.eye(n) - matrix).det(method="berkowitz")
+    det = (MU * sympy.eye(n) - matrix).det(method="berkowitz")
     numerator, _ = sympy.fraction(sympy.cancel(sympy.together(det)))
     return sympy.expand(numerator)
 
@@ -211,7 +213,7 @@ def _sample(expr, extra: dict | None = None) -> complex:
 
 
 def _continuing_root(polynomial, variables, name) -> sympy.Expr:
-    poly = sympy.Poly(polynomial, _MU)
+    poly = sympy.Poly(polynomial, MU)
     roots = sympy.roots(poly)
     if sum(roots.values()) != poly.degree():
         raise ValueError(f"rule {name!r}: the eigenvalues of its linear step have no closed form")
@@ -234,7 +236,7 @@ def _thresholds(polynomial, variables) -> tuple[Threshold, ...]:
     diagonal = polynomial.subs({v: _Z for v in variables}, simultaneous=True)
     found = []
     for crossing in (1, -1):
-        q = sympy.Poly(diagonal.subs(_MU, crossing), _Z)
+        q = sympy.Poly(diagonal.subs(MU, crossing), _Z)
         if q.is_zero:
             continue
         while q.degree() > 0 and q.eval(0) == 0:
@@ -280,8 +282,8 @@ def _root_series(polynomial, variables, image, order: int) -> sympy.Expr:
     multiplied by ``1 - ∂_μ p(μ, z)/∂_μ p(1, 0) = O(z)``, so each sweep fixes one degree.
     """
     p = polynomial.subs(dict(zip(variables, image)), simultaneous=True)
-    slope = sympy.diff(p, _MU).subs(_MU, 1).subs({v: 0 for v in variables})
-    coeffs = [sympy.Poly(c, *variables) for c in sympy.Poly(p, _MU).all_coeffs()]
+    slope = sympy.diff(p, MU).subs(MU, 1).subs({v: 0 for v in variables})
+    coeffs = [sympy.Poly(c, *variables) for c in sympy.Poly(p, MU).all_coeffs()]
     inverse = sympy.Poly(1 / slope, *variables)
     mu = sympy.Poly(1, *variables)
     for _ in range(order + 1):
