@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
+from sympy.solvers.solveset import NonlinearError
 
 from .domain import exact_number
 from .series import add_into, scale, shift
@@ -268,9 +269,13 @@ def fixed_point(equation, guess, max_sweeps: int | None = None):
     Implicit Euler: ``fixed_point(lambda y: theta + h*f(y), theta)``.
 
     The same call works when the rule runs on numbers (numerical verification): then it
-    iterates ``max_sweeps`` times (default 100), a contraction for small ``h``.
+    iterates ``max_sweeps`` times (default 100), a contraction for small ``h``. When the
+    rule runs on sympy expressions (a linear test field, :mod:`bea.principal`), the
+    equation must be affine in ``x`` and is solved exactly in closed form.
     """
     first = guess[0] if isinstance(guess, (tuple, list)) else guess
+    if isinstance(first, sympy.Basic):
+        return _solve_affine(equation, guess)
     traced = isinstance(first, Vec)
     sweeps = max_sweeps or (first.tracer.max_order + 2 if traced else 100)
     current = guess
@@ -282,6 +287,21 @@ def fixed_point(equation, guess, max_sweeps: int | None = None):
             return new
         current = new
     return current
+
+
+def _solve_affine(equation, guess):
+    """The exact solution of ``x = equation(x)`` for an equation affine in ``x``."""
+    several = isinstance(guess, (tuple, list))
+    unknowns = sympy.symbols(f"_x0:{len(guess) if several else 1}", cls=sympy.Dummy)
+    image = equation(tuple(unknowns) if several else unknowns[0])
+    image = tuple(image) if several else (image,)
+    try:
+        matrix, rhs = sympy.linear_eq_to_matrix([x - y for x, y in zip(unknowns, image)], unknowns)
+    except NonlinearError:
+        raise RuleError("fixed_point on sympy expressions needs an equation affine in its "
+                        "unknown (a linear field)") from None
+    solution = [sympy.cancel(x) for x in matrix.LUsolve(rhs)]
+    return tuple(solution) if several else solution[0]
 
 
 def _same(a, b) -> bool:

@@ -1,0 +1,296 @@
+"""The principal flow of an update rule: ``R(z)``, ``ψ(z)``, stability thresholds.
+
+Under commuting Hessians (:data:`bea.principal.linear.COMMUTING_HESSIANS`) one cycle of
+a rule multiplies each eigencomponent ``θ_i = u_iᵀθ`` by ``R(z)``, ``z_c = hλ_{c,i}``
+(Rosca, Wu, Qin & Dherin, *On a continuous time model of gradient descent dynamics and
+instability in deep learning*, TMLR 2023). The linear flow with time-``cycle·h`` map ``R``
+is, per eigendirection,
+
+    θ_i' = (ρ(z)/h) θ_i,   ρ(z) = log R(z) / cycle,
+
+and with a single atom ``f = -∇L`` (``g = ∇L``, ``gᵀu_i = λ_i θ_i``) this is the
+principal flow ``θ' = Σ_i ψ(hλ_i)(gᵀu_i)u_i`` with ``ψ(z) = log R(z)/z`` (cycle 1); for
+gradient descent ``ψ(z) = log(1-z)/z``. In general (several atoms, a cycle of several
+updates) the same holds with ``ψ = log R(z)/Σ_c z_c`` and ``g = (1/cycle) Σ_c ∇L_c`` (the mean minibatch loss of an SGD
+epoch, the summed loss of a joint multitask step): ``ψ = ρ/ζ``, ``ζ = Σ_c w_c z_c``,
+``w_c = 1/cycle``. ``ψ(0) = -1`` for gd, SGD and Runge–Kutta; ``-1/(1-β)`` for momentum.
+
+**Rules with auxiliary state** (momentum): ``(θ, v) ↦ M(z)(θ, v)`` per eigendirection, and
+``R`` is the eigenvalue of ``M`` that tends to 1 as ``z → 0``: on its eigenvector (the
+linear slaved manifold ``v = (1 - 1/R)θ`` for heavy ball) the rule is the map ``θ ↦ Rθ``
+(Cattaneo & Shigida, arXiv 2509.08483). It is given in closed form (radicals) and, for
+the series, as the root of ``p(R, z) = det(R·I - M(z)) = 0`` by a chord iteration.
+
+**Complex logarithm.** Where ``R ≤ 0`` (gradient descent for ``z > 1``) or ``R`` is
+complex (momentum between the real-root regions) ``log`` is the principal branch,
+``log|R| + i·arg R`` (``+iπ`` for ``R < 0``), as in Rosca et al. The PF is then complex;
+its solution ``R^{t/(cycle·h)} θ_i(0)`` is real at every integer number of cycles, where it
+equals the iterates, and its real part ``|R|^{t/τ} cos(π t/τ)`` (``τ = cycle·h``, ``R < 0``)
+interpolates the sign-alternating iterates between them.
+
+**Thresholds.** On the positive real axis (all ``z_c = z`` when there are several atoms),
+the ``z`` where an eigenvalue of ``M(z)`` crosses ``±1`` (``|R(z)| = 1`` for rules without
+state): gd ``z = 2``, rk4 ``z ≈ 2.785``, heavy ball ``z = 2(1+β)``. Crossings of ``|μ| = 1``
+by a complex pair are not searched (for heavy ball ``|μ|² = β < 1`` there).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import sympy
+
+from .linear import COMMUTING_HESSIANS, linear_step
+
+__all__ = ["PrincipalFlow", "Threshold", "stability_function", "COMPLEX_LOG", "MU"]
+
+COMPLEX_LOG = (
+    "log is the principal branch, log|R| + i·arg R (+iπ where R < 0; Rosca et al. 2023): the PF "
+    "solution R^{t/(cycle·h)}·θ_i(0) is real and equals the iterates at every integer cycle; "
+    "its real part interpolates them in between"
+)
+
+MU = sympy.Dummy("mu")
+"""The unknown of :attr:`PrincipalFlow.polynomial` (a Dummy: no clash with user symbols)."""
+_Z = sympy.Symbol("z")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """``|R| = 1`` at ``z`` (all ``z_c = z``): an eigenvalue of ``M`` equals ``crossing = ±1``."""
+
+    z: sympy.Expr
+    crossing: int
+
+
+@dataclass(frozen=True)
+class PrincipalFlow:
+    """The principal flow of a rule (see the module docstring for the mathematics).
+
+    ``R``: growth factor of one cycle per eigendirection, in ``variables``; ``psi``:
+    ``log R/(cycle·ζ)``; ``weights``: ``w_c = 1/cycle`` with ``ζ = Σ w_c z_c`` and
+    ``g = Σ_c w_c ∇L_c``; ``polynomial``:
+    ``p(μ, z)`` (``μ`` is :data:`MU`) whose root ``μ = R`` with ``R(0) = 1`` is meant (``D(z)μ - N(z)`` for a
+    rational ``R = N/D``; the characteristic polynomial of ``M`` with auxiliary state);
+    ``shuffled``: ``R`` is the mean over orderings of the atoms.
+    """
+
+    scheme: str
+    variables: tuple
+    R: sympy.Expr
+    psi: sympy.Expr
+    cycle: sympy.Expr
+    weights: tuple
+    thresholds: tuple
+    polynomial: sympy.Expr
+    matrix: sympy.Matrix
+    shuffled: bool = False
+    assumption: str = COMMUTING_HESSIANS
+
+    @property
+    def zeta(self) -> sympy.Expr:
+        return sum((w * z for w, z in zip(self.weights, self.variables)), sympy.Integer(0))
+
+    @property
+    def rate(self) -> sympy.Expr:
+        """``ρ = log R / cycle``: ``θ_i' = (ρ/h) θ_i`` per eigendirection."""
+        return sympy.log(self.R) / self.cycle
+
+    def R_series(self, order: int) -> sympy.Expr:
+        """Taylor polynomial of ``R`` of total degree ``≤ order`` in ``variables``."""
+        roots = [_root_series(self.polynomial, self.variables, image, order)
+                 for image in self._orderings()]
+        return sympy.expand(sum(roots, sympy.Integer(0)) / len(roots))
+
+    def rate_series(self, order: int) -> sympy.Expr:
+        """Taylor polynomial of ``ρ = log R / cycle`` of total degree ``≤ order``."""
+        gens = self.variables
+        w = sympy.Poly(self.R_series(order) - 1, *gens)
+        power = sympy.Poly(1, *gens, domain=w.domain)
+        log = sympy.Poly(0, *gens, domain=w.domain)
+        for k in range(1, order + 1):
+            power = _truncate(power * w, order)
+            log = log + power * sympy.Rational((-1) ** (k + 1), k)
+        return _canonical(log) / self.cycle
+
+    def series(self, order: int) -> sympy.Expr:
+        """Taylor polynomial of ``ψ`` to ``z^{order-1}`` (all ``z_c = z`` for several atoms),
+        the resummed counterpart of the order-``order`` modified flow."""
+        diagonal = {v: _Z for v in self.variables}
+        rho = sympy.Poly(self.rate_series(order).subs(diagonal, simultaneous=True), _Z)
+        scale = sympy.cancel(self.zeta.subs(diagonal, simultaneous=True) / _Z)
+        return _canonical(sympy.quo(rho, sympy.Poly(_Z, _Z)) * sympy.Poly(1 / scale, _Z))
+
+    def _orderings(self):
+        if not self.shuffled:
+            return [self.variables]
+        return list(itertools.permutations(self.variables))
+
+    # -- output ------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        return {
+            "R": str(self.R),
+            "psi": str(self.psi),
+            "variables": [str(v) for v in self.variables],
+            "thresholds": [{"z": str(t.z), "R": str(t.crossing)} for t in self.thresholds],
+            "cycle": str(self.cycle),
+            "assumption": self.assumption,
+            "logarithm": COMPLEX_LOG,
+        }
+
+    def _field_text(self) -> str:
+        if len(self.variables) == 1 and self.cycle == 1:
+            return "θ' = Σ_i ψ(hλ_i) (∇Lᵀu_i) u_i"
+        return (f"θ' = Σ_i ψ(z_i) (gᵀu_i) u_i, g = (1/{self.cycle}) Σ_c ∇L_c, "
+                "z_c = hλ_{c,i}")
+
+    def to_text(self) -> str:
+        zs = ", ".join(map(str, self.variables))
+        lines = [
+            f"principal flow of {self.scheme} (assumes {self.assumption})",
+            f"  R({zs}) = {self.R}",
+            f"  ψ({zs}) = {self.psi}",
+            f"  {self._field_text()}",
+            f"  {COMPLEX_LOG}",
+        ]
+        if self.thresholds:
+            where = ", ".join(f"z = {t.z} (R = {t.crossing:+d})" for t in self.thresholds)
+            lines.append(f"  |R| = 1 at {where}")
+        else:
+            lines.append("  |R| < 1 for every z > 0 (no threshold on the positive real axis)")
+        return "\n".join(lines)
+
+    def to_latex(self) -> str:
+        zs = ", ".join(sympy.latex(v) for v in self.variables)
+        lines = [
+            f"R({zs}) = {sympy.latex(self.R)}",
+            f"\\psi({zs}) = {sympy.latex(self.psi)}",
+        ]
+        lines += [f"|R| = 1 \\text{{ at }} z = {sympy.latex(t.z)} \\; (R = {t.crossing:+d})"
+                  for t in self.thresholds]
+        return "\n".join(lines)
+
+
+def stability_function(rule) -> PrincipalFlow:
+    """The principal flow of ``rule`` under commuting Hessians (exact, closed form).
+
+    Traces ``rule.step`` itself on linear fields (:func:`bea.principal.linear.linear_step`),
+    takes the eigenvalue of ``M(z)`` continuing ``R(0) = 1``, averages over orderings for
+    random reshuffling, and finds the stability thresholds.
+    """
+    variables, matrix = linear_step(rule)
+    polynomial = _characteristic(matrix)
+    R = _continuing_root(polynomial, variables, rule.name)
+    shuffled = bool(rule.shuffle) and not _symmetric(R, variables)
+    if shuffled:
+        perms = list(itertools.permutations(variables))
+        R = sum((R.subs(dict(zip(variables, p)), simultaneous=True) for p in perms),
+                sympy.Integer(0)) / math.factorial(len(variables))
+    cycle = sympy.Integer(rule.cycle) if isinstance(rule.cycle, int) else rule.cycle
+    weights = tuple(1 / cycle for _ in variables)
+    zeta = sum((w * z for w, z in zip(weights, variables)), sympy.Integer(0))
+    psi = sympy.log(R) / (cycle * zeta)
+    # on the diagonal z_c = z every ordering gives the same R: thresholds need no averaging
+    return PrincipalFlow(rule.name, variables, R, psi, cycle, weights,
+                         _thresholds(polynomial, variables), polynomial, matrix, shuffled)
+
+
+def _characteristic(matrix: sympy.Matrix) -> sympy.Expr:
+    """``det(μI - M)`` with denominators in ``z`` cleared (a polynomial in ``μ`` and ``z``)."""
+    n = matrix.shape[0]
+    det = (MU * sympy.eye(n) - matrix).det(method="berkowitz")
+    numerator, _ = sympy.fraction(sympy.cancel(sympy.together(det)))
+    return sympy.expand(numerator)
+
+
+def _sample(expr, extra: dict | None = None) -> complex:
+    """``expr`` at a sample point of its parameters (every free symbol 1/3)."""
+    values = {s: sympy.Rational(1, 3) for s in expr.free_symbols}
+    values.update(extra or {})
+    return complex(expr.subs(values).evalf(30))
+
+
+def _continuing_root(polynomial, variables, name) -> sympy.Expr:
+    poly = sympy.Poly(polynomial, MU)
+    roots = sympy.roots(poly)
+    if sum(roots.values()) != poly.degree():
+        raise ValueError(f"rule {name!r}: the eigenvalues of its linear step have no closed form")
+    at_zero = {v: 0 for v in variables}
+    near = [r for r in roots if abs(_sample(r, at_zero) - 1) < 1e-12]
+    if len(near) != 1:
+        raise ValueError(f"rule {name!r}: no single eigenvalue of its linear step tends to 1 as "
+                         "z → 0 (the auxiliary state is not contracted)")
+    root = near[0]
+    return sympy.cancel(root) if root.is_rational_function(*variables) else root
+
+
+def _thresholds(polynomial, variables) -> tuple[Threshold, ...]:
+    """Positive real ``z`` (all ``z_c = z``) where ``p(±1, z) = 0``, sorted.
+
+    Exact when the roots are rational or the parameters symbolic (radicals), otherwise
+    15 significant digits. Symbolic roots are kept when positive at the sample point
+    (every parameter 1/3).
+    """
+    diagonal = polynomial.subs({v: _Z for v in variables}, simultaneous=True)
+    found = []
+    for crossing in (1, -1):
+        q = sympy.Poly(diagonal.subs(MU, crossing), _Z)
+        if q.is_zero:
+            continue
+        while q.degree() > 0 and q.eval(0) == 0:
+            q = sympy.quo(q, sympy.Poly(_Z, _Z))
+        if q.degree() < 1:
+            continue
+        if q.free_symbols - {_Z}:
+            candidates = list(sympy.roots(q))
+        else:
+            candidates = [r if r.is_Rational else sympy.Float(r.evalf(15), 15)
+                          for r in q.real_roots()]
+        for r in candidates:
+            value = _sample(r)
+            if abs(value.imag) < 1e-12 and value.real > 0 and all(
+                    sympy.simplify(r - t.z) != 0 for t in found):
+                found.append(Threshold(sympy.factor(r), crossing))
+    return tuple(sorted(found, key=lambda t: _sample(t.z).real))
+
+
+def _symmetric(R, variables) -> bool:
+    for a, b in zip(variables, variables[1:]):
+        if sympy.simplify(R - R.subs({a: b, b: a}, simultaneous=True)) != 0:
+            return False
+    return True
+
+
+def _canonical(p: sympy.Poly) -> sympy.Expr:
+    """A polynomial as an expression with each coefficient factored (``1/(1 - β)``)."""
+    return sympy.Add(*[sympy.factor(c) * sympy.Mul(*[g**e for g, e in zip(p.gens, m)])
+                       for m, c in p.terms()])
+
+
+def _truncate(p: sympy.Poly, order: int) -> sympy.Poly:
+    kept = {m: c for m, c in p.as_dict(native=True).items() if sum(m) <= order}
+    return sympy.Poly.from_dict(kept, *p.gens, domain=p.domain) if kept else p.mul_ground(0)
+
+
+def _root_series(polynomial, variables, image, order: int) -> sympy.Expr:
+    """Series of the root ``μ(z)`` of ``p(μ, z) = 0`` with ``μ(0) = 1``, total degree ``≤ order``.
+
+    ``p`` is taken with ``variables`` replaced by ``image`` (a permutation of them, for the
+    mean over orderings). Chord iteration ``μ ← μ - p(μ, z)/∂_μ p(1, 0)``: the error is
+    multiplied by ``1 - ∂_μ p(μ, z)/∂_μ p(1, 0) = O(z)``, so each sweep fixes one degree.
+    """
+    p = polynomial.subs(dict(zip(variables, image)), simultaneous=True)
+    slope = sympy.diff(p, MU).subs(MU, 1).subs({v: 0 for v in variables})
+    coeffs = [sympy.Poly(c, *variables) for c in sympy.Poly(p, MU).all_coeffs()]
+    inverse = sympy.Poly(1 / slope, *variables)
+    mu = sympy.Poly(1, *variables)
+    for _ in range(order + 1):
+        value = coeffs[0]
+        for c in coeffs[1:]:
+            value = _truncate(value * mu, order) + c
+        if value.is_zero:
+            break
+        mu = mu - _truncate(value * inverse, order)
+    return mu.as_expr()
