@@ -29,8 +29,10 @@ def schemes():
               help="output format")
 @click.option("--modifying", is_flag=True, default=False,
               help="the modifying field f̃ instead: run on f̃, the scheme follows its first-order flow")
+@click.option("--principal", is_flag=True, default=False,
+              help="also the principal flow: R(z), ψ(z) and stability thresholds, all orders at once")
 @bad_input_exits_2
-def derive_command(fmt, modifying, **options):
+def derive_command(fmt, modifying, principal, **options):
     """Derive the modified flow (and modified loss) of a scheme or rule.
 
     \b
@@ -41,9 +43,19 @@ def derive_command(fmt, modifying, **options):
       bea derive --scheme rk --method rk4 --order 6 --format latex
       bea derive --rule my_rule.py:step --order 3
       bea derive --scheme gd --order 4 --modifying      # the field that cancels the drift
+      bea derive --scheme momentum --principal          # R(z), ψ(z): all orders on quadratics
     """
     rule, order, work = rule_and_estimate(options)
-    click.echo(render(derive_with_progress(rule, order, work, modifying), fmt), nl=False)
+    d = derive_with_progress(rule, order, work, modifying)
+    if principal:
+        from bea.principal import stability_function
+        from bea.render.sections import WithPrincipal
+
+        try:
+            d = WithPrincipal(d, stability_function(rule))
+        except ValueError as exc:
+            fail(f"--principal: {exc}")
+    click.echo(render(d, fmt), nl=False)
 
 
 @click.command()

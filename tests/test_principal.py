@@ -267,3 +267,24 @@ def test_jax_refuses_too_many_parameters_and_symbolic_flows():
         principal_flow(loss, 0.1, flow=flow_of("momentum"))
     with pytest.raises(ValueError, match="5k < n"):
         principal_flow(loss, 0.1, mode="topk", k=4)(jnp.ones(12))
+
+
+def test_cli_derive_principal_in_every_format():
+    import json
+
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    run = lambda *args: CliRunner().invoke(main, ["derive", "--scheme", "momentum", "--order", "2", "--principal", *args])  # noqa: E731
+    text = run()
+    assert text.exit_code == 0 and "principal flow of momentum" in text.output and "ψ(z) =" in text.output
+    assert r"\psi(z) &=" in run("-f", "latex").output
+    assert "## Principal flow" in run("-f", "markdown").output
+    data = json.loads(run("-f", "json").output)
+    beta, z = sympy.symbols("beta z")
+    R = sympy.parse_expr(data["principal"]["R"], local_dict={"beta": beta, "z": z})
+    # the continuing root of μ² − (1 + β − z)μ + β = 0 (heavy ball on f = −λθ)
+    assert sympy.simplify(R**2 - (1 + beta - z) * R + beta) == 0
+    bad = CliRunner().invoke(main, ["derive", "--scheme", "game", "--principal"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output

@@ -6,7 +6,8 @@ modifying field ``f̃`` of :mod:`bea.modifying`, whose ``flow`` orders are the c
 train on), ``description``, ``options``, ``order``, ``atoms`` (labels in update
 order; ``["f_k"]`` for a family of symbolic size), ``atom_fields`` (``label``, ``loss``,
 ``block``, ``sign``: the atom is ``-sign ∇_block loss``), ``cycle``, ``flow``, ``loss``
-and ``symbols``.
+and ``symbols``; with ``--principal`` also ``principal`` (``R`` and ``psi`` written in ``z``,
+or ``z1, z2, …`` per atom, ``variables``, ``thresholds``, ``cycle``, ``assumption``).
 
 * ``flow``: per order ``k``, ``terms`` ``[{"tree", "coeff"}]`` with ``f_k = Σ coeff·F(tree)``
   (zero coefficients omitted).
@@ -81,6 +82,9 @@ class JsonPrinter(Printer):
 
     def _print_FlowInGradients(self, f) -> dict:
         return {}
+
+    def _print_Principal(self, p) -> dict:
+        return {"principal": p.flow.to_json()}
 
     def _print_ModifiedLoss(self, sec) -> dict:
         orders = [{"order": o.order,

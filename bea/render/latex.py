@@ -42,6 +42,9 @@ class LatexPrinter(MathPrinter):
         sup = f"^{{{sec.block}}}" if sec.block else ""
         return rows + [self._row(f"r_{{{r.order}}}{sup}", r.terms) for r in sec.remainders]
 
+    def _print_Principal(self, p) -> list[str]:
+        return [line.replace(" = ", " &= ", 1) for line in p.flow.to_latex().splitlines()]
+
     def _row(self, lhs: str, terms) -> str:
         """``lhs &= t₁ + … \\\\ &\\quad + …``, broken into lines (see the module docstring)."""
         if not terms:

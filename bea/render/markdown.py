@@ -46,6 +46,11 @@ class MarkdownPrinter(MathPrinter):
     def _print_FlowInGradients(self, f) -> list[str]:
         return ["", "In gradients:", ""] + self._rows(f) + ["", "## Modified loss", ""]
 
+    def _print_Principal(self, p) -> list[str]:
+        f = p.flow
+        return (["", "## Principal flow", "", f"Assumes {f.assumption}.", ""]
+                + [f"- ${line}$" for line in f.to_latex().splitlines()] + ["", f.to_json()["logarithm"]])
+
     def _print_ModifiedLoss(self, sec) -> list[str]:
         who = f" (block ${sec.block}$)" if sec.block else ""
         mean = f", $C = {self._sum([sec.mean])}$" if sec.mean else ""

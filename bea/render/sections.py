@@ -38,7 +38,7 @@ from .indexing import Patterns, group, stem, with_pattern_atoms
 __all__ = [
     "walk", "Term", "IndexSum", "Elementary", "Gradient", "Scalar", "Bracket", "Named",
     "Header", "AtomList", "Row", "ModifiedFlow", "FlowInGradients", "ModifiedLoss", "LossOrder",
-    "ModifyingField", "ModifyingInGradients", "CorrectionLoss",
+    "ModifyingField", "ModifyingInGradients", "CorrectionLoss", "WithPrincipal", "Principal",
 ]
 
 H = sympy.Symbol("h")
@@ -211,6 +211,27 @@ def walk(d) -> list:
 @walk.register
 def _(d: Derivation) -> list:
     return _Walk(d).sections()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The principal flow of the scheme (:func:`bea.principal.stability_function`):
+    ``R(z)``, ``ψ(z)`` and the stability thresholds, all orders at once."""
+
+    flow: object
+
+
+@dataclass(frozen=True)
+class WithPrincipal:
+    """A derivation printed together with its principal flow (``bea derive --principal``)."""
+
+    derivation: Derivation
+    principal: object
+
+
+@walk.register
+def _(d: WithPrincipal) -> list:
+    return walk(d.derivation) + [Principal(d.principal)]
 
 
 class _Walk:

@@ -58,3 +58,6 @@ class TextPrinter(MathPrinter):
         lines.append(f"  implicit regularizer: {self._sum(sec.regularizer)}")
         lines += [f"  r{nt.subscript(str(r.order))} = {self._sum(r.terms)}   (not a gradient)" for r in sec.remainders]
         return lines
+
+    def _print_Principal(self, p) -> list[str]:
+        return ["", *p.flow.to_text().splitlines()]
