@@ -22,7 +22,8 @@ def slaved_velocity(step, tracer, theta, n_aux: int, max_order: int):
     ``V(θ'(θ, V(θ))) = v'(θ, V(θ))``. With ``A`` the linear part of ``v ↦ v'`` (read off
     by tracing ``v`` as a probe atom), the residual ``R = v' - V∘θ'`` changes by
     ``(A - I)ΔV`` to leading order, so ``V ← V + (I - A)^{-1} R`` fixes one more order in h
-    per sweep (Kovachki & Stuart 2021; Ghosh et al. ICLR 2023; Cattaneo & Shigida 2025).
+    per sweep; the sweep for order ``n`` traces the step truncated at order ``n`` (Kovachki &
+    Stuart 2021; Ghosh et al. ICLR 2023; Cattaneo & Shigida 2025).
     Requires ``I - A`` invertible (e.g. momentum ``β ≠ 1``).
     """
     field = tracer.field
@@ -45,23 +46,28 @@ def slaved_velocity(step, tracer, theta, n_aux: int, max_order: int):
             "momentum β = 1), so it cannot be slaved to the parameters"
         )
     velocity = [dict() for _ in range(n_aux)]
-    for _ in range(max_order + 2):
-        out = step(theta, *[Vec(tracer, {}, dict(v), 0) for v in velocity])
-        new_theta = tracer.increment(out[0], (), "the parameter update")
-        residual = []
-        for j in range(n_aux):
-            vj = _aux(out, j, n_aux)
-            if vj.base or (vj.terms and vj.deficit != 0):
-                raise RuleError("the auxiliary state update is not O(h)")
-            r = add_into(dict(vj.terms), shift(velocity[j], new_theta, max_order, field), -field.one)
-            residual.append(r)
-        if not any(residual):
-            return velocity
-        for i in range(n_aux):
+    try:
+        for order in range(1, max_order + 1):
+            # order ``order`` of the residual is linear in V's order-``order`` part, with
+            # matrix ``A - I``: one solve fixes it exactly, and lower orders stay fixed; so
+            # each sweep traces the step truncated at that order only
+            tracer.max_order = order
+            out = step(theta, *[Vec(tracer, {}, dict(v), 0) for v in velocity])
+            new_theta = tracer.increment(out[0], (), "the parameter update")
+            residual = []
             for j in range(n_aux):
-                if inverse[i][j]:
-                    add_into(velocity[i], residual[j], inverse[i][j])
-    raise RuleError("the invariant-manifold expansion did not converge")
+                vj = _aux(out, j, n_aux)
+                if vj.base or (vj.terms and vj.deficit != 0):
+                    raise RuleError("the auxiliary state update is not O(h)")
+                r = add_into(dict(vj.terms), shift(velocity[j], new_theta, order, field), -field.one)
+                residual.append({t: c for t, c in r.items() if t.order == order})
+            for i in range(n_aux):
+                for j in range(n_aux):
+                    if inverse[i][j]:
+                        add_into(velocity[i], residual[j], inverse[i][j])
+    finally:
+        tracer.max_order = max_order
+    return velocity
 
 
 def _aux(out, j, n_aux):
