@@ -21,38 +21,52 @@ no argument or of the tuple of loss names the rule needs, giving::
      "description": "optional text"}
 
 The file is imported as a module (it is the user's code, run as such).
+
+Problems are built in float64 (:func:`bea.check.common.float64`), and a built-in problem
+whose data would exceed :data:`~bea.check.common.MEMORY_LIMIT` (counting
+:data:`WORKING_COPIES` copies of it for the elementary differentials and solver stages)
+is refused before anything is allocated. A problem whose losses are not finite at
+``θ_0`` is refused when it is built.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._loading import load_attribute
+from .._loading import load_attribute
+from .common import MEMORY_LIMIT, CheckError, float64, human_bytes
 
-jax.config.update("jax_enable_x64", True)
+__all__ = ["Problem", "ProblemError", "PROBLEMS", "make_problem", "load_problem", "loss_names",
+           "problem_bytes", "WORKING_COPIES"]
 
-__all__ = ["Problem", "ProblemError", "PROBLEMS", "make_problem", "load_problem", "loss_names"]
+WORKING_COPIES = 16
+"""Copies of a problem's data a check holds at once (a rough bound for the estimate)."""
 
 
-class ProblemError(ValueError):
-    """A problem that is unknown, malformed, or does not fit the rule."""
+class ProblemError(CheckError):
+    """A problem that is unknown, malformed, too large, not finite, or does not fit the rule."""
 
 
 @dataclass(frozen=True)
 class Problem:
-    """Losses by name and initial parameters ``θ_0`` (float64 pytrees)."""
+    """Losses by name and initial parameters ``θ_0`` (float64 pytrees).
+
+    ``compiled`` holds what the check builds on this problem (flat coordinates, jitted
+    fields, solvers), keyed by value, so that every rule over the same atoms shares it.
+    """
 
     name: str
     losses: Mapping[str, Callable]
     params: object
     description: str = ""
+    compiled: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def loss_names(atoms) -> tuple[str, ...]:
@@ -179,13 +193,59 @@ PROBLEMS = {
 }
 
 
-@functools.lru_cache(maxsize=64)
+def problem_bytes(name: str, members: int, size: int | None) -> int:
+    """Bytes of float64 data (parameters and data set) of a built-in problem."""
+    m = max(members, 1)
+    d = size or {"least-squares": 5, "mlp": 96, "bilinear": 2, "dirac-gan": 1}.get(name, 4)
+    numbers = {
+        "quadratic": m * (d * d + d) + d,
+        "quartic": m * (d + 2) * (d + 1) + d,
+        "rosenbrock": 2,
+        "least-squares": 24 * m * (d + 1) + d,
+        "logistic": 16 * m * (d + 1) + d,
+        "mlp": 16 * d + d * d + 3 * d + 1 + 16 * max(m, 2) * 17,
+        "bilinear": d * d + 2 * d,
+        "dirac-gan": 2 * d,
+    }.get(name, 0)
+    return 8 * numbers
+
+
 def make_problem(name: str, atoms, blocks=(None,), size: int | None = None, seed: int = 0) -> Problem:
     """The built-in problem ``name`` with a loss for every loss name of ``atoms``.
 
     ``size`` sets the dimension (MLP: hidden width); ``seed`` the random instance. The
-    same arguments give the same object (so compiled functions are reused).
+    same arguments give the same object (so compiled functions are reused). Refused
+    (:class:`ProblemError`) when :data:`WORKING_COPIES` copies of its data exceed the
+    memory limit.
     """
+    need = WORKING_COPIES * problem_bytes(name, len(loss_names(atoms)), size)
+    if need > MEMORY_LIMIT:
+        raise ProblemError(
+            f"problem {name} with --size {size} needs about {human_bytes(need)} "
+            f"(limit {human_bytes(MEMORY_LIMIT)}); use a smaller --size")
+    return _make_problem(name, tuple(atoms), tuple(blocks), size, seed)
+
+
+@functools.lru_cache(maxsize=64)
+def _make_problem(name, atoms, blocks, size, seed) -> Problem:
+    with float64():
+        return _finite(_build(name, atoms, blocks, size, seed))
+
+
+def _finite(problem: Problem) -> Problem:
+    """``problem``, after checking that every loss is finite at ``θ_0``."""
+    for n, loss in problem.losses.items():
+        try:
+            value = float(loss(problem.params))
+        except Exception as exc:  # the user's loss raised
+            raise ProblemError(f"problem {problem.name}: loss {n} raised {type(exc).__name__}: {exc}") from None
+        if not np.isfinite(value):
+            raise ProblemError(f"problem {problem.name}: loss {n} is {value} at the initial parameters; "
+                               "fix the loss or its params, or try another problem")
+    return problem
+
+
+def _build(name, atoms, blocks, size, seed) -> Problem:
     names = loss_names(atoms)
     rng = np.random.default_rng(seed)
     game = tuple(blocks) != (None,)
@@ -205,6 +265,11 @@ def make_problem(name: str, atoms, blocks=(None,), size: int | None = None, seed
 
 def load_problem(spec: str, atoms) -> Problem:
     """A user's problem from ``path.py:name`` (format in the module docstring)."""
+    with float64():
+        return _finite(_load(spec, atoms))
+
+
+def _load(spec: str, atoms) -> Problem:
     target = load_attribute(spec, "--problem", ProblemError)
     attr = spec.rpartition(":")[2]
     names = loss_names(atoms)
