@@ -126,11 +126,13 @@ def drift(derivation, problem: Problem, h: float, iterations: int, values: Mappi
                 loss, reg = modified_loss(th)
                 losses.append(float(loss))
                 regs.append(float(reg))
-        flows = {
-            n: jax.tree_util.tree_map(
-                jnp.add, solver.trajectory(setup.theta0, solver.weights(coeffs, n, h), ts, 1e-11), setup.theta0)
-            for n in orders
-        }
+        flows = {}
+        for n in orders:
+            ys, ok = solver.trajectory(setup.theta0, solver.weights(coeffs, n, h), ts, 1e-11)
+            flows[n] = jax.tree_util.tree_map(jnp.add, ys, setup.theta0)
+            if not ok and notes is not None:
+                notes.append(f"warning: the order-{n} flow could not be integrated over the run at "
+                             f"h = {h:.3g} (stiff or not finite); its columns are NaN")
         return _compare(h, orders, ts, iterates, flows, losses, regs, setup.n_params, diverged_at)
 
 

@@ -6,8 +6,9 @@ not to ``θ_0``. The weights ``w(t) = c(t) h^{|t|-1}`` (zero for ``|t| > n``), t
 and the tolerance are arguments, so one compilation serves every truncation order and
 every h; a solver is kept in the problem's ``compiled`` dict keyed by its trees and atoms
 (single-atom rules — gd, every Runge–Kutta method, momentum — share one). A failed solve
-(step budget exhausted, non-finite field) raises :class:`~bea.check.common.CheckError`
-naming the problem.
+(step budget exhausted, non-finite field) over one cycle raises
+:class:`~bea.check.common.CheckError` naming the problem; over a long trajectory it is
+reported, and the trajectory is NaN.
 """
 
 from __future__ import annotations
@@ -69,8 +70,11 @@ class Solver:
         return jax.tree_util.tree_map(lambda x: x[-1], ys)
 
     def trajectory(self, theta0, w, ts, rtol: float):
-        """``δ(t)`` at the times ``ts`` (stacked along the first axis of every leaf)."""
-        return self._checked(*self._trajectory(theta0, w, ts, rtol))
+        """``(δ(t) at the times ts, stacked along the first axis of every leaf; whether the
+        solve succeeded)``: a failed solve is all NaN."""
+        ys, ok = self._trajectory(theta0, w, ts, rtol)
+        ok = bool(ok)
+        return (ys if ok else jax.tree_util.tree_map(lambda x: jnp.full_like(x, jnp.nan), ys)), ok
 
     def weights(self, coeffs: list, n: int, h: float) -> jnp.ndarray:
         """``w(t) = c(t) h^{|t|-1}`` for ``|t| ≤ n``, else 0."""

@@ -44,8 +44,8 @@ def to_float(expr, values: Mapping | None) -> float:
     if number.free_symbols:
         raise ValueError(f"give numeric values for {', '.join(sorted(map(str, number.free_symbols)))}")
     if number.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
-        at = ", ".join(f"{k} = {v}" for k, v in sorted(exact_values(values).items())
-                       if sympy.Symbol(k) in exact_number(expr).free_symbols)
+        names = {str(s) for s in exact_number(expr).free_symbols}
+        at = ", ".join(f"{k} = {v}" for k, v in sorted(exact_values(values).items()) if k in names)
         raise ValueError(f"the derivation has no finite value at {at} (a pole of {exact_number(expr)}); "
                          "choose another value")
     value = complex(sympy.N(number, 30))

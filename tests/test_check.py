@@ -1,13 +1,21 @@
-"""Problems, user problem files, local errors with a given sweep, and drift."""
+"""bea.check as a library: problems, user problem files, symbol values, a given sweep,
+drift, limits and scoped float64."""
+
+import subprocess
+import sys
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy
 
-from bea import derive, verify
-from bea.problems import PROBLEMS, ProblemError, load_problem, make_problem
+from bea import derive
+from bea.check import CheckError, PROBLEMS, ProblemError, load_problem, make_problem
+from bea.check import check, default_learning_rate, drift, local_errors
+from bea.check.values import free_symbols, numeric_parameters, resolve_values, to_float
 from bea.schemes import build
+
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 @pytest.mark.parametrize("name", [p for p in PROBLEMS if p not in ("bilinear", "dirac-gan")])
@@ -28,7 +36,7 @@ def test_game_problems(name, zero_sum):
     assert isinstance(prob.params, tuple) and len(prob.params) == 2
 
 
-def test_mismatched_problems_are_refused():
+def test_mismatched_and_oversized_problems_are_refused():
     gd = build("gd", 2)
     game = build("game", 2)
     with pytest.raises(ProblemError, match="game"):
@@ -37,6 +45,8 @@ def test_mismatched_problems_are_refused():
         make_problem("logistic", game.atoms, ("x", "y"))
     with pytest.raises(ProblemError, match="unknown problem"):
         make_problem("nope", gd.atoms)
+    with pytest.raises(ProblemError, match=r"needs about 1.11 EB \(limit 2 GB\)"):
+        make_problem("mlp", gd.atoms, size=100_000_000)
 
 
 def test_mlp_default_has_over_ten_thousand_parameters():
@@ -53,11 +63,12 @@ def test_user_problem_file(tmp_path):
         "                      for k, n in enumerate(names)},\n"
         "            'params': {'w': [0.5, -0.3, 1.0]}}\n"
         "partial = {'losses': {'L1': lambda p: p @ p}, 'params': [1.0]}\n"
+        "nan = {'losses': {'L': lambda p: jnp.log(p @ p - 10.0)}, 'params': [1.0]}\n"
     )
     rule = build("sgd", 2, batches="2", shuffle="random")
     prob = load_problem(f"{path}:tanh_problem", rule.atoms)
     assert set(prob.losses) == {"L1", "L2"} and prob.params["w"].dtype == jnp.float64
-    _, result = verify.check(rule, 2, prob)
+    _, result = check(rule, 2, prob)
     assert result.ok
     with pytest.raises(ProblemError, match="L2"):
         load_problem(f"{path}:partial", rule.atoms)
@@ -65,6 +76,8 @@ def test_user_problem_file(tmp_path):
         load_problem(f"{path}:missing", rule.atoms)
     with pytest.raises(ProblemError, match="does not exist"):
         load_problem(f"{tmp_path}/none.py:x", rule.atoms)
+    with pytest.raises(ProblemError, match="loss L is nan"):
+        load_problem(f"{path}:nan", build("gd", 2).atoms)
 
 
 def test_given_sweep_and_integration_error():
@@ -72,7 +85,7 @@ def test_given_sweep_and_integration_error():
     prob = make_problem("logistic", rule.atoms)
     d = derive(rule, 3)
     hs = np.geomspace(0.05, 0.2, 5)
-    result = verify.local_errors(d, prob, hs, orders=(1, 2))
+    result = local_errors(d, prob, hs, orders=(1, 2))
     assert result.expected == [2, 3]
     assert result.ok
     for errs, integ in zip(result.errors, result.integration):
@@ -80,24 +93,63 @@ def test_given_sweep_and_integration_error():
     assert all(u.all() for u in result.used)
 
 
-def test_symbol_values_and_numeric_parameters():
+def test_symbol_values_defaults_and_poles():
     rule = build("game", 2, rates="a,1/2")
     d = derive(rule, 2)
-    assert verify.free_symbols(d) == {"a"}
+    assert free_symbols(d) == {"a"}
     with pytest.raises(ValueError, match="symbol a"):
-        verify.resolve_values(d, {})
-    assert verify.resolve_values(d, {"a": 2}) == {"a": 2.0}
-    assert verify.numeric_parameters({"t": (sympy.Rational(1, 2), (sympy.Symbol("a"),))}, {"a": 3}) == \
+        resolve_values(d, {})
+    assert resolve_values(d, {"a": 2}) == {"a": 2.0}
+    assert numeric_parameters({"t": (sympy.Rational(1, 2), (sympy.Symbol("a"),))}, {"a": 3}) == \
         {"t": (0.5, (3.0,))}
+    notes = []
+    assert resolve_values(derive(build("momentum", 2), 2), None, notes) == {"beta": 0.5}
+    assert notes == ["beta not given: using beta = 0.5"]
+    beta = sympy.Symbol("beta")
+    with pytest.raises(ValueError, match="no finite value at beta = 1"):
+        to_float(1 / (1 - beta), {"beta": 1})
+    assert to_float(1 / (1 - beta), {"beta": 0.5}) == 2.0
 
 
 def test_drift_gd_order_2_beats_gradient_flow():
     rule = build("gd", 2)
     prob = make_problem("mlp", rule.atoms, size=8)
     d = derive(rule, 2)
-    h = verify.default_learning_rate(d, prob)
-    r = verify.drift(d, prob, h, 20)
+    h = default_learning_rate(d, prob)
+    r = drift(d, prob, h, 20)
+    assert r.diverged_at is None
     assert r.distance[2][-1] < 0.2 * r.distance[1][-1]
     assert r.cosine[2][-1] > 0.95 and 0.7 < r.ratio[2][-1] < 1.3
     # IGR: the order-2 regularizer of gd is h/4 ‖∇L‖² ≥ 0 and decreases with the loss
     assert np.all(r.regularizer >= 0) and r.loss[-1] < r.loss[0]
+
+
+def test_drift_limits_and_divergence():
+    rule = build("gd", 2)
+    prob = make_problem("logistic", rule.atoms)
+    d = derive(rule, 2)
+    with pytest.raises(CheckError, match="over the limit of 1000000 iterations"):
+        drift(d, prob, 0.1, 10 ** 9)
+    with pytest.raises(CheckError, match=r"need about .* \(limit 2 GB\)"):
+        drift(d, make_problem("mlp", rule.atoms), 0.1, 10 ** 6)
+    notes = []
+    r = drift(d, make_problem("quadratic", rule.atoms), 100.0, 30, notes=notes)
+    assert r.diverged_at is not None and 1 <= r.diverged_at <= 30
+    assert notes == [f"warning: the iterates diverged at step {r.diverged_at}; the result is not "
+                     "meaningful; try --lr 10 or smaller"]
+
+
+def test_importing_bea_and_running_a_check_leave_float64_as_it_was():
+    code = (
+        "import jax, jax.numpy as jnp\n"
+        "import bea, bea.check, bea.evaluate, bea.codegen\n"
+        "from bea.check import orders, drifting, report, make_problem, check\n"
+        "assert jax.config.jax_enable_x64 is False\n"
+        "from bea.schemes import build\n"
+        "rule = build('gd', 1)\n"
+        "_, r = check(rule, 1, make_problem('quadratic', rule.atoms), hs=[0.01, 0.02, 0.04])\n"
+        "assert jax.config.jax_enable_x64 is False and jnp.zeros(1).dtype == jnp.float32\n"
+        "assert r.errors[0].dtype.name == 'float64'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
