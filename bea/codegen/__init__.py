@@ -41,7 +41,6 @@ import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
 from ..check.values import exact_values, substitute
-from ..evaluate import runtime_source
 from ..losses import split_scalar_label
 from ..render import render
 from ..trees import Tree, sort_key
@@ -255,6 +254,8 @@ class _Generator:
         return lines
 
     def module(self) -> str:
+        from ..evaluate import runtime_source  # imports jax: only when code is emitted
+
         d = self.d
         ret = "a tuple (one pytree per player, like params)" if self.games else "a pytree like params"
         sret = "a tuple of scalars, one per player (its own modified loss)" if self.games else "a scalar"
