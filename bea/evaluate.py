@@ -103,7 +103,7 @@ combine = _combine
 
 def runtime_source() -> str:
     """The source of :data:`RUNTIME`, as generated modules contain it."""
-    return "\n\n".join(inspect.getsource(fn).rstrip() for fn in RUNTIME)
+    return "\n\n\n".join(inspect.getsource(fn).rstrip() for fn in RUNTIME)
 
 
 def fields_from_losses(atoms, losses: Mapping[str, Callable], blocks=(None,)) -> dict:

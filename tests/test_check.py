@@ -113,10 +113,10 @@ def test_symbol_values_defaults_and_poles():
 
 def test_drift_gd_order_2_beats_gradient_flow():
     rule = build("gd", 2)
-    prob = make_problem("mlp", rule.atoms, size=8)
+    prob = make_problem("mlp", rule.atoms)  # as test_check_cli's drift: one compilation
     d = derive(rule, 2)
     h = default_learning_rate(d, prob)
-    r = drift(d, prob, h, 20)
+    r = drift(d, prob, h, 40)
     assert r.diverged_at is None
     assert r.distance[2][-1] < 0.2 * r.distance[1][-1]
     assert r.cosine[2][-1] > 0.95 and 0.7 < r.ratio[2][-1] < 1.3
@@ -133,8 +133,8 @@ def test_drift_limits_and_divergence():
     with pytest.raises(CheckError, match=r"need about .* \(limit 2 GB\)"):
         drift(d, make_problem("mlp", rule.atoms), 0.1, 10 ** 6)
     notes = []
-    r = drift(d, make_problem("quadratic", rule.atoms), 100.0, 30, notes=notes)
-    assert r.diverged_at is not None and 1 <= r.diverged_at <= 30
+    r = drift(d, make_problem("quadratic", rule.atoms), 100.0, 10, notes=notes)
+    assert r.diverged_at is not None and 1 <= r.diverged_at <= 10
     assert notes == [f"warning: the iterates diverged at step {r.diverged_at}; the result is not "
                      "meaningful; try --lr 10 or smaller"]
 
@@ -153,3 +153,17 @@ def test_importing_bea_and_running_a_check_leave_float64_as_it_was():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_defaults_are_reported_when_used():
+    from bea.check import problem_for, scheme_defaults
+
+    notes = []
+    assert scheme_defaults("sgd", {"batches": None, "shuffle": "forward"}, notes) == \
+        {"batches": 3, "shuffle": "forward"}
+    assert scheme_defaults("sgd", {"batches": "2"}, notes) == {"batches": "2"}
+    assert problem_for(build("game", 2), notes=notes).name == "dirac-gan"
+    assert problem_for(build("gd", 2), experiment="drift", notes=notes).name == "mlp"
+    assert problem_for(build("gd", 2), "quartic", notes=notes).name == "quartic"
+    assert notes == ["sgd --batches not given: using 3 batches (a symbolic m cannot be run)",
+                     "--problem not given: using dirac-gan", "--problem not given: using mlp"]

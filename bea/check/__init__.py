@@ -7,7 +7,8 @@ follows the iterates for many steps beside the gradient flow and the modified fl
 
 =================  ==========================================================
 :mod:`.values`     numbers for symbols (one substitution helper, defaults)
-:mod:`.problems`   built-in problems and ``FILE.py:NAME`` problems
+:mod:`.problems`   problems for a rule: built-in or ``FILE.py:NAME``, size limits
+:mod:`.families`   the built-in problem families (data and losses)
 :mod:`.defaults`   choices made for the user, reported as notes
 :mod:`.setup`      a derivation on a problem in flat float64 coordinates
 :mod:`.discrete`   the rule on numbers: one cycle, slaved velocity
@@ -16,6 +17,7 @@ follows the iterates for many steps beside the gradient flow and the modified fl
 :mod:`.orders`     local errors and fitted slopes
 :mod:`.drifting`   many-step comparison (``drift``)
 :mod:`.report`     text, JSON and plots
+:mod:`.common`     the error, the float64 context, the limits
 =================  ==========================================================
 
 Computations run in float64 inside :func:`.common.float64`; importing this package
