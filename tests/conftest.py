@@ -1,14 +1,10 @@
-"""Shared test setup: float64 for the tests that ask for it.
+"""Shared test setup: float64 for every test (as diffrax's tests do).
 
-``x64`` turns float64 on for one test only (``jax.enable_x64`` context), so a test can
-still see that importing bea never changes the flag.
+The library itself never changes ``jax_enable_x64``: ``bea.check`` scopes float64 to its
+own computations. ``tests/test_check.py`` proves that in a fresh process, where this
+file does not run.
 """
 
 import jax
-import pytest
 
-
-@pytest.fixture
-def x64():
-    with jax.enable_x64(True):
-        yield
+jax.config.update("jax_enable_x64", True)

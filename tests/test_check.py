@@ -15,7 +15,6 @@ from bea.check import check, default_learning_rate, drift, local_errors
 from bea.check.values import free_symbols, numeric_parameters, resolve_values, to_float
 from bea.schemes import build
 
-pytestmark = pytest.mark.usefixtures("x64")
 
 
 @pytest.mark.parametrize("name", [p for p in PROBLEMS if p not in ("bilinear", "dirac-gan")])

@@ -26,7 +26,6 @@ from bea.derive import derive
 from bea.schemes import build
 from bea.trees import sort_key
 
-pytestmark = pytest.mark.usefixtures("x64")
 
 # -- the dense reference ------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from bea.losses import scalar_label, split_scalar_label
 from bea.schemes import build
 from bea.trees import sort_key
 
-pytestmark = pytest.mark.usefixtures("x64")
 
 
 def test_generated_runtime_is_the_evaluators_source():

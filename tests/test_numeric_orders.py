@@ -13,7 +13,6 @@ from bea.check import check, make_problem
 from bea.schemes import TABLEAUX, build
 from bea.trees import parse
 
-pytestmark = pytest.mark.usefixtures("x64")
 
 
 def _check(name, order, problem="logistic", values=None, **options):
