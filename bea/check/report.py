@@ -21,16 +21,27 @@ PLOT_FORMATS = (".png", ".pdf", ".svg")
 
 
 def validate_plot_path(path) -> None:
-    """Refuse a plot path with another suffix, in a missing or unwritable directory."""
+    """Refuse a plot path with another suffix, in a missing folder, or where a probe
+    cannot write (permission bits say little to root, so writing is tried: a file that
+    does not exist yet is created and removed at once)."""
     p = Path(path)
+    where = f"--plot {str(path)!r}"
     if p.suffix.lower() not in PLOT_FORMATS:
-        raise CheckError(f"--plot {str(path)!r}: write a {', '.join(s[1:] for s in PLOT_FORMATS)} file "
-                         "(e.g. out.png)")
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise CheckError(f"--plot {str(path)!r}: directory {str(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK) or (p.exists() and (p.is_dir() or not os.access(p, os.W_OK))):
-        raise CheckError(f"--plot {str(path)!r}: cannot write there")
+        raise CheckError(f"{where}: write a {', '.join(s[1:] for s in PLOT_FORMATS)} file (e.g. out.png)")
+    if p.is_dir():
+        raise CheckError(f"{where} is a directory; give a file name")
+    if not p.parent.exists():
+        raise CheckError(f"{where}: directory {str(p.parent)!r} does not exist")
+    if not p.parent.is_dir():
+        raise CheckError(f"{where}: {str(p.parent)!r} is not a directory")
+    existed = p.exists()
+    try:
+        with open(p, "ab" if existed else "xb"):
+            pass
+    except OSError as exc:
+        raise CheckError(f"{where}: cannot write there ({exc.strerror or exc})") from None
+    if not existed:
+        os.unlink(p)
 
 
 def _slope(x) -> float | None:
