@@ -26,7 +26,7 @@ from dataclasses import dataclass, field as dc_field
 
 from .trees import Tree, labels_of, tree
 
-__all__ = ["GradientSplit", "split_gradient", "scalar_of", "scalar_label", "split_scalar_label"]
+__all__ = ["GradientSplit", "split_gradient", "scalar_of", "scalar_label", "split_scalar_label", "with_loss"]
 
 
 def scalar_label(loss: str, block: str | None, root: bool = False) -> str:
@@ -40,6 +40,12 @@ def split_scalar_label(label: str) -> tuple[str, str | None]:
     root and for a rule on one parameter block)."""
     loss, _, block = label.partition("|")
     return loss, block or None
+
+
+def with_loss(label: str, loss: str) -> str:
+    """The scalar-tree label ``label`` with its loss replaced by ``loss`` (block kept)."""
+    _, bar, block = label.partition("|")
+    return f"{loss}{bar}{block}"
 
 
 @dataclass
