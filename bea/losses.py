@@ -26,7 +26,26 @@ from dataclasses import dataclass, field as dc_field
 
 from .trees import Tree, labels_of, tree
 
-__all__ = ["GradientSplit", "split_gradient", "scalar_of"]
+__all__ = ["GradientSplit", "split_gradient", "scalar_of", "scalar_label", "split_scalar_label", "with_loss"]
+
+
+def scalar_label(loss: str, block: str | None, root: bool = False) -> str:
+    """The label of a scalar-tree node: ``"L"`` at the root, ``"L|block"`` below it (the
+    block of the edge towards the root; ``"L|"`` for a rule on one parameter block)."""
+    return loss if root else f"{loss}|{'' if block is None else block}"
+
+
+def split_scalar_label(label: str) -> tuple[str, str | None]:
+    """``(loss, block)`` of a label made by :func:`scalar_label` (block ``None`` at the
+    root and for a rule on one parameter block)."""
+    loss, _, block = label.partition("|")
+    return loss, block or None
+
+
+def with_loss(label: str, loss: str) -> str:
+    """The scalar-tree label ``label`` with its loss replaced by ``loss`` (block kept)."""
+    _, bar, block = label.partition("|")
+    return f"{loss}{bar}{block}"
 
 
 @dataclass
@@ -66,7 +85,7 @@ def _adjacency(nodes, edges):
 
 
 def _scalar_rooted(v, adj, nodes, parent=None, block=None) -> Tree:
-    label = nodes[v] if parent is None else f"{nodes[v]}|{'' if block is None else block}"
+    label = scalar_label(nodes[v], block, root=parent is None)
     kids = [_scalar_rooted(w, adj, nodes, v, b) for w, b in adj[v] if w != parent]
     return tree(label, kids)
 

@@ -1,98 +1,27 @@
-"""``bea check`` / ``bea drift`` through click: exit statuses, output, plots."""
+"""``bea check`` / ``bea drift`` through click: one path per command, exit statuses, notes,
+plots, and bad input (one line on stderr, exit 2, no traceback, no file left behind).
+
+Every scheme's numerical property is checked once, in ``test_numeric_orders.py``.
+"""
+
+import json
+import os
 
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from bea import verify
-from bea.schemes import SCHEMES
+from bea.check import orders
 from bea.trees import parse
 from cli.main import main
 
-OPTIONS = {
-    "gd": [],
-    "sgd": ["--batches", "3", "--shuffle", "random"],
-    "multitask": ["--tasks", "2"],
-    "continual": ["--steps", "A:2,B:1"],
-    "game": ["--mode", "alternating", "--rates", "1,1/2", "--steps", "2,1"],
-    "rk": ["--method", "rk4"],
-    "momentum": ["--beta", "1/2"],
-}
-PROBLEMS = {"game": ["dirac-gan", "bilinear"]}
-
-
-def _cases():
-    for name in SCHEMES:
-        for problem in PROBLEMS.get(name, ["logistic", "quartic"]):
-            yield name, problem
-
-
-def test_every_scheme_has_options_here():
-    assert set(SCHEMES) <= set(OPTIONS)
-
-
-@pytest.mark.parametrize("name,problem", list(_cases()))
-def test_check_passes_at_default_order(name, problem):
-    order = SCHEMES[name].default_order
-    result = CliRunner().invoke(
-        main, ["check", "--scheme", name, "--order", str(order), "--problem", problem, *OPTIONS[name]])
-    assert result.exit_code == 0, result.output
-    assert "all orders agree" in result.stdout
-    assert result.stdout.count(" yes") == order
-
-
-def test_check_json_and_symbolic_beta_set():
-    result = CliRunner().invoke(main, ["check", "-s", "momentum", "--set", "beta=0.3", "--format", "json"])
-    assert result.exit_code == 0, result.output
-    import json
-
-    data = json.loads(result.stdout)
-    assert data["ok"] and [o["expected"] for o in data["orders"]] == [2, 3]
-
-
-def test_wrong_flow_exits_1(monkeypatch):
-    original = verify.numeric_coefficients
-
-    def wrong(derivation, values=None, upto=None):
-        coeffs = original(derivation, values, upto)
-        coeffs[2][parse("f[f]")] = -0.6  # the true coefficient is -1/2
-        return coeffs
-
-    monkeypatch.setattr(verify, "numeric_coefficients", wrong)
-    result = CliRunner().invoke(main, ["check", "--scheme", "gd", "--order", "2"])
-    assert result.exit_code == 1, result.output
-    assert "MISMATCH" in result.stdout
-
-
-@pytest.mark.parametrize("args,message", [
-    (["check", "--scheme", "gd", "--problem", "nope"], "unknown problem"),
-    (["check", "--scheme", "nope"], "unknown scheme"),
-    (["check", "--scheme", "gd", "--set", "beta"], "NAME=VALUE"),
-    (["check", "--scheme", "gd", "--set", "beta=x"], "not a number"),
-    (["check", "--scheme", "game", "--rates", "a,b"], "symbol a"),
-    (["check", "--scheme", "gd", "--problem", "bilinear"], "game"),
-    (["check", "--scheme", "gd", "--order", "0"], "order"),
-    (["drift", "--scheme", "gd", "--iterations", "0"], "at least 1"),
-    (["drift", "--scheme", "gd", "--iterations", "x"], "whole number"),
-    (["drift", "--scheme", "gd", "--lr", "-1"], "positive"),
-])
-def test_bad_input_exits_2(args, message):
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], result.stderr
-    assert "Traceback" not in result.output
-
-
-def test_problem_file_without_names_exits_2(tmp_path):
-    path = tmp_path / "p.py"
-    path.write_text("only_one = {'losses': {'L1': lambda p: p @ p}, 'params': [1.0, 2.0]}\n")
-    result = CliRunner().invoke(main, ["check", "-s", "sgd", "--batches", "2", "--problem", f"{path}:only_one"])
-    assert result.exit_code == 2
-    assert "L2" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    result = CliRunner().invoke(main, ["check", "-s", "gd", "--problem", f"{path}:absent"])
-    assert result.exit_code == 2 and "absent" in result.stderr
+PROBLEM_FILE = """\
+import jax.numpy as jnp
+only_one = {'losses': {'L1': lambda p: p @ p}, 'params': [1.0, 2.0]}
+nan_loss = {'losses': {'L': lambda p: jnp.log(p @ p - 10.0)}, 'params': [1.0, 2.0]}
+nan_gradient = {'losses': {'L': lambda p: jnp.sqrt(p @ p)}, 'params': [0.0, 0.0]}
+"""
 
 
 def _non_trivial_png(path):
@@ -101,54 +30,112 @@ def _non_trivial_png(path):
     assert image.ndim == 3 and np.std(image[..., :3]) > 0.05
 
 
-def test_check_plot(tmp_path):
-    out = tmp_path / "check.png"
-    result = CliRunner().invoke(main, ["check", "-s", "gd", "--plot", str(out)])
-    assert result.exit_code == 0, result.output
-    _non_trivial_png(out)
-
-
-def test_drift_on_mlp(tmp_path):
-    out = tmp_path / "drift.png"
-    result = CliRunner().invoke(main, ["drift", "-s", "gd", "--order", "2", "--problem", "mlp",
-                                       "--iterations", "40", "--plot", str(out), "--format", "json"])
-    assert result.exit_code == 0, result.output
-    import json
-
-    data = json.loads(result.stdout)
-    assert data["parameters"] >= 10_000
-    assert data["distance"]["2"][-1] < 0.5 * data["distance"]["1"][-1]
-    _non_trivial_png(out)
-
-
-def test_drift_text_table():
-    result = CliRunner().invoke(main, ["drift", "-s", "sgd", "--batches", "2", "--size", "4",
-                                       "--iterations", "10"])
-    assert result.exit_code == 0, result.output
-    assert "closer to the iterates than the gradient flow" in result.stdout
-
-
-def test_user_rule_through_check_codegen_and_drift(tmp_path):
-    """`--rule FILE.py:NAME` works for check, codegen and drift like a built-in scheme."""
+def test_check_a_user_rule_with_plot(tmp_path):
+    """`--rule FILE.py:NAME` through check (with a plot) and codegen, like a built-in scheme."""
     rule = tmp_path / "rule.py"
     rule.write_text("def extragradient(theta, h, f):\n    return theta + h * f(theta + h * f(theta))\n")
-    spec = f"{rule}:extragradient"
-    result = CliRunner().invoke(main, ["check", "--rule", spec, "--order", "2"])
-    assert result.exit_code == 0 and "all orders agree" in result.stdout, result.output
+    spec, plot = f"{rule}:extragradient", tmp_path / "check.png"
+    result = CliRunner().invoke(main, ["check", "--rule", spec, "--order", "2", "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    assert "all orders agree" in result.stdout and result.stdout.count(" yes") == 2
+    assert result.stderr == "bea: --problem not given: using logistic\n"
+    _non_trivial_png(plot)
     out = tmp_path / "generated.py"
     result = CliRunner().invoke(main, ["codegen", "--rule", spec, "--order", "2", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "def modified_field(" in out.read_text()
-    result = CliRunner().invoke(main, ["drift", "--rule", spec, "--order", "2", "--problem", "logistic",
-                                       "--iterations", "10"])
-    assert result.exit_code == 0, result.output
 
 
-def test_drift_accepts_steps_as_iterations_where_the_scheme_has_no_steps():
-    result = CliRunner().invoke(main, ["drift", "-s", "gd", "--problem", "logistic", "--steps", "5"])
+def test_check_json():
+    result = CliRunner().invoke(main, ["check", "-s", "gd", "--order", "2", "--format", "json",
+                                       "--problem", "logistic"])
     assert result.exit_code == 0, result.output
-    both = CliRunner().invoke(main, ["drift", "-s", "gd", "--steps", "5", "--iterations", "5"])
-    assert both.exit_code == 2
-    game = CliRunner().invoke(main, ["drift", "-s", "game", "--mode", "alternating", "--steps", "1,1",
-                                     "--problem", "bilinear", "--iterations", "5", "--lr", "0.05"])
-    assert game.exit_code == 0, game.output
+    data = json.loads(result.stdout)
+    assert data["ok"] and [o["expected"] for o in data["orders"]] == [2, 3]
+    assert result.stderr == ""  # nothing chosen for the user
+
+
+def test_wrong_flow_exits_1(monkeypatch):
+    original = orders.numeric_coefficients
+
+    def wrong(derivation, values=None, upto=None):
+        coeffs = original(derivation, values, upto)
+        coeffs[2][parse("f[f]")] = -0.6  # the true coefficient is -1/2
+        return coeffs
+
+    monkeypatch.setattr(orders, "numeric_coefficients", wrong)
+    result = CliRunner().invoke(main, ["check", "--scheme", "gd", "--order", "2"])
+    assert result.exit_code == 1, result.output
+    assert "MISMATCH" in result.stdout
+
+
+def test_drift_on_mlp_with_plot(tmp_path):
+    out = tmp_path / "drift.png"
+    result = CliRunner().invoke(main, ["drift", "-s", "gd", "--order", "2", "--iterations", "40",
+                                       "--plot", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "(11041 parameters)" in result.stdout
+    assert "closer to the iterates than the gradient flow" in result.stdout
+    assert result.stderr == "bea: --problem not given: using mlp\n"
+    _non_trivial_png(out)
+
+
+def test_drift_takes_steps_as_iterations_where_the_scheme_has_no_steps():
+    result = CliRunner().invoke(main, ["drift", "-s", "gd", "--problem", "logistic", "--steps", "3",
+                                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["times"]) == 4
+
+
+def test_drift_divergence_warns_and_still_reports():
+    result = CliRunner().invoke(main, ["drift", "-s", "gd", "--order", "2", "--problem", "quadratic",
+                                       "--lr", "100", "--iterations", "10"])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.strip().splitlines()
+    assert 1 <= len(lines) <= 4 and "iterates diverged at step" in lines[0] and "try --lr 10" in lines[0]
+    assert "no comparison is meaningful" in result.stdout
+
+
+BAD = [
+    (["check", "--scheme", "gd", "--problem", "nope"], "unknown problem"),
+    (["check", "--scheme", "nope"], "unknown scheme"),
+    (["check", "--scheme", "gd", "--set", "beta"], "NAME=VALUE"),
+    (["check", "--scheme", "gd", "--set", "beta=x"], "not a number"),
+    (["check", "--scheme", "game", "--rates", "a,b"], "symbol a"),
+    (["check", "--scheme", "gd", "--problem", "bilinear"], "game"),
+    (["check", "--scheme", "gd", "--order", "0"], "order"),
+    (["check", "--scheme", "momentum", "--set", "beta=1"], "no finite value at beta = 1"),
+    (["check", "--scheme", "gd", "--problem", "mlp", "--size", "100000000"], "limit 2 GB"),
+    (["check", "--scheme", "gd", "--plot", "out.txt"], "png, pdf, svg"),
+    (["check", "--scheme", "gd", "--plot", "out.xyz"], "png, pdf, svg"),
+    (["check", "--scheme", "gd", "--plot", "missing/out.png"], "does not exist"),
+    (["check", "--scheme", "gd", "--plot", "problem.py/out.png"], "is not a directory"),
+    (["check", "--scheme", "gd", "--plot", "/proc/bea_check.png"], "cannot write there"),
+    (["check", "--scheme", "gd", "--plot", "."], "png, pdf, svg"),
+    (["check", "-s", "gd", "--problem", "problem.py:nan_loss"], "problem nan_loss: loss L is nan"),
+    (["check", "-s", "gd", "--problem", "problem.py:nan_gradient"], "problem nan_gradient"),
+    (["check", "-s", "sgd", "--batches", "2", "--problem", "problem.py:only_one"], "L2"),
+    (["check", "-s", "gd", "--problem", "problem.py:absent"], "absent"),
+    (["drift", "--scheme", "gd", "--iterations", "0"], "at least 1"),
+    (["drift", "--scheme", "gd", "--iterations", "x"], "whole number"),
+    (["drift", "--scheme", "gd", "--iterations", "1000000000"], "limit of 1000000 iterations"),
+    (["drift", "--scheme", "gd", "--iterations", "1000000"], "limit 2 GB"),
+    (["drift", "--scheme", "gd", "--lr", "-1"], "positive"),
+    (["drift", "--scheme", "gd", "--plot", "drift.txt"], "png, pdf, svg"),
+    (["drift", "-s", "gd", "--steps", "5", "--iterations", "5"], "once"),
+    # game's own --steps is a scheme option, not the iteration count: the run gets as far
+    # as the plot path (checked before any computation)
+    (["drift", "-s", "game", "--steps", "1,1", "--iterations", "2", "--plot", "d.txt"], "png, pdf, svg"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD, ids=[" ".join(a[1:]) for a, _ in BAD])
+def test_bad_input_exits_2(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "problem.py").write_text(PROBLEM_FILE)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert 1 <= len(lines) <= 4 and message in lines[-1], result.stderr
+    assert "Traceback" not in result.output
+    assert sorted(os.listdir(tmp_path)) == ["problem.py"]

@@ -4,7 +4,7 @@ The reference flattens the parameters to a vector ``x`` and builds every derivat
 dense tensor with nested ``jax.jacfwd`` (``D^k f(x)`` has shape ``(n,)*(k+1)``), then
 contracts it with the children's vectors: ``F(c[t1..tk]) = D^k f_c(x)·F(t1)…F(tk)`` and,
 for a scalar tree, ``D^k L(x)·v1…vk`` at its root with ``v = P_b D^j ∇L(x)·…`` below.
-It shares nothing with bea.numeric or the generated code except the derivation's exact
+It shares nothing with bea.evaluate or the generated code except the derivation's exact
 coefficients.
 """
 
@@ -26,7 +26,6 @@ from bea.derive import derive
 from bea.schemes import build
 from bea.trees import sort_key
 
-jax.config.update("jax_enable_x64", True)
 
 # -- the dense reference ------------------------------------------------------------------
 

@@ -9,16 +9,16 @@ numeric fixed-point iteration converges in well under its 100 sweeps at these h.
 
 import pytest
 
-from bea.problems import make_problem
+from bea.check import check, make_problem
 from bea.schemes import TABLEAUX, build
 from bea.trees import parse
-from bea import verify
+
 
 
 def _check(name, order, problem="logistic", values=None, **options):
     rule = build(name, order, **options)
     prob = make_problem(problem, rule.atoms, tuple(rule.blocks))
-    derivation, result = verify.check(rule, order, prob, values)
+    derivation, result = check(rule, order, prob, values)
     return derivation, result
 
 
@@ -84,7 +84,7 @@ def test_wrong_coefficient_fails_the_slope_check():
 
     rule = build("gd", 3)
     prob = make_problem("logistic", rule.atoms, tuple(rule.blocks))
-    _, result = verify.check(rule, 3, prob, coefficients=wrong)
+    _, result = check(rule, 3, prob, coefficients=wrong)
     assert result.agrees(0)  # the gradient flow itself is untouched
     assert not result.agrees(1) and abs(result.slopes[1] - 2) < 0.3
     assert not result.ok
@@ -123,6 +123,6 @@ def _user_rules():
 def test_user_rules_orders_up_to_3(index):
     _, rule, values = _user_rules()[index]
     prob = make_problem("logistic", rule.atoms, tuple(rule.blocks))
-    _, result = verify.check(rule, 3, prob, values)
+    _, result = check(rule, 3, prob, values)
     _assert_slopes(result)
     assert result.expected == [2, 3, 4]

@@ -23,6 +23,9 @@ What the generated code computes (DESIGN.md §1, §5):
   split gives ``gradient_part`` (a field), its potential ``gradient_potential`` and the
   ``remainder_field``.
 
+The runtime helpers (``_d``, ``_atom``, ``_dot``, …) are the source of
+:mod:`bea.evaluate`, copied verbatim: generated code and ``bea check`` share one evaluator.
+
 Coefficients are exact sympy expressions printed as Python arithmetic on literals
 (``-1/2``, ``(beta + 1)/(2*beta**3 - 1)``); numeric scheme parameters are baked in, the
 remaining symbols become keyword arguments of the factories. Trees are emitted in
@@ -37,7 +40,8 @@ import types
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
-from ..domain import exact_number
+from ..check.values import exact_values, substitute
+from ..losses import split_scalar_label
 from ..render import render
 from ..trees import Tree, sort_key
 
@@ -65,12 +69,12 @@ class _Coefficients:
 
     def __init__(self, derivation, values):
         self.field = derivation.field
-        self.values = {str(k): exact_number(v) for k, v in (values or {}).items()}
+        self.values = exact_values(values)
         self.symbols: set = set()
 
     def expr(self, c) -> sympy.Expr:
         e = self.field.to_sympy(c)
-        e = sympy.cancel(e.subs({s: self.values[s.name] for s in e.free_symbols if s.name in self.values}))
+        e = sympy.cancel(substitute(e, self.values))
         self.symbols |= e.free_symbols
         return e
 
@@ -148,9 +152,9 @@ class _Body:
         return self.var(("G", loss, kids), "G", f"_d({', '.join([self.grad_fn(loss), 'theta', *vs])})", text)
 
     def vector(self, s: Tree) -> str:
-        loss, block = s.label.split("|")
+        loss, block = split_scalar_label(s.label)
         g = self.gradient(loss, tuple(sorted(s.children, key=sort_key)))
-        if not block:
+        if block is None:
             return g
         index = self.gen.blocks.index(block)
         return self.var(("P", s), "V", f"_project({g}, {index})", f"P_{block} of {g}")
@@ -250,6 +254,8 @@ class _Generator:
         return lines
 
     def module(self) -> str:
+        from ..evaluate import runtime_source  # imports jax: only when code is emitted
+
         d = self.d
         ret = "a tuple (one pytree per player, like params)" if self.games else "a pytree like params"
         sret = "a tuple of scalars, one per player (its own modified loss)" if self.games else "a scalar"
@@ -296,7 +302,7 @@ class _Generator:
                 f"LOSSES = {tuple(self.losses)!r}",
                 f"BLOCKS = {self.blocks if self.games else None!r}",
                 f"PARAMETERS = {tuple(params)!r}", "", ""]
-        return "\n".join(head + _HELPERS.splitlines() + ["", ""] + fns).rstrip() + "\n"
+        return "\n".join(head + runtime_source().splitlines() + ["", ""] + fns).rstrip() + "\n"
 
     @property
     def parameters(self):
@@ -345,65 +351,6 @@ def _docstring(text: str, indent: int) -> list[str]:
     pad = " " * indent
     lines = text.splitlines()
     return [f'{pad}"""{lines[0]}'] + [f"{pad}{line}" if line else "" for line in lines[1:]] + [f'{pad}"""']
-
-
-_HELPERS = '''\
-def _d(fn, theta, *directions):
-    """D^k fn(theta)[v_1, …, v_k] by k nested jax.jvp (fn(theta) when k = 0)."""
-    for v in directions:
-        fn = _along(fn, v)
-    return fn(theta)
-
-
-def _along(fn, v):
-    return lambda x: jax.jvp(fn, (x,), (v,))[1]
-
-
-def _grad(loss, batch):
-    """theta -> ∇loss(theta, *batch)."""
-    return jax.grad(lambda theta: loss(theta, *batch))
-
-
-def _project(v, block):
-    """P_block v: the player's own part of a tuple of pytrees, zeros elsewhere."""
-    return tuple(part if i == block else jax.tree_util.tree_map(jnp.zeros_like, part)
-                 for i, part in enumerate(v))
-
-
-def _atom(loss, batch, negate, block):
-    """The atom field theta -> ∓P_block ∇loss(theta, *batch) (block None: all parameters)."""
-    grad = _grad(loss, batch)
-
-    def field(theta):
-        g = grad(theta)
-        if negate:
-            g = jax.tree_util.tree_map(jnp.negative, g)
-        return g if block is None else _project(g, block)
-
-    return field
-
-
-def _dot(a, b):
-    """<a, b> summed over the leaves of two pytrees of the same structure."""
-    return sum(jnp.sum(x * y) for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)))
-
-
-def _combine(theta, *terms):
-    """Σ c_i v_i over pytrees like theta, each coefficient cast to the leaf dtype."""
-    if not terms:
-        return jax.tree_util.tree_map(jnp.zeros_like, theta)
-    coeffs = [c for c, _ in terms]
-
-    def leaf(*xs):
-        return sum(jnp.asarray(c, x.dtype) * x for c, x in zip(coeffs, xs))
-
-    return jax.tree_util.tree_map(leaf, *[v for _, v in terms])
-
-
-def _total(theta, *terms):
-    """Σ w_i S_i for scalars S_i, in the dtype of theta's leaves."""
-    dtype = jax.tree_util.tree_leaves(theta)[0].dtype
-    return sum((jnp.asarray(w, dtype) * s for w, s in terms), jnp.zeros((), dtype))'''
 
 
 def emit_module(derivation, values=None) -> str:

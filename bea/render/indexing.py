@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from ..losses import split_scalar_label, with_loss
 from ..tracing import Atom
 from ..trees import Tree, labels_of, sort_key, tree
 
@@ -46,14 +47,14 @@ class Patterns:
         self.ordered = family.ordered
 
     def _used(self, t: Tree) -> list[str]:
-        found = {lab.partition("|")[0] for lab in labels_of(t)} & set(self.index)
+        found = {split_scalar_label(lab)[0] for lab in labels_of(t)} & set(self.index)
         return sorted(found, key=self.index.get)
 
     def _rename(self, t: Tree, mapping: dict) -> Tree:
         def fn(label):
-            head, bar, rest = label.partition("|")
+            head, _ = split_scalar_label(label)
             if head in mapping:
-                return f"{self.base[head]}_{mapping[head]}{bar}{rest}"
+                return with_loss(label, f"{self.base[head]}_{mapping[head]}")
             return label
 
         return _map_labels(t, fn)

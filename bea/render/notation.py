@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import sympy
 
+from ..losses import split_scalar_label
 from ..trees import Tree, sort_key
 
 __all__ = [
@@ -175,11 +176,11 @@ def scalar(s: Tree, style: Style) -> str:
     nodes, edges = [], []
 
     def walk(u, parent):
-        loss, _, block = u.label.partition("|")
+        loss, block = split_scalar_label(u.label)
         index = len(nodes)
         nodes.append(loss)
         if parent is not None:
-            edges.append((parent, index, block or None))
+            edges.append((parent, index, block))
         for c in sorted(u.children, key=sort_key):
             walk(c, index)
 

@@ -1,0 +1,169 @@
+"""Drift over many steps: the iterates against the gradient flow and the modified flows.
+
+Over ``K`` calls of the rule the iterates ``θ_j`` are compared with the gradient flow
+(``n = 1``) and the truncated modified flows at times ``j·cycle·h``: the observed drift
+``θ_j - φ^1`` against the predicted drift ``φ^n - φ^1`` (norm ratio and cosine), the
+distances ``‖θ_j - φ^n‖``, and along the iterates the loss ``R_1(θ)`` and the implicit
+regularizer ``Σ_{k≥2} h^{k-1} R_k(θ)``, where ``f_k = -∇R_k + remainder`` is the
+derivation's gradient split (rules on one parameter block with gradient atoms; the
+scalars ``R_k`` by :func:`bea.evaluate.scalar_value`).
+
+Work is bounded before it starts: at most :data:`~bea.check.common.ITERATION_LIMIT`
+iterations, and the stored iterates and trajectories within
+:data:`~bea.check.common.MEMORY_LIMIT`. Iterates that leave every reasonable range
+(non-finite, or ``10^6`` times farther from ``θ_0`` than the problem's scale) are
+reported as ``diverged_at`` with a note: the run still reports, but means nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..evaluate import scalar_value
+from .common import ITERATION_LIMIT, MEMORY_LIMIT, CheckError, float64, human_bytes, norm, sub
+from .discrete import initial_state, step
+from .flows import solver_for
+from .problems import Problem
+from .scales import DEFAULT_LR_FRACTION, stiffness
+from .setup import Setup, prepare
+from .values import numeric_coefficients, resolve_values, to_float
+
+__all__ = ["DriftResult", "drift", "default_learning_rate", "drift_bytes"]
+
+
+@dataclass
+class DriftResult:
+    """Drift over ``iterations`` calls of the rule at learning rate ``h``.
+
+    Arrays are indexed by the call ``j = 0 … K`` (time ``times[j] = j·cycle·h``):
+    ``observed[j] = ‖θ_j - φ^1(t_j)‖``; per order ``n``: ``distance[n][j] = ‖θ_j - φ^n(t_j)‖``,
+    ``ratio[n][j] = ‖φ^n - φ^1‖ / ‖θ_j - φ^1‖`` and ``cosine[n][j]`` between predicted
+    and observed drift; ``loss[j] = R_1(θ_j)`` and ``regularizer[j] = Σ_{k≥2} h^{k-1}
+    R_k(θ_j)`` (``None`` when the rule has no modified loss representation);
+    ``diverged_at`` the first call whose iterate diverged (else ``None``).
+    """
+
+    h: float
+    orders: tuple
+    times: np.ndarray
+    observed: np.ndarray
+    distance: dict
+    ratio: dict
+    cosine: dict
+    loss: np.ndarray | None
+    regularizer: np.ndarray | None
+    n_params: int
+    diverged_at: int | None = None
+
+
+def drift_bytes(n_params: int, iterations: int, orders: int) -> int:
+    """Bytes of the stored iterates and of the flows' trajectories (float64)."""
+    return 8 * n_params * (iterations + 1) * (orders + 1)
+
+
+def _modified_loss(setup: Setup, upto: int, h: float):
+    """``θ ↦ (R_1(θ), Σ_{2≤k≤upto} h^{k-1} R_k(θ))`` from the gradient split, or None."""
+    d = setup.derivation
+    if d.splits is None or tuple(d.rule.blocks) != (None,):
+        return None
+    terms = [(k, s, to_float(d.field.to_sympy(w), setup.values))
+             for k in range(1, upto + 1) for s, w in d.splits[k][None].weights.items()]
+
+    def value(theta):
+        memo: dict = {}
+        loss = sum(w * scalar_value(s, setup.losses, theta, memo=memo) for k, s, w in terms if k == 1)
+        reg = sum(w * h ** (k - 1) * scalar_value(s, setup.losses, theta, memo=memo) for k, s, w in terms if k > 1)
+        return loss, reg
+
+    return jax.jit(value)
+
+
+def _diverged(theta, scale: float) -> bool:
+    size = norm(theta)
+    return not np.isfinite(size) or size > 1e6 * scale
+
+
+def drift(derivation, problem: Problem, h: float, iterations: int, values: Mapping | None = None,
+          progress: Callable[[int], None] | None = None, notes: list | None = None) -> DriftResult:
+    """Iterates vs gradient flow vs the modified flows of orders ``2 … derivation.order``."""
+    if iterations < 1:
+        raise CheckError(f"iterations must be at least 1, got {iterations}")
+    if iterations > ITERATION_LIMIT:
+        raise CheckError(f"--iterations {iterations} is over the limit of {ITERATION_LIMIT} iterations")
+    with float64():
+        setup = prepare(derivation, problem, values, notes)
+        need = drift_bytes(setup.n_params, iterations, derivation.order)
+        if need > MEMORY_LIMIT:
+            raise CheckError(f"{iterations} iterations on {setup.n_params} parameters need about "
+                             f"{human_bytes(need)} (limit {human_bytes(MEMORY_LIMIT)}); use fewer "
+                             "--iterations or a smaller --size")
+        coeffs = numeric_coefficients(derivation, setup.values)
+        orders = tuple(range(1, derivation.order + 1))
+        solver = solver_for(setup, coeffs, derivation.order)
+        ts = jnp.arange(iterations + 1) * setup.cycle * h
+        modified_loss = _modified_loss(setup, derivation.order, h)
+        scale = 1.0 + norm(problem.params)
+
+        theta, aux = initial_state(setup, h)
+        iterates, losses, regs, diverged_at = [theta], [], [], None
+        for j in range(1, iterations + 1):
+            theta, aux = step(setup, theta, aux, h)
+            iterates.append(theta)
+            if diverged_at is None and _diverged(theta, scale):
+                diverged_at = j
+            if progress:
+                progress(1)
+        if diverged_at is not None and notes is not None:
+            notes.append(f"warning: the iterates diverged at step {diverged_at}; the result is not "
+                         f"meaningful; try --lr {h / 10:.3g} or smaller")
+        if modified_loss is not None:
+            for th in iterates:
+                loss, reg = modified_loss(th)
+                losses.append(float(loss))
+                regs.append(float(reg))
+        flows = {}
+        for n in orders:
+            ys, ok = solver.trajectory(setup.theta0, solver.weights(coeffs, n, h), ts, 1e-11)
+            flows[n] = jax.tree_util.tree_map(jnp.add, ys, setup.theta0)
+            if not ok and notes is not None:
+                notes.append(f"warning: the order-{n} flow could not be integrated over the run at "
+                             f"h = {h:.3g} (stiff or not finite); its columns are NaN")
+        return _compare(h, orders, ts, iterates, flows, losses, regs, setup.n_params, diverged_at)
+
+
+def _compare(h, orders, ts, iterates, flows, losses, regs, n_params, diverged_at) -> DriftResult:
+    at = lambda ys, j: jax.tree_util.tree_map(lambda x: x[j], ys)  # noqa: E731
+    size = len(iterates)
+    observed = np.zeros(size)
+    distance = {n: np.zeros(size) for n in orders}
+    ratio = {n: np.full(size, np.nan) for n in orders[1:]}
+    cosine = {n: np.full(size, np.nan) for n in orders[1:]}
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j, th in enumerate(iterates):
+            gradient_flow = at(flows[1], j)
+            obs = sub(th, gradient_flow)
+            observed[j] = norm(obs)
+            for n in orders:
+                distance[n][j] = norm(sub(th, at(flows[n], j)))
+                if n > 1 and observed[j] > 0:
+                    pred = sub(at(flows[n], j), gradient_flow)
+                    pn = norm(pred)
+                    ratio[n][j] = pn / observed[j]
+                    dot = sum(float(jnp.vdot(a, b)) for a, b in
+                              zip(jax.tree_util.tree_leaves(pred), jax.tree_util.tree_leaves(obs)))
+                    cosine[n][j] = dot / (pn * observed[j]) if pn > 0 else np.nan
+    return DriftResult(h, orders, np.asarray(ts), observed, distance, ratio, cosine,
+                       np.asarray(losses) if losses else None, np.asarray(regs) if regs else None,
+                       n_params, diverged_at)
+
+
+def default_learning_rate(derivation, problem: Problem, values: Mapping | None = None,
+                          fraction: float = DEFAULT_LR_FRACTION) -> float:
+    """``h = fraction / λ`` with ``λ`` the largest atom Jacobian norm at ``θ_0``."""
+    with float64():
+        return fraction / stiffness(prepare(derivation, problem, resolve_values(derivation, values)))

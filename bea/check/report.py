@@ -1,0 +1,192 @@
+"""Reports of a check or a drift run: text tables, JSON, and matplotlib plots.
+
+Library functions: they return text or dicts, or write a file, and raise
+:class:`~bea.check.common.CheckError` on a path that cannot be written
+(:func:`validate_plot_path` checks one before any computation).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .common import CheckError
+
+__all__ = ["validate_plot_path", "check_json", "check_text", "check_plot", "drift_json", "drift_text",
+           "drift_plot", "PLOT_FORMATS"]
+
+PLOT_FORMATS = (".png", ".pdf", ".svg")
+
+
+def validate_plot_path(path) -> None:
+    """Refuse a plot path with another suffix, in a missing folder, or where a probe
+    cannot write (permission bits say little to root, so writing is tried: a file that
+    does not exist yet is created and removed at once)."""
+    p = Path(path)
+    where = f"--plot {str(path)!r}"
+    if p.suffix.lower() not in PLOT_FORMATS:
+        raise CheckError(f"{where}: write a {', '.join(s[1:] for s in PLOT_FORMATS)} file (e.g. out.png)")
+    if p.is_dir():
+        raise CheckError(f"{where} is a directory; give a file name")
+    if not p.parent.exists():
+        raise CheckError(f"{where}: directory {str(p.parent)!r} does not exist")
+    if not p.parent.is_dir():
+        raise CheckError(f"{where}: {str(p.parent)!r} is not a directory")
+    existed = p.exists()
+    try:
+        with open(p, "ab" if existed else "xb"):
+            pass
+    except OSError as exc:
+        raise CheckError(f"{where}: cannot write there ({exc.strerror or exc})") from None
+    if not existed:
+        os.unlink(p)
+
+
+def _slope(x) -> float | None:
+    return None if not np.isfinite(x) else float(x)
+
+
+def check_json(rule, order, problem, result) -> dict:
+    return {
+        "scheme": rule.name, "options": {k: str(v) for k, v in rule.options.items()},
+        "order": order, "problem": problem.name, "tolerance": result.tolerance, "ok": result.ok,
+        "orders": [
+            {
+                "n": n, "slope": _slope(result.slopes[i]),
+                "expected": result.expected[i], "at_least": result.minimum[i],
+                "agrees": result.agrees(i),
+                "points": [
+                    {"h": float(h), "error": float(e), "integration_error": float(g), "fitted": bool(u)}
+                    for h, e, g, u in zip(result.hs[i], result.errors[i], result.integration[i],
+                                          result.used[i])
+                ],
+            }
+            for i, n in enumerate(result.orders)
+        ],
+    }
+
+
+def check_text(rule, order, problem, result) -> str:
+    lines = [f"bea check: {rule.description or rule.name}, truncation orders 1..{order}, "
+             f"problem {problem.name}",
+             "one-cycle error ‖Φ_h(θ0) - φ^n_T(θ0)‖ (* = fitted; others below round-off or "
+             "past the asymptotic range)",
+             f"{'h':>10}" + "".join(f"{'n=' + str(n):>13}" for n in result.orders)]
+    for j, h in enumerate(result.hs[0]):
+        cells = "".join(f"{result.errors[i][j]:>12.3e}{'*' if result.used[i][j] else ' '}"
+                        for i in range(len(result.orders)))
+        lines.append(f"{h:>10.3e}{cells}")
+    lines.append(f"{'order':>6}{'slope':>9}{'expected':>10}  agrees (±{result.tolerance})")
+    for i, n in enumerate(result.orders):
+        expected = str(result.expected[i]) if result.expected[i] else f"≥{result.minimum[i]}"
+        slope = f"{result.slopes[i]:.2f}" if np.isfinite(result.slopes[i]) else "n/a"
+        lines.append(f"{n:>6}{slope:>9}{expected:>10}  {'yes' if result.agrees(i) else 'NO'}")
+    lines.append("all orders agree" if result.ok else "MISMATCH: some observed orders disagree")
+    return "\n".join(lines)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(plt, fig, path) -> None:
+    try:
+        fig.savefig(path, dpi=110)
+    except OSError as exc:
+        raise CheckError(f"cannot write {str(path)!r}: {exc.strerror}") from None
+    finally:
+        plt.close(fig)
+
+
+def check_plot(path, rule, problem, result) -> None:
+    """Log–log errors per truncation order, fitted points circled."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for i, n in enumerate(result.orders):
+        hs, errs, used = result.hs[i], result.errors[i], result.used[i]
+        line, = ax.loglog(hs, errs, "o-", ms=3, label=f"n={n}: slope {result.slopes[i]:.2f} "
+                          f"(expected {result.expected[i] or '≥' + str(result.minimum[i])})")
+        ax.loglog(hs[used], errs[used], "o", ms=7, mfc="none", color=line.get_color())
+    ax.set_xlabel("h")
+    ax.set_ylabel("one-cycle error")
+    ax.set_title(f"{rule.name} on {problem.name}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(plt, fig, path)
+
+
+def _series(x):
+    return None if x is None else [float(v) if np.isfinite(v) else None for v in x]
+
+
+def drift_json(rule, problem, r) -> dict:
+    return {
+        "scheme": rule.name, "problem": problem.name, "parameters": r.n_params, "h": r.h,
+        "diverged_at": r.diverged_at,
+        "times": _series(r.times), "observed_drift": _series(r.observed),
+        "distance": {str(n): _series(r.distance[n]) for n in r.orders},
+        "ratio": {str(n): _series(r.ratio[n]) for n in r.ratio},
+        "cosine": {str(n): _series(r.cosine[n]) for n in r.cosine},
+        "loss": _series(r.loss), "regularizer": _series(r.regularizer),
+    }
+
+
+def drift_text(rule, problem, r) -> str:
+    top = r.orders[-1]
+    lines = [f"bea drift: {rule.description or rule.name} on {problem.name} "
+             f"({r.n_params} parameters), h = {r.h:.4g}, {len(r.times) - 1} iterations",
+             "distance of the iterates θ_j to the gradient flow (n=1) and the modified flows; "
+             f"predicted/observed drift of order {top}"]
+    cols = "".join(f"{'‖θ-φ' + str(n) + '‖':>12}" for n in r.orders)
+    extra = f"{'ratio':>8}{'cos':>8}" if top > 1 else ""
+    loss = f"{'loss':>12}{'regularizer':>13}" if r.loss is not None else ""
+    lines.append(f"{'j':>6}{'t':>10}{cols}{extra}{loss}")
+    k = len(r.times) - 1
+    for j in sorted(set(np.linspace(0, k, min(k, 10) + 1).astype(int))):
+        row = f"{j:>6}{r.times[j]:>10.4g}" + "".join(f"{r.distance[n][j]:>12.3e}" for n in r.orders)
+        if top > 1:
+            row += f"{r.ratio[top][j]:>8.3f}{r.cosine[top][j]:>8.3f}"
+        if r.loss is not None:
+            row += f"{r.loss[j]:>12.5g}{r.regularizer[j]:>13.4e}"
+        lines.append(row)
+    if r.diverged_at is not None:
+        lines.append(f"the iterates diverged at j={r.diverged_at}: no comparison is meaningful")
+    elif top > 1 and r.distance[top][-1] > 0:
+        lines.append(f"at j={k}: the order-{top} modified flow is "
+                     f"{r.distance[1][-1] / r.distance[top][-1]:.3g}× closer to the iterates "
+                     "than the gradient flow")
+    return "\n".join(lines)
+
+
+def drift_plot(path, rule, problem, r) -> None:
+    """Distances to the flows, predicted vs observed drift, loss and regularizer."""
+    plt = _pyplot()
+    panels = 3 if r.loss is not None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.8))
+    for n in r.orders:
+        axes[0].semilogy(r.times[1:], r.distance[n][1:], label=f"‖θ_j - φ^{n}‖")
+    axes[0].set_xlabel("t = j·cycle·h")
+    axes[0].set_title("distance of the iterates to the flows")
+    axes[0].legend(fontsize=7)
+    for n in r.ratio:
+        axes[1].plot(r.times[1:], r.ratio[n][1:], label=f"ratio n={n}")
+        axes[1].plot(r.times[1:], r.cosine[n][1:], "--", label=f"cosine n={n}")
+    axes[1].set_title("predicted vs observed drift")
+    axes[1].set_xlabel("t")
+    axes[1].legend(fontsize=7)
+    if r.loss is not None:
+        axes[2].semilogy(r.times, abs(r.loss), label="loss (order-1 part)")
+        axes[2].semilogy(r.times, abs(r.regularizer), label="|implicit regularizer|")
+        axes[2].set_title("loss and implicit regularizer along the iterates")
+        axes[2].set_xlabel("t")
+        axes[2].legend(fontsize=7)
+    fig.suptitle(f"{rule.name} on {problem.name}, h = {r.h:.3g}")
+    fig.tight_layout()
+    _save(plt, fig, path)

@@ -1,0 +1,159 @@
+"""The one JAX evaluator of atom fields, elementary differentials ``F(t)`` and loss
+scalars ``S(s)``, on pytrees (DESIGN.md §1, §5).
+
+* **Atom fields** ``f_c = ∓P_block ∇L`` (:func:`_atom`): the gradient of a scalar loss,
+  negated for descent, restricted to the player's own block for games.
+* **Elementary differentials** ``F(•_c) = f_c``, ``F([t_1…t_k]_c) = f_c^{(k)}(F(t_1), …,
+  F(t_k))``: the k-th directional derivative of ``f_c`` by ``k`` nested ``jax.jvp``
+  (:func:`_d`; forward-over-reverse Hessian-vector products for gradient atoms). No
+  Hessian is formed, and :func:`elementary_differentials` computes each ``F(t)`` once and
+  shares it between every tree containing it.
+* **Loss scalars** ``S(s)`` of an unrooted tree ``s`` (a node of degree ``d`` is ``∇^d L``,
+  an edge a contraction over a block; labels ``"L"`` at the root, ``"L|block"`` below,
+  :func:`bea.losses.scalar_label`): from the canonical root ``r`` with sorted children
+  ``c_1 … c_k``, ``S(s) = ⟨D^{k-1}∇L_r[v_1, …, v_{k-1}], v_k⟩`` with child vectors
+  ``v_i = P_b D^j∇L[…]`` (:func:`scalar_value`). The last contraction is a dot product
+  with a vector computed anyway, so ``‖∇L‖²`` costs one gradient.
+
+The functions named in :data:`RUNTIME` are the runtime of generated code: :mod:`bea.codegen`
+writes their source (``inspect.getsource``) into every module it emits, and unrolls
+:func:`elementary_differentials` / :func:`scalar_value` into one line per shared
+quantity. Verification (:mod:`bea.check`) calls the same functions, so generated code
+and ``bea check`` run the same arithmetic.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Callable, Mapping
+
+import jax
+import jax.numpy as jnp
+
+from .losses import split_scalar_label
+from .trees import Tree, sort_key
+
+__all__ = ["RUNTIME", "runtime_source", "elementary_differentials", "fields_from_losses",
+           "scalar_value", "combine"]
+
+
+def _d(fn, theta, *directions):
+    """D^k fn(theta)[v_1, …, v_k] by k nested jax.jvp (fn(theta) when k = 0)."""
+    for v in directions:
+        fn = _along(fn, v)
+    return fn(theta)
+
+
+def _along(fn, v):
+    return lambda x: jax.jvp(fn, (x,), (v,))[1]
+
+
+def _grad(loss, batch):
+    """theta -> ∇loss(theta, *batch)."""
+    return jax.grad(lambda theta: loss(theta, *batch))
+
+
+def _project(v, block):
+    """P_block v: the player's own part of a tuple of pytrees, zeros elsewhere."""
+    return tuple(part if i == block else jax.tree_util.tree_map(jnp.zeros_like, part)
+                 for i, part in enumerate(v))
+
+
+def _atom(loss, batch, negate, block):
+    """The atom field theta -> ∓P_block ∇loss(theta, *batch) (block None: all parameters)."""
+    grad = _grad(loss, batch)
+
+    def field(theta):
+        g = grad(theta)
+        if negate:
+            g = jax.tree_util.tree_map(jnp.negative, g)
+        return g if block is None else _project(g, block)
+
+    return field
+
+
+def _dot(a, b):
+    """<a, b> summed over the leaves of two pytrees of the same structure."""
+    return sum(jnp.sum(x * y) for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)))
+
+
+def _combine(theta, *terms):
+    """Σ c_i v_i over pytrees like theta, each coefficient cast to the leaf dtype."""
+    if not terms:
+        return jax.tree_util.tree_map(jnp.zeros_like, theta)
+    coeffs = [c for c, _ in terms]
+
+    def leaf(*xs):
+        return sum(jnp.asarray(c, x.dtype) * x for c, x in zip(coeffs, xs))
+
+    return jax.tree_util.tree_map(leaf, *[v for _, v in terms])
+
+
+def _total(theta, *terms):
+    """Σ w_i S_i for scalars S_i, in the dtype of theta's leaves."""
+    dtype = jax.tree_util.tree_leaves(theta)[0].dtype
+    return sum((jnp.asarray(w, dtype) * s for w, s in terms), jnp.zeros((), dtype))
+
+
+RUNTIME = (_d, _along, _grad, _project, _atom, _dot, _combine, _total)
+"""The functions generated modules carry, in this order (their source, verbatim)."""
+
+combine = _combine
+
+
+def runtime_source() -> str:
+    """The source of :data:`RUNTIME`, as generated modules contain it."""
+    return "\n\n\n".join(inspect.getsource(fn).rstrip() for fn in RUNTIME)
+
+
+def fields_from_losses(atoms, losses: Mapping[str, Callable], blocks=(None,)) -> dict:
+    """``{label: f_c}``, ``f_c = ∓P_block ∇L`` from scalar losses of the parameters
+    (:func:`_atom`); with blocks the parameters are a tuple of the blocks' pytrees."""
+    return {
+        a.label: _atom(losses[a.loss], (), negate=a.sign == 1,
+                       block=None if a.block is None else tuple(blocks).index(a.block))
+        for a in atoms
+    }
+
+
+def elementary_differentials(trees, fields: Mapping[str, Callable], theta) -> dict:
+    """``{t: F(t)(θ)}`` for ``trees`` and all their subtrees, each computed once
+    (children in :func:`bea.trees.sort_key` order, as generated code has them)."""
+    memo: dict = {}
+
+    def value(t: Tree):
+        found = memo.get(t)
+        if found is None:
+            kids = [value(c) for c in sorted(t.children, key=sort_key)]
+            found = memo[t] = _d(fields[t.label], theta, *kids)
+        return found
+
+    for t in trees:
+        value(t)
+    return memo
+
+
+def scalar_value(s: Tree, losses: Mapping[str, Callable], theta, blocks=(None,), memo=None):
+    """``S(s)(θ)`` of the unrooted scalar ``s`` (module docstring); ``memo`` (a dict)
+    shares gradient differentials and child vectors between scalars."""
+    memo = {} if memo is None else memo
+    blocks = tuple(blocks)
+
+    def gradient(loss: str, kids: tuple):
+        key = ("G", loss, kids)
+        if key not in memo:
+            memo[key] = _d(_grad(losses[loss], ()), theta, *[vector(k) for k in kids])
+        return memo[key]
+
+    def vector(c: Tree):
+        key = ("V", c)
+        if key not in memo:
+            loss, block = split_scalar_label(c.label)
+            g = gradient(loss, tuple(sorted(c.children, key=sort_key)))
+            memo[key] = g if block is None else _project(g, blocks.index(block))
+        return memo[key]
+
+    kids = tuple(sorted(s.children, key=sort_key))
+    if not kids:
+        return losses[s.label](theta)
+    return _dot(gradient(s.label, kids[:-1]), vector(kids[-1]))
