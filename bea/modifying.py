@@ -49,6 +49,7 @@ def modifying_field(rule: Rule, order: int, target: Derivation | None = None,
     atoms themselves), i.e. ``f̃_c = Σ_k h^{k-1} Σ_{root(t)=c} flow[k][t] F(t)``.
     ``target``: a derivation over the same atoms whose flow the corrected scheme must
     follow (default: the scheme's own first-order flow, higher orders cancelled).
+    ``velocity``: for rules with auxiliary state, the corrected rule's slaved state.
     """
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ValueError(f"order must be an integer ≥ 1, got {order!r}")
@@ -88,7 +89,9 @@ def modifying_field(rule: Rule, order: int, target: Derivation | None = None,
         flow.append(correction)
         if progress is not None:
             progress(n)
-    return Derivation(rule, order, field, flow, kind="modifying")
+    # the corrected rule's own slaved state (momentum's velocity), for starting it on its manifold
+    velocity = trace_map(rule, order, field, fields)[1] if rule.n_aux else None
+    return Derivation(rule, order, field, flow, velocity, kind="modifying")
 
 
 def _check_target(rule: Rule, order: int, target: Derivation) -> None:

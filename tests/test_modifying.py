@@ -135,3 +135,49 @@ def test_cli_derive_modifying_prints_the_field_and_the_loss_to_train_on():
     assert term["tree"] == "f[f]"
     assert sympy.simplify(sympy.parse_expr(term["coeff"], local_dict={"beta": beta})
                           - (1 + beta) / (2 * (1 - beta) ** 2)) == 0
+
+
+# -- numerically: the corrected rule follows its first-order flow to O(h^{N+1}) -------------
+
+SLOPE_CASES = [
+    ("gd", {}, 5, "quartic"),
+    ("rk", {"method": "midpoint"}, 5, "rosenbrock"),
+    ("rk", {"method": "implicit-midpoint"}, 4, "logistic"),
+    ("sgd", {"batches": "2", "shuffle": "forward"}, 3, None),
+    ("sgd", {"batches": "2", "shuffle": "backward"}, 3, None),
+    ("sgd", {"batches": "2", "shuffle": "random"}, 3, None),
+    ("momentum", {"beta": "1/2"}, 3, "quartic"),
+    ("momentum", {"beta": "beta", "nesterov": True}, 3, None),
+    ("game", {"mode": "alternating", "rates": "1,1/2", "steps": "2,1"}, 3, None),
+    ("game", {"mode": "simultaneous", "rates": "alpha,lambda"}, 3, None),
+]
+
+
+@pytest.mark.parametrize("name,options,order,problem", SLOPE_CASES,
+                         ids=[f"{c[0]}-{'-'.join(map(str, c[1].values()))}-{c[2]}" for c in SLOPE_CASES])
+def test_corrected_rule_has_local_error_slope_n_plus_one(name, options, order, problem):
+    from bea.check import check_modifying, problem_for
+
+    rule = build(name, order + 1, **options)
+    notes = []
+    values = {"beta": 0.3, "alpha": 1.0, "lambda": 0.5}
+    prob = problem_for(rule, problem, None, 0, "check", notes)
+    d, result = check_modifying(rule, order, prob, values=values, notes=notes)
+    assert d.kind == "modifying"
+    assert result.ok, (result.slopes, result.expected)
+    assert result.expected[-1] >= order + 1
+
+
+def test_check_cli_modifying_json():
+    import json
+
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    out = CliRunner().invoke(main, ["check", "--scheme", "gd", "--order", "3", "--modifying",
+                                    "--problem", "quartic", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["modifying"] is True and data["ok"] is True
+    assert [o["expected"] for o in data["orders"]] == [2, 3, 4]

@@ -15,6 +15,7 @@ follows the iterates for many steps beside the gradient flow and the modified fl
 :mod:`.flows`      diffrax solves of the truncated modified flows
 :mod:`.scales`     the problem's rate, the h sweep, the default learning rate
 :mod:`.orders`     local errors and fitted slopes
+:mod:`.modifying`  observed orders of a modifying field against its target flow
 :mod:`.drifting`   many-step comparison (``drift``)
 :mod:`.report`     text, JSON and plots
 :mod:`.common`     the error, the float64 context, the limits
@@ -38,6 +39,7 @@ _EXPORTS = {
     "make_problem": "problems", "load_problem": "problems",
     "scheme_defaults": "defaults", "problem_for": "defaults",
     "LocalErrors": "orders", "local_errors": "orders", "check": "orders", "SLOPE_TOLERANCE": "orders",
+    "check_modifying": "modifying",
     "DriftResult": "drifting", "drift": "drifting", "default_learning_rate": "drifting",
 }
 __all__ = sorted(_EXPORTS)

@@ -21,12 +21,14 @@ from .values import to_float
 __all__ = ["atom_callables", "velocity", "step", "initial_state"]
 
 
-def atom_callables(setup: Setup) -> list[Callable]:
-    """The atoms as the rule calls them: ``f(θ)``, or ``f(x, y)`` → own block for games."""
+def atom_callables(setup: Setup, fields: dict | None = None) -> list[Callable]:
+    """The atoms as the rule calls them: ``f(θ)``, or ``f(x, y)`` → own block for games.
+    ``fields`` (label → field of the parameters) replaces the atoms' own fields (a
+    modifying field, :mod:`bea.check.modifying`)."""
     rule = setup.derivation.rule
     out = []
     for a in rule.atoms:
-        f = setup.fields[a.label]
+        f = (fields or setup.fields)[a.label]
         if a.block is None:
             out.append(f)
         else:
@@ -52,10 +54,10 @@ def initial_state(setup: Setup, h: float):
     return theta, (tuple(velocity(setup, theta, h)) if setup.derivation.rule.n_aux else ())
 
 
-def step(setup: Setup, theta, aux, h: float):
+def step(setup: Setup, theta, aux, h: float, fields: dict | None = None):
     """One call of the rule from ``(θ, aux)``; the mean over orderings when shuffled."""
     rule = setup.derivation.rule
-    atoms = atom_callables(setup)
+    atoms = atom_callables(setup, fields)
     orderings = itertools.permutations(atoms) if rule.shuffle else [atoms]
     results = [rule.step(theta, *aux, h, *perm, **setup.params) for perm in orderings]
     states = [(r[0], tuple(r[1:])) for r in results] if rule.n_aux else [(r, ()) for r in results]

@@ -36,7 +36,7 @@ from .scales import rate, sweep
 from .setup import prepare
 from .values import numeric_coefficients, resolve_values
 
-__all__ = ["LocalErrors", "local_errors", "check", "SLOPE_TOLERANCE"]
+__all__ = ["LocalErrors", "local_errors", "measure", "check", "SLOPE_TOLERANCE"]
 
 SLOPE_TOLERANCE = 0.3
 """A fitted slope agrees when ``|slope - expected| ≤ SLOPE_TOLERANCE``."""
@@ -77,7 +77,7 @@ class LocalErrors:
         return all(self.agrees(i) for i in range(len(self.orders)))
 
 
-def _present(derivation) -> list[bool]:
+def present_orders(derivation) -> list[bool]:
     """Whether ``f_k`` has a non-zero coefficient, ``k = 0 … order`` (exact)."""
     return [False] + [any(c for c in derivation.flow[k].values()) for k in range(1, derivation.order + 1)]
 
@@ -101,7 +101,7 @@ def local_errors(derivation, problem: Problem, hs: Sequence[float] | None = None
         coeffs = coefficients or numeric_coefficients(derivation, setup.values)
         top = derivation.order
         orders = tuple(orders or range(1, top + 1))
-        present = _present(derivation)
+        present = present_orders(derivation)
         solver = solver_for(setup, coeffs, max(orders))
         lam = rate(setup, solver, coeffs)
         if not np.isfinite(lam):
@@ -115,36 +115,46 @@ def local_errors(derivation, problem: Problem, hs: Sequence[float] | None = None
         if not all(np.isfinite(norm(d)) for d in increments):
             raise CheckError(f"problem {problem.name}: the iterates are not finite over the h range "
                              f"[{grid[0]:.3g}, {grid[-1]:.3g}]; try a smaller h range or another problem")
-        floor = [1e3 * np.finfo(float).eps * norm(d) for d in increments]
-        result = LocalErrors(orders, [], [], [], [], [], [], [])
-        for n in orders:
-            following = [k for k in range(n + 1, top + 1) if present[k]]
-            expected = following[0] if following else None
-            result.expected.append(expected)
-            result.minimum.append(expected if expected else top + 1)
-            errs, integ = [], []
-            for h, increment in zip(grid, increments):
-                w = solver.weights(coeffs, n, float(h))
-                t1 = setup.cycle * float(h)
-                fine = solver.final(setup.theta0, w, t1, _RTOL)
-                coarse = solver.final(setup.theta0, w, t1, _RTOL_COARSE)
-                errs.append(norm(sub(increment, fine)))
-                integ.append(norm(sub(fine, coarse)))
-            errs, integ = np.asarray(errs), np.asarray(integ)
-            valid = np.flatnonzero((errs > 100 * integ) & (errs > np.asarray(floor)))
-            if hs is None:
-                valid = valid[:window]
-            used = np.zeros(len(grid), bool)
-            used[valid] = True
-            slope = np.polyfit(np.log(grid[used]), np.log(errs[used]), 1)[0] if used.sum() >= 3 else np.nan
-            result.hs.append(grid)
-            result.errors.append(errs)
-            result.integration.append(integ)
-            result.used.append(used)
-            result.slopes.append(float(slope))
-            if progress:
-                progress(1)
-        return result
+        return measure(setup, grid, orders, present, top, lambda n, k: increments[k],
+                       lambda n, h: solver.weights(coeffs, n, h), solver, window, hs is None, progress)
+
+
+def measure(setup, grid, orders, present, top, increment, weights, solver, window, automatic,
+            progress=None) -> LocalErrors:
+    """Errors and fitted slopes of ``increment(n, k)`` (the discrete displacement for
+    truncation ``n`` at ``grid[k]``) against the flow with ``weights(n, h)`` over one cycle;
+    the expected slope of ``n`` is the first order ``> n`` that ``present`` marks."""
+    result = LocalErrors(tuple(orders), [], [], [], [], [], [], [])
+    for n in orders:
+        following = [k for k in range(n + 1, top + 1) if present[k]]
+        expected = following[0] if following else None
+        result.expected.append(expected)
+        result.minimum.append(expected if expected else top + 1)
+        errs, integ, floor = [], [], []
+        for k, h in enumerate(grid):
+            w = weights(n, float(h))
+            t1 = setup.cycle * float(h)
+            fine = solver.final(setup.theta0, w, t1, _RTOL)
+            coarse = solver.final(setup.theta0, w, t1, _RTOL_COARSE)
+            displacement = increment(n, k)
+            errs.append(norm(sub(displacement, fine)))
+            integ.append(norm(sub(fine, coarse)))
+            floor.append(1e3 * np.finfo(float).eps * norm(displacement))
+        errs, integ = np.asarray(errs), np.asarray(integ)
+        valid = np.flatnonzero((errs > 100 * integ) & (errs > np.asarray(floor)))
+        if automatic:
+            valid = valid[:window]
+        used = np.zeros(len(grid), bool)
+        used[valid] = True
+        slope = np.polyfit(np.log(grid[used]), np.log(errs[used]), 1)[0] if used.sum() >= 3 else np.nan
+        result.hs.append(grid)
+        result.errors.append(errs)
+        result.integration.append(integ)
+        result.used.append(used)
+        result.slopes.append(float(slope))
+        if progress:
+            progress(1)
+    return result
 
 
 def check(rule, order: int, problem: Problem, values: Mapping | None = None, hs=None,
@@ -155,7 +165,7 @@ def check(rule, order: int, problem: Problem, values: Mapping | None = None, hs=
     maps the numeric coefficients to the ones used, e.g. to change one and see the check
     fail. Defaults used for symbols are reported in ``notes``."""
     derivation = derive(rule, order + 1)
-    if not _present(derivation)[order + 1]:
+    if not present_orders(derivation)[order + 1]:
         derivation = derive(rule, order + 2)  # f_{N+1} vanishes (symmetric method, …)
     values = resolve_values(derivation, values, notes)
     coeffs = numeric_coefficients(derivation, values)

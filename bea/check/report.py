@@ -48,10 +48,10 @@ def _slope(x) -> float | None:
     return None if not np.isfinite(x) else float(x)
 
 
-def check_json(rule, order, problem, result) -> dict:
+def check_json(rule, order, problem, result, modifying: bool = False) -> dict:
     return {
         "scheme": rule.name, "options": {k: str(v) for k, v in rule.options.items()},
-        "order": order, "problem": problem.name, "tolerance": result.tolerance, "ok": result.ok,
+        "order": order, "modifying": modifying, "problem": problem.name, "tolerance": result.tolerance, "ok": result.ok,
         "orders": [
             {
                 "n": n, "slope": _slope(result.slopes[i]),
@@ -68,10 +68,13 @@ def check_json(rule, order, problem, result) -> dict:
     }
 
 
-def check_text(rule, order, problem, result) -> str:
-    lines = [f"bea check: {rule.description or rule.name}, truncation orders 1..{order}, "
+def check_text(rule, order, problem, result, modifying: bool = False) -> str:
+    what = "modifying field" if modifying else "truncation"
+    error = ("the rule run on f̃ truncated at order n vs the first-order flow: ‖Φ̃^n_h(θ0) - φ_T(θ0)‖"
+             if modifying else "‖Φ_h(θ0) - φ^n_T(θ0)‖")
+    lines = [f"bea check: {rule.description or rule.name}, {what} orders 1..{order}, "
              f"problem {problem.name}",
-             "one-cycle error ‖Φ_h(θ0) - φ^n_T(θ0)‖ (* = fitted; others below round-off or "
+             f"one-cycle error {error} (* = fitted; others below round-off or "
              "past the asymptotic range)",
              f"{'h':>10}" + "".join(f"{'n=' + str(n):>13}" for n in result.orders)]
     for j, h in enumerate(result.hs[0]):
