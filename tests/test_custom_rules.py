@@ -150,11 +150,26 @@ def test_bad_rules_raise_rule_error_with_line(step, words):
 
 
 def test_rule_must_be_consistent():
+    """θ + O(h) only: an atom value added without h, the parameters scaled, or h⁰ mixed
+    with h¹ are refused; a scaled but consistent step is accepted."""
     def half_step(theta, h, f):
         return theta + h * f(theta) / 2 + h * f(theta) / 4
 
     d = derive(rule_from_function(half_step), 2)
     assert d.coefficient("f") == R(3, 4)  # consistent with the field (3/4) f
+
+    def no_h(theta, h, f):
+        return theta + f(theta)
+
+    def scaled_parameters(theta, h, f):
+        return 2 * theta + h * f(theta)
+
+    def mixed_powers(theta, h, f):
+        return theta + h * f(theta) + f(theta)
+
+    for inconsistent in (no_h, scaled_parameters, mixed_powers):
+        with pytest.raises(RuleError):
+            derive(rule_from_function(inconsistent), 2)
 
 
 def test_rule_signature_is_checked():

@@ -182,6 +182,11 @@ def test_non_zero_sum_game_has_no_player_loss_for_the_cross_term():
 def test_gd_order_three_split_is_least_squares():
     d = derive(build("gd", 3), 3)
     assert weights(d, 3) == {str(parse("L[L|,L|]")): R(3, 20)}
-    assert remainder(d, 3) == {"f[f,f]": R(-1, 15), "f[f[f]]": R(1, 30)}
-    # the remainder is orthogonal to the gradient column (1, 2) of ⟨∇L, ∇²L ∇L⟩
-    assert R(-1, 15) * 1 + R(1, 30) * 2 == 0
+    r = remainder(d, 3)
+    assert r == {"f[f,f]": R(-1, 15), "f[f[f]]": R(1, 30)}
+    # the remainder is orthogonal to the gradient column of ⟨∇L, ∇²L ∇L⟩, read from the engine:
+    # its gradient's coefficients on f[f,f] and f[f[f]] per unit weight
+    column = {str(t): c for t, c in d.splits[3][None].gradient.items()}
+    weight = weights(d, 3)[str(parse("L[L|,L|]"))]
+    assert sum(r[t] * column[t] / weight for t in r) == 0
+    assert set(column) == set(r)
