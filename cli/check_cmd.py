@@ -144,6 +144,9 @@ def _principal_flow(rule, derivation, problem, values, lr, notes):
     from bea.check.principal import numeric_flow, oscillating_rate, top_eigenvalue
 
     flow = numeric_flow(rule, values)
+    if rule.n_aux:
+        notes.append(f"{rule.name} starts from the order-{derivation.order} slaved velocity: the PF "
+                     "follows the iterates to that order, not to round-off (raise --order or lower --lr)")
     if lr:
         return flow, lr
     h, z = oscillating_rate(flow, top_eigenvalue(derivation, problem, values))

@@ -76,7 +76,8 @@ def _modified_loss(setup: Setup, upto: int, h: float):
     if d.splits is None or tuple(d.rule.blocks) != (None,):
         return None
     terms = [(k, s, to_float(d.field.to_sympy(w), setup.values))
-             for k in range(1, upto + 1) for s, w in d.splits[k][None].weights.items()]
+             for k in range(1, upto + 1) if None in d.splits[k]  # f_k = 0: no split
+             for s, w in d.splits[k][None].weights.items()]
 
     def value(theta):
         memo: dict = {}
