@@ -62,19 +62,19 @@ def test_symbolic_beta_takes_the_given_number():
 
 def test_cli_writes_plot_and_json(tmp_path):
     plot = tmp_path / "pf.png"
-    result = CliRunner().invoke(main, ["drift", "-s", "gd", "--principal", "--iterations", "12",
+    result = CliRunner().invoke(main, ["drift", "-s", "gd", "--principal", "--iterations", "30",
                                        "--format", "json", "--plot", str(plot)])
     assert result.exit_code == 0, result.output
     assert result.stderr == "bea: using problem oscillating at h = 1.8 (hλ_max = 1.8)\n"
     data = json.loads(result.stdout)
     assert data["problem"] == "oscillating" and data["h"] == pytest.approx(1.8)
-    assert len(data["principal"]) == 13 and max(data["principal"]) < 1e-9
+    assert len(data["principal"]) == 31 and max(data["principal"]) < 1e-9
     assert max(data["distance"]["3"]) > 0.1
     assert plot.stat().st_size > 10_000
 
 
 def test_cli_text_summary():
-    result = CliRunner().invoke(main, ["drift", "-s", "gd", "--principal", "--iterations", "8",
+    result = CliRunner().invoke(main, ["drift", "-s", "gd", "--principal", "--iterations", "30",
                                        "--lr", "1.5"])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""  # --lr given: nothing chosen for the user
