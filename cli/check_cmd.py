@@ -142,6 +142,22 @@ def _takes_steps(options) -> bool:
     return scheme is not None and "steps" in scheme.options
 
 
+def _principal_flow(rule, derivation, problem, values, lr, notes):
+    """The numeric principal flow and the learning rate (``lr``, or the oscillating default,
+    announced in ``notes``)."""
+    from bea.check.principal import numeric_flow, oscillating_rate, top_eigenvalue
+
+    flow = numeric_flow(rule, values)
+    if rule.n_aux:
+        notes.append(f"{rule.name} starts from the order-{derivation.order} slaved velocity: the PF "
+                     "follows the iterates to that order, not to round-off (raise --order or lower --lr)")
+    if lr:
+        return flow, lr
+    h, z = oscillating_rate(flow, top_eigenvalue(derivation, problem, values))
+    notes.append(f"using problem {problem.name} at h = {h:.4g} (hλ_max = {z:.3g})")
+    return flow, h
+
+
 # ---------------------------------------------------------------------------------------
 @click.command("drift")
 @scheme_options
@@ -151,13 +167,18 @@ def _takes_steps(options) -> bool:
               "without a --steps option, --steps K means the same")
 @click.option("--lr", metavar="H", help="learning rate h (default 0.2/λ, λ the largest "
               "Jacobian norm of the atoms at θ0)")
+@click.option("--principal", is_flag=True,
+              help="also the principal flow, all orders at once (gd, rk, momentum); default problem "
+              "oscillating, default h at 0.9 × the first stability threshold of hλ_max")
 @bad_input_exits_2
-def drift(fmt, plot, iterations, lr, **kwargs):
+def drift(fmt, plot, iterations, lr, principal, **kwargs):
     """Symbolic vs simulated drift: iterates vs gradient flow vs modified flows.
 
     Observed drift θ_j - φ^1(t_j) beside the predicted drift φ^n(t_j) - φ^1(t_j) of the
     modified flows (norm ratio and cosine), distances to each flow, and the loss and
     implicit regularizer along the iterates. Default problem: the MLP (11 041 parameters).
+    With --principal, also the principal flow (integrated with a complex state; its real
+    part is compared), by default on the problem oscillating at an oscillating rate.
     """
     from bea.check import default_learning_rate, report
     from bea.check import drift as run_drift
@@ -171,13 +192,22 @@ def drift(fmt, plot, iterations, lr, **kwargs):
     lr = _positive_float("--lr", lr)
     _validate_plot(plot)
     notes: list = []
+    if principal:
+        from bea.check.principal import PRINCIPAL_SCHEMES
+
+        if kwargs.get("scheme") not in PRINCIPAL_SCHEMES:
+            fail(f"--principal works for schemes {', '.join(PRINCIPAL_SCHEMES)}, not for "
+                 f"{kwargs.get('scheme') or 'a --rule'}")
+        kwargs["problem"] = kwargs.get("problem") or "oscillating"
     rule, order, problem, values = _rule_and_problem(kwargs, "drift", notes)
     derivation = derive(rule, order)
     with _check_errors():
-        h = lr or default_learning_rate(derivation, problem, values)
+        flow = _principal_flow(rule, derivation, problem, values, lr, notes) if principal else None
+        h = lr or (flow[1] if flow else default_learning_rate(derivation, problem, values))
         with _progress(iterations, "iterating") as bar:
             result = run_drift(derivation, problem, h, iterations, values, notes=notes,
-                               progress=bar.update if bar is not None else None)
+                               progress=bar.update if bar is not None else None,
+                               principal=flow[0] if flow else None)
     _print_notes(notes)
     if fmt == "json":
         click.echo(json.dumps(report.drift_json(rule, problem, result), indent=2))

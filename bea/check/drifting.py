@@ -28,6 +28,7 @@ from ..evaluate import scalar_value
 from .common import ITERATION_LIMIT, MEMORY_LIMIT, CheckError, float64, human_bytes, norm, sub
 from .discrete import initial_state, step
 from .flows import solver_for
+from .principal import principal_trajectory
 from .problems import Problem
 from .scales import DEFAULT_LR_FRACTION, stiffness
 from .setup import Setup, prepare
@@ -45,7 +46,9 @@ class DriftResult:
     ``ratio[n][j] = ‖φ^n - φ^1‖ / ‖θ_j - φ^1‖`` and ``cosine[n][j]`` between predicted
     and observed drift; ``loss[j] = R_1(θ_j)`` and ``regularizer[j] = Σ_{k≥2} h^{k-1}
     R_k(θ_j)`` (``None`` when the rule has no modified loss representation);
-    ``diverged_at`` the first call whose iterate diverged (else ``None``).
+    ``diverged_at`` the first call whose iterate diverged (else ``None``);
+    ``principal[j] = ‖θ_j - Re φ^PF(t_j)‖`` when the principal flow was asked for
+    (:mod:`.principal`), else ``None``.
     """
 
     h: float
@@ -59,6 +62,7 @@ class DriftResult:
     regularizer: np.ndarray | None
     n_params: int
     diverged_at: int | None = None
+    principal: np.ndarray | None = None
 
 
 def drift_bytes(n_params: int, iterations: int, orders: int) -> int:
@@ -72,7 +76,8 @@ def _modified_loss(setup: Setup, upto: int, h: float):
     if d.splits is None or tuple(d.rule.blocks) != (None,):
         return None
     terms = [(k, s, to_float(d.field.to_sympy(w), setup.values))
-             for k in range(1, upto + 1) for s, w in d.splits[k][None].weights.items()]
+             for k in range(1, upto + 1) if None in d.splits[k]  # f_k = 0: no split
+             for s, w in d.splits[k][None].weights.items()]
 
     def value(theta):
         memo: dict = {}
@@ -89,8 +94,11 @@ def _diverged(theta, scale: float) -> bool:
 
 
 def drift(derivation, problem: Problem, h: float, iterations: int, values: Mapping | None = None,
-          progress: Callable[[int], None] | None = None, notes: list | None = None) -> DriftResult:
-    """Iterates vs gradient flow vs the modified flows of orders ``2 … derivation.order``."""
+          progress: Callable[[int], None] | None = None, notes: list | None = None,
+          principal=None) -> DriftResult:
+    """Iterates vs gradient flow vs the modified flows of orders ``2 … derivation.order``;
+    also vs the principal flow ``principal`` (a numeric :class:`bea.principal.PrincipalFlow`,
+    see :func:`.principal.numeric_flow`) when given."""
     if iterations < 1:
         raise CheckError(f"iterations must be at least 1, got {iterations}")
     if iterations > ITERATION_LIMIT:
@@ -133,7 +141,14 @@ def drift(derivation, problem: Problem, h: float, iterations: int, values: Mappi
             if not ok and notes is not None:
                 notes.append(f"warning: the order-{n} flow could not be integrated over the run at "
                              f"h = {h:.3g} (stiff or not finite); its columns are NaN")
-        return _compare(h, orders, ts, iterates, flows, losses, regs, setup.n_params, diverged_at)
+        result = _compare(h, orders, ts, iterates, flows, losses, regs, setup.n_params, diverged_at)
+        if principal is not None:
+            ys, ok = principal_trajectory(setup, principal, h, ts)
+            result.principal = np.array([norm(sub(th, ys[j])) for j, th in enumerate(iterates)])
+            if not ok and notes is not None:
+                notes.append(f"warning: the principal flow could not be integrated over the run at "
+                             f"h = {h:.3g}; its column is NaN")
+        return result
 
 
 def _compare(h, orders, ts, iterates, flows, losses, regs, n_params, diverged_at) -> DriftResult:

@@ -19,16 +19,28 @@ def _batches(n_points: int, members: int) -> list[np.ndarray]:
     return np.array_split(np.arange(n_points), members)
 
 
-def _quadratic(members, size, rng):
-    """``L_i = ½(θ - c_i)ᵀ A_i (θ - c_i)``, ``A_i`` SPD with eigenvalues in [0.2, 1]."""
-    d = size or 4
+def _quadratics(members, d, rng, spectrum):
+    """``members`` losses ``½(θ - c_i)ᵀA_i(θ - c_i)``, ``A_i = Q diag(spectrum(rng)) Qᵀ``."""
     out = []
     for _ in range(members):
         q, _ = np.linalg.qr(rng.normal(size=(d, d)))
-        a = jnp.asarray(q @ np.diag(rng.uniform(0.2, 1.0, d)) @ q.T)
+        a = jnp.asarray(q @ np.diag(spectrum(rng)) @ q.T)
         c = jnp.asarray(rng.normal(size=d))
         out.append(lambda th, a=a, c=c: 0.5 * (th - c) @ a @ (th - c))
     return out, jnp.asarray(rng.normal(size=d) * 2)
+
+
+def _quadratic(members, size, rng):
+    """``L_i = ½(θ - c_i)ᵀ A_i (θ - c_i)``, ``A_i`` SPD with eigenvalues in [0.2, 1]."""
+    d = size or 4
+    return _quadratics(members, d, rng, lambda r: r.uniform(0.2, 1.0, d))
+
+
+def _oscillating(members, size, rng):
+    """``L_i = ½(θ - c_i)ᵀA_i(θ - c_i)``, eigenvalues of ``A_i`` evenly in [0.1, 1] (λ_max = 1):
+    the principal flow's example (``drift --principal`` runs it at an oscillating rate)."""
+    d = size or 6
+    return _quadratics(members, d, rng, lambda r: np.linspace(0.1, 1.0, d))
 
 
 def _quartic(members, size, rng):
@@ -122,6 +134,7 @@ def _dirac_gan(size, rng):
 
 FAMILIES = {
     "quadratic": _quadratic,
+    "oscillating": _oscillating,
     "quartic": _quartic,
     "rosenbrock": _rosenbrock,
     "least-squares": _least_squares,
@@ -137,9 +150,10 @@ PROBLEMS = {
 def problem_bytes(name: str, members: int, size: int | None) -> int:
     """Bytes of float64 data (parameters and data set) of a built-in problem."""
     m = max(members, 1)
-    d = size or {"least-squares": 5, "mlp": 96, "bilinear": 2, "dirac-gan": 1}.get(name, 4)
+    d = size or {"least-squares": 5, "mlp": 96, "bilinear": 2, "dirac-gan": 1, "oscillating": 6}.get(name, 4)
     numbers = {
         "quadratic": m * (d * d + d) + d,
+        "oscillating": m * (d * d + d) + d,
         "quartic": m * (d + 2) * (d + 1) + d,
         "rosenbrock": 2,
         "least-squares": 24 * m * (d + 1) + d,

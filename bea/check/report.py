@@ -138,6 +138,7 @@ def drift_json(rule, problem, r) -> dict:
         "ratio": {str(n): _series(r.ratio[n]) for n in r.ratio},
         "cosine": {str(n): _series(r.cosine[n]) for n in r.cosine},
         "loss": _series(r.loss), "regularizer": _series(r.regularizer),
+        **({"principal": _series(r.principal)} if r.principal is not None else {}),
     }
 
 
@@ -148,12 +149,14 @@ def drift_text(rule, problem, r) -> str:
              "distance of the iterates θ_j to the gradient flow (n=1) and the modified flows; "
              f"predicted/observed drift of order {top}"]
     cols = "".join(f"{'‖θ-φ' + str(n) + '‖':>12}" for n in r.orders)
+    cols += f"{'‖θ-PF‖':>12}" if r.principal is not None else ""
     extra = f"{'ratio':>8}{'cos':>8}" if top > 1 else ""
     loss = f"{'loss':>12}{'regularizer':>13}" if r.loss is not None else ""
     lines.append(f"{'j':>6}{'t':>10}{cols}{extra}{loss}")
     k = len(r.times) - 1
     for j in sorted(set(np.linspace(0, k, min(k, 10) + 1).astype(int))):
         row = f"{j:>6}{r.times[j]:>10.4g}" + "".join(f"{r.distance[n][j]:>12.3e}" for n in r.orders)
+        row += f"{r.principal[j]:>12.3e}" if r.principal is not None else ""
         if top > 1:
             row += f"{r.ratio[top][j]:>8.3f}{r.cosine[top][j]:>8.3f}"
         if r.loss is not None:
@@ -165,7 +168,20 @@ def drift_text(rule, problem, r) -> str:
         lines.append(f"at j={k}: the order-{top} modified flow is "
                      f"{r.distance[1][-1] / r.distance[top][-1]:.3g}× closer to the iterates "
                      "than the gradient flow")
+    if r.principal is not None:
+        lines += _principal_summary(r)
     return "\n".join(lines)
+
+
+def _principal_summary(r) -> list[str]:
+    """Distance of each flow from the iterates at the end and its maximum over the run."""
+    rows = [("gradient flow (n=1)", r.distance[1])]
+    rows += [(f"modified flow n={n}", r.distance[n]) for n in r.orders[1:]]
+    rows.append(("principal flow (PF)", r.principal))
+    lines = ["", f"{'flow':<22}{'‖θ_K - φ‖':>12}{'max_j ‖θ_j - φ‖':>17}"]
+    for name, d in rows:
+        lines.append(f"{name:<22}{d[-1]:>12.3e}{np.nanmax(d) if np.isfinite(d).any() else np.nan:>17.3e}")
+    return lines
 
 
 def drift_plot(path, rule, problem, r) -> None:
@@ -175,6 +191,8 @@ def drift_plot(path, rule, problem, r) -> None:
     fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.8))
     for n in r.orders:
         axes[0].semilogy(r.times[1:], r.distance[n][1:], label=f"‖θ_j - φ^{n}‖")
+    if r.principal is not None:
+        axes[0].semilogy(r.times[1:], r.principal[1:], "k.-", ms=3, label="‖θ_j - Re φ^PF‖")
     axes[0].set_xlabel("t = j·cycle·h")
     axes[0].set_title("distance of the iterates to the flows")
     axes[0].legend(fontsize=7)
