@@ -37,6 +37,7 @@ import math
 
 import sympy
 from sympy.polys.fields import FracField
+from sympy.polys.rings import PolyRing
 from sympy.polys.domains import QQ
 
 __all__ = [
@@ -214,8 +215,9 @@ def _split(expr) -> tuple:
     domain = QQ.frac_field(*scalars) if scalars else QQ
     inverse_scale = domain.one / domain.from_sympy(scale)
     if vector:
-        numer = sympy.Poly(value.numer.as_expr(), *vector, domain=domain)
-        pairs = _fractions(numer, [(sympy.Poly(p, *vector, domain=domain), e) for p, e in factors])
+        ring = PolyRing(vector, domain)
+        numer = _over_scalars(value.numer, gens, vector, scalars, ring, domain)
+        pairs = _fractions(numer, [(ring.from_expr(p), e) for p, e in factors])
     else:
         pairs = [(domain.from_sympy(value.numer.as_expr()), sympy.S.One)]
     out: dict = {}
@@ -246,6 +248,21 @@ def _denominator(denom, vector):
     return scale, sorted(out, key=lambda pe: sympy.default_sort_key(pe[0]))
 
 
+def _over_scalars(poly, gens, vector, scalars, ring, domain):
+    """A polynomial over ``QQ`` in all symbols as one in the vector symbols, with
+    coefficients in the field of the scalars (sparse: no dense recursion)."""
+    vi = [gens.index(g) for g in vector]
+    si = [gens.index(g) for g in scalars]
+    grouped: dict = {}
+    for monom, c in poly.terms():
+        key = tuple(monom[i] for i in vi)
+        grouped.setdefault(key, {})[tuple(monom[i] for i in si)] = c
+    if not scalars:
+        return ring.from_dict({k: next(iter(d.values())) for k, d in grouped.items()})
+    sring = domain.field.ring
+    return ring.from_dict({k: domain.field(sring.from_dict(d)) for k, d in grouped.items()})
+
+
 def _fractions(numer, factors):
     """``numer / Π p_i^{e_i}`` as ``[(coefficient, vector monomial)]``.
 
@@ -255,28 +272,30 @@ def _fractions(numer, factors):
     expressions (``ε f/s³ + f³/s³ = f/s``). Several factors: one division by their
     product (deterministic, not a basis).
     """
-    def mono(exps):
-        return sympy.Mul(*[g**k for g, k in zip(numer.gens, exps)])
+    gens = numer.ring.symbols
 
-    if not factors:
-        return [(c, mono(m)) for m, c in numer.as_dict(native=True).items()]
+    def mono(exps):
+        return sympy.Mul(*[g**k for g, k in zip(gens, exps)])
+
     if len(factors) == 1:
         (p, e), = factors
         divisors = [(p, p.as_expr(), k) for k in range(e, 0, -1)]
-    else:
-        q = factors[0][0] ** factors[0][1]
-        for p, e in factors[1:]:
+    elif factors:
+        q = numer.ring.one
+        for p, e in factors:
             q = q * p**e
         divisors = [(q, sympy.Mul(*[p.as_expr() ** e for p, e in factors]), 1)]
+    else:
+        divisors = []
     pairs = []
     rest = numer
     for divisor, expr, power in divisors:
-        if rest.is_zero:
+        if not rest:
             break
-        (rest,), digit = sympy.reduced(rest, [divisor])
+        (rest,), digit = rest.div([divisor])
         denominator = expr**power
-        pairs += [(c, mono(m) / denominator) for m, c in digit.as_dict(native=True).items()]
-    pairs += [(c, mono(m)) for m, c in rest.as_dict(native=True).items()]
+        pairs += [(c, mono(m) / denominator) for m, c in digit.terms()]
+    pairs += [(c, mono(m)) for m, c in rest.terms()]
     return pairs
 
 
