@@ -19,7 +19,7 @@ from bea.coordinatewise.evaluate import flow_function, state_function
 from bea.schemes.adaptive import build_adam, build_adamw, build_normalized, build_rmsprop
 
 THETA0 = jnp.array([0.3, -0.5, 0.8])
-HS = np.geomspace(0.02, 0.08, 6)
+HS = np.geomspace(0.001, 0.004, 5)
 
 
 def loss(theta):

@@ -15,6 +15,7 @@ the differentials' arguments.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import sympy
@@ -27,8 +28,7 @@ from .expressions import (
 __all__ = ["derivative", "substitute", "shift", "parameter_derivative", "taylor", "CoordinateAlgebra",
            "deep_symbols"]
 
-_H = sympy.Dummy("h")
-_W = frozen("\0w")
+_DIRECTIONS = [frozen(f"\0w{k}") for k in range(32)]
 _DERIVATIVES: dict = {}
 
 
@@ -107,33 +107,29 @@ def substitute(expr, mapping: dict) -> sympy.Expr:
 def shift(expr, delta, max_order: int) -> list:
     """Coefficients ``[e_0, …, e_N]`` of ``h^n`` in ``expr(θ + δ)``, ``δ = Σ_{i≥1} h^i δ_i``.
 
-    ``delta`` is the list ``[0, δ_1, …, δ_N]``.
+    ``delta`` is the list ``[0, δ_1, …, δ_N]``. ``D^k E[w_1 … w_k]`` is built with
+    distinct frozen directions, then each multiset ``{i_1 ≤ … ≤ i_k}`` of orders with
+    ``Σ i ≤ N`` is substituted once, weighted ``1/Π(multiplicity!)`` (the ``1/k!`` of
+    Taylor's formula times the number of orderings).
     """
     out = [sympy.S.Zero] * (max_order + 1)
     out[0] = canonical(expr)
-    step = sympy.Add(*[_H**i * d for i, d in enumerate(delta) if i >= 1 and d != 0])
-    if step == 0:
-        return out
+    orders = [i for i in range(1, min(len(delta), max_order + 1)) if delta[i] != 0]
     term = out[0]
     for k in range(1, max_order + 1):
-        term = derivative(term, _W)
+        term = derivative(term, _DIRECTIONS[k - 1])
         if term == 0:
             break
-        value = substitute(term, {_W: step})
-        for c, m in monomials(value):
-            for power, ck in _powers_of_h(c).items():
-                if power <= max_order:
-                    out[power] += ck * m / math.factorial(k)
+        for chosen in itertools.combinations_with_replacement(orders, k):
+            power = sum(chosen)
+            if power > max_order:
+                continue
+            weight = sympy.Integer(1)
+            for i in set(chosen):
+                weight *= math.factorial(chosen.count(i))
+            value = substitute(term, {_DIRECTIONS[j]: delta[i] for j, i in enumerate(chosen)})
+            out[power] += value / weight
     return [canonical(e) for e in out]
-
-
-def _powers_of_h(c) -> dict:
-    collected = sympy.collect(sympy.expand(c), _H, evaluate=False)
-    out = {}
-    for key, value in collected.items():
-        power = 0 if key == 1 else sympy.degree(key, _H)
-        out[int(power)] = value
-    return out
 
 
 class CoordinateAlgebra:

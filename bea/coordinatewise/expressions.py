@@ -26,8 +26,9 @@ function, brought to lowest terms (sympy's exact field ``QQ(x_1, …)``), with e
 removed from the denominator when it occurs there as a monomial and its powers reduced
 below ``q`` in the numerator. Its numerator, read as a polynomial in the vector symbols,
 gives the monomials ``c_i · n_i / Q``, with ``Q`` the denominator's primitive part in the
-vector symbols. Equal expressions built from the same roots of independent bases get
-one form, so terms collect and zero is recognised; a root inside a denominator sum
+vector symbols; with one denominator factor ``p`` the p-adic expansion makes these
+monomials a basis over the scalars, so a sum is split term by term and collected.
+Equal expressions built from the same roots of independent bases get one form, so terms collect and zero is recognised; a root inside a denominator sum
 (``1/(√v + ε)``) stays as it is (still correct, possibly not collected).
 """
 
@@ -199,6 +200,15 @@ def _split(expr) -> tuple:
     """The monomials of ``expr``: ``((c_1, m_1), …)`` in a deterministic order."""
     if expr == 0:
         return ()
+    if expr.is_Add:  # the monomials are a basis: split term by term and collect
+        collected: dict = {}
+        for term in expr.args:
+            for c, m in monomials(term):
+                collected.setdefault(m, []).append(c)
+        pairs = [(sympy.cancel(sympy.Add(*cs)) if len(cs) > 1 else cs[0], m)
+                 for m, cs in collected.items()]
+        return tuple(sorted(((c, m) for c, m in pairs if c != 0),
+                            key=lambda cm: sympy.default_sort_key(cm[1])))
     enc = _Encoder()
     encoded = enc.encode(expr)
     symbols = set(encoded.free_symbols) | set(enc.roots)
