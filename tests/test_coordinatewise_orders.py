@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from bea import Atom, Rule, derive
+from bea.domain import exact_number
 from bea.coordinatewise import sqrt, tanh
 from bea.coordinatewise.evaluate import flow_function, state_function
 from bea.schemes.adaptive import build_adam, build_adamw, build_normalized, build_rmsprop
@@ -44,7 +45,7 @@ def _rk4(field, theta, t, steps=64):
 
 def observed_slope(rule, order):
     d = derive(rule, order)
-    params = {k: float(v) for k, v in rule.params.items()}
+    params = {k: float(exact_number(v)) for k, v in rule.params.items()}
 
     @jax.jit
     def error(h):

@@ -227,7 +227,7 @@ def _split(expr) -> tuple:
     if vector:
         ring = PolyRing(vector, domain)
         numer = _over_scalars(value.numer, gens, vector, scalars, ring, domain)
-        pairs = _fractions(numer, [(ring.from_expr(p), e) for p, e in factors])
+        pairs = _fractions(numer, [(ring.from_expr(p), int(e)) for p, e in factors])
     else:
         pairs = [(domain.from_sympy(value.numer.as_expr()), sympy.S.One)]
     out: dict = {}

@@ -2,9 +2,10 @@
 
 Adam's moments are ``O(1)``: ``m ≈ g``, ``v ≈ g⊙g``. With the step ``(θ, s) ↦ (θ', s')``
 the state settles on an invariant manifold ``s = S(θ) = S_0 + h S_1 + …``:
-``S(θ') = s'(θ, S(θ))``. At ``h^0`` the state update must be affine in the state,
-``s' = A s + b(θ) + O(h)`` (``A`` may hold parameters and coordinate-wise expressions,
-never the state itself); then ``S_0 = (I - A)^{-1} b`` and each sweep
+``S(θ') = s'(θ, S(θ))``. At ``h^0`` the state update is
+``s' = F(θ, s) + O(h)``: ``S_0 = F(θ, S_0)`` is solved by Newton's method, exact when
+``F`` is affine in ``s`` or triangular (RMSProp with momentum: ``v`` first, then ``u``);
+with ``A = ∂F/∂s`` at ``S_0`` (parameters and coordinate-wise expressions), each sweep
 ``S ← S + (I - A)^{-1} R`` on the residual ``R = s'(θ, S) - S∘θ'`` fixes one more order
 in h, since ``R`` changes by ``(A - I)ΔS + O(h ΔS)`` (Kovachki & Stuart 2021; Cattaneo,
 Klusowski & Shigida, ICML 2024, for Adam). State that does not settle — ``I - A``
@@ -36,20 +37,27 @@ def slaved_state(step, tracer, n_aux: int) -> list[list]:
         if any(set(probes) & deep_symbols(x) for x in value.free_symbols if x not in probes):
             raise RuleError("the auxiliary state enters an atom, a norm or an inner product at "
                             "leading order, so it cannot be slaved coordinate-wise")
-    a = sympy.Matrix(n_aux, n_aux, lambda j, i: canonical(sympy.diff(leading[j], probes[i])))
-    if any(canonical(sympy.diff(x, p)) != 0 for x in a for p in probes):
-        raise RuleError("the auxiliary state update is not affine in the state at leading "
-                        "order, so its invariant manifold is not computed")
-    zero = {p: 0 for p in probes}
-    b = sympy.Matrix([canonical(x.xreplace(zero)) for x in leading])
-    system = sympy.eye(n_aux) - a
-    if canonical(system.det()) == 0:
-        raise RuleError(
-            "the auxiliary state does not settle: I - A is singular for its update "
-            f"s' = A s + … with A = {a.tolist()} (an ever-growing sum like Adagrad's has A = 1), "
-            "so it cannot be slaved to the parameters")
-    inverse = system.inv().applyfunc(canonical)
-    state = [[canonical(x)] + [sympy.S.Zero] * n for x in inverse * b]
+    jacobian = sympy.Matrix(n_aux, n_aux, lambda j, i: canonical(sympy.diff(leading[j], probes[i])))
+    current = sympy.zeros(n_aux, 1)
+    for _ in range(n_aux + 1):  # Newton: exact for affine and triangular updates
+        at = dict(zip(probes, current))
+        residual = sympy.Matrix([canonical(x.xreplace(at)) for x in leading]) - current
+        a = jacobian.xreplace(at).applyfunc(canonical)
+        system = sympy.eye(n_aux) - a
+        if canonical(system.det()) == 0:
+            raise RuleError(
+                "the auxiliary state does not settle: I - A is singular for its update "
+                f"s' = A s + … with A = {a.tolist()} (an ever-growing sum like Adagrad's has "
+                "A = 1), so it cannot be slaved to the parameters")
+        inverse = system.inv().applyfunc(canonical)
+        if all(r == 0 for r in residual):
+            break
+        current = (current + inverse * residual).applyfunc(canonical)
+    else:
+        raise RuleError("the leading-order state equation s = F(θ, s) is not solved exactly by "
+                        "Newton's method (the update is nonlinear in the state beyond a "
+                        "triangular structure)")
+    state = [[canonical(x)] + [sympy.S.Zero] * n for x in current]
     for _ in range(n):
         out = _outputs(step, tracer, [Traced(tracer, s) for s in state], n_aux)
         increment = tracer.increment(out[0], "the parameter update")
