@@ -22,6 +22,7 @@ from typing import Callable, Mapping
 
 import sympy
 
+from . import coordinatewise
 from .logarithm import average_over_orderings, logarithm
 from .slaving import slaved_velocity
 from .domain import exact_number, field_for
@@ -58,6 +59,8 @@ class Rule:
     updates of length ``h`` one call of ``step`` stands for. ``shuffle``: average the map
     over all orderings of the atoms (random reshuffling). ``params`` values are numbers,
     sympy symbols or nested tuples of them (a tableau); they choose the coefficient field.
+    ``algebra``: ``"trees"`` (affine rules, B-series) or ``"coordinatewise"`` (rules with
+    elementwise products, roots, norms: adaptive optimizers, :mod:`bea.coordinatewise`).
     """
 
     step: Callable
@@ -71,11 +74,16 @@ class Rule:
     family: Family | None = None
     options: Mapping = dc_field(default_factory=dict)
     description: str = ""
+    algebra: str = "trees"
 
 
 @dataclass
 class Derivation:
     """A derived modified flow: ``flow[k] = {tree: coeff}`` for ``f_k``, ``k = 1..order``.
+
+    For a coordinate-wise rule ``flow[k]`` is one canonical expression
+    (:mod:`bea.coordinatewise.expressions`), ``field`` is ``None``, and ``velocity`` holds
+    each slaved state variable as its h-coefficients ``[S_0, …, S_order]``.
 
     ``splits[k] = {block: GradientSplit}`` (modified loss and remainder of ``f_k``) is
     computed on first use, and is ``None`` unless every atom is a gradient.
@@ -94,7 +102,7 @@ class Derivation:
 
     @functools.cached_property
     def splits(self) -> list | None:
-        if not all(a.loss is not None for a in self.rule.atoms):
+        if self.rule.algebra != "trees" or not all(a.loss is not None for a in self.rule.atoms):
             return None
         return [dict()] + [split_gradient(self.flow[k], self.rule.atoms, self.field)
                            for k in range(1, self.order + 1)]
@@ -161,6 +169,10 @@ def derive(rule: Rule, order: int, progress: Callable[[int], None] | None = None
     """Modified flow of ``rule`` to order ``order`` (``f_1 … f_order``), exactly."""
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ValueError(f"order must be an integer ≥ 1, got {order!r}")
+    if rule.algebra == "coordinatewise":
+        return _derive_coordinatewise(rule, order, progress)
+    if rule.algebra != "trees":
+        raise ValueError(f"unknown algebra {rule.algebra!r}; use 'trees' or 'coordinatewise'")
     # The series work happens over the parameters' field; a symbolic cycle length (SGD's
     # m) only divides the result, so it joins the field at the end.
     field = field_for(rule.params.values())
@@ -172,3 +184,15 @@ def derive(rule: Rule, order: int, progress: Callable[[int], None] | None = None
     if velocity is not None:
         velocity = [{t: flow_field.convert_from(c, field) for t, c in v.items()} for v in velocity]
     return Derivation(rule, order, flow_field, flow, velocity)
+
+
+def _derive_coordinatewise(rule: Rule, order: int, progress) -> Derivation:
+    """The same pipeline over coordinate-wise expressions (:mod:`bea.coordinatewise`)."""
+    try:
+        increment, state = coordinatewise.trace_map(rule, order)
+    except Exception as exc:  # a RuleError, or the user's code raised: name the line
+        raise _rule_error(rule, exc) from None
+    z = logarithm(increment, order, None, progress, coordinatewise.CoordinateAlgebra())
+    cycle = exact_number(rule.cycle)
+    flow = [coordinatewise.canonical(zk / cycle) for zk in z]
+    return Derivation(rule, order, None, flow, state)

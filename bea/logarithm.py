@@ -21,40 +21,65 @@ from __future__ import annotations
 
 import itertools
 import math
+from fractions import Fraction
 
 from .series import add_into, by_order, lie_derivative, shift
 from .trees import labels_of, relabel
 
-__all__ = ["logarithm", "average_over_orderings"]
+__all__ = ["logarithm", "average_over_orderings", "TreeAlgebra"]
 
 
-def logarithm(map_terms: dict, max_order: int, field, progress=None) -> list[dict]:
+class TreeAlgebra:
+    """The operations :func:`logarithm` needs, for B-series: an order's part is a term
+    dict ``{tree: coefficient}`` over ``field``; ``lie`` is grafting."""
+
+    def __init__(self, field):
+        self.field = field
+
+    def by_order(self, terms: dict, max_order: int) -> list[dict]:
+        return by_order(terms, max_order)
+
+    def zero(self) -> dict:
+        return {}
+
+    def nonzero(self, x) -> bool:
+        return bool(x)
+
+    def add_into(self, acc: dict, x: dict, factor=None) -> dict:
+        return add_into(acc, x, factor)
+
+    def lie(self, p: dict, z: dict, max_order: int) -> dict:
+        return lie_derivative(p, z, max_order, self.field)
+
+    def number(self, q: Fraction):
+        return self.field(q.numerator) / self.field(q.denominator)
+
+
+def logarithm(map_terms, max_order: int, field, progress=None, algebra=None) -> list:
     """Orders ``1..max_order`` of the field ``Z`` with ``exp(Z) = Φ`` (``Z[0]`` empty).
 
-    ``map_terms`` holds ``Φ(θ) - θ``. Returns a list indexed by order.
+    ``map_terms`` holds ``Φ(θ) - θ``. Returns a list indexed by order. ``algebra`` gives
+    the series operations (``by_order``, ``zero``, ``nonzero``, ``add_into``, ``lie``,
+    ``number``); the default is :class:`TreeAlgebra` over ``field``. Coordinate-wise
+    series use :class:`bea.coordinatewise.calculus.CoordinateAlgebra` with the same loop.
     """
-    a = by_order(map_terms, max_order)
-    z: list[dict] = [dict() for _ in range(max_order + 1)]
+    alg = algebra if algebra is not None else TreeAlgebra(field)
+    a = alg.by_order(map_terms, max_order)
+    z: list = [alg.zero() for _ in range(max_order + 1)]
     # powers[j][n]: order-n part of P_j = (L_Z)^{j-1} Z
-    powers: list[list[dict]] = [[dict() for _ in range(max_order + 1)] for _ in range(max_order + 1)]
-    inv_fact = [field.one / field(math.factorial(j)) for j in range(max_order + 1)]
+    powers: list[list] = [[alg.zero() for _ in range(max_order + 1)] for _ in range(max_order + 1)]
+    inv_fact = [alg.number(Fraction(1, math.factorial(j))) for j in range(max_order + 1)]
     for n in range(1, max_order + 1):
-        correction: dict = {}
+        correction = alg.zero()
         for j in range(2, n + 1):
-            part: dict = {}
+            part = alg.zero()
             for k in range(1, n - j + 2):
                 lower = powers[j - 1][n - k]
-                if lower and z[k]:
-                    add_into(part, lie_derivative(lower, z[k], n, field))
+                if alg.nonzero(lower) and alg.nonzero(z[k]):
+                    part = alg.add_into(part, alg.lie(lower, z[k], n))
             powers[j][n] = part
-            add_into(correction, part, inv_fact[j])
-        zn = dict(a[n])
-        for t, c in correction.items():
-            value = zn.get(t, field.zero) - c
-            if value:
-                zn[t] = value
-            else:
-                zn.pop(t, None)
+            correction = alg.add_into(correction, part, inv_fact[j])
+        zn = alg.add_into(alg.add_into(alg.zero(), a[n]), correction, -inv_fact[0])
         z[n] = zn
         powers[1][n] = zn
         if progress is not None:

@@ -1,0 +1,40 @@
+"""Tracing a coordinate-wise :class:`bea.Rule` into the h-series of its update map.
+
+``Φ(θ) - θ = Σ_{n≥1} h^n a_n`` with canonical expressions ``a_n``; auxiliary state is
+slaved first (:func:`bea.coordinatewise.slaving.slaved_state`). :func:`bea.derive` takes
+the logarithm of this series with :class:`bea.coordinatewise.calculus.CoordinateAlgebra`.
+"""
+
+from __future__ import annotations
+
+from ..domain import exact_number
+from ..tracing import RuleError
+from .slaving import slaved_state
+from .tracing import Traced, Tracer
+
+__all__ = ["trace_map"]
+
+
+def trace_map(rule, order: int) -> tuple[list, list | None]:
+    """``[0, a_1, …, a_N]`` of one cycle, and the slaved state ``[[S_0, …, S_N], …]``."""
+    if tuple(rule.blocks) != (None,):
+        raise RuleError("coordinate-wise rules act on one parameter vector; blocks (players) "
+                        "are not supported")
+    if rule.shuffle:
+        raise RuleError("averaging over orderings is not supported for coordinate-wise rules")
+    params = {k: _param(v) for k, v in rule.params.items()}
+    tracer = Tracer(order, params.values())
+    h = tracer.h
+    atoms = tracer.atoms(rule.atoms)
+    if rule.n_aux:
+        step = lambda th, *s: rule.step(th, *s, h, *atoms, **params)  # noqa: E731
+        state = slaved_state(step, tracer, rule.n_aux)
+        result = step(tracer.parameters(), *[Traced(tracer, s) for s in state])[0]
+        return tracer.increment(result, "the parameter update"), state
+    return tracer.increment(rule.step(tracer.parameters(), h, *atoms, **params)), None
+
+
+def _param(value):
+    if isinstance(value, (tuple, list)):
+        return type(value)(_param(v) for v in value)
+    return exact_number(value)

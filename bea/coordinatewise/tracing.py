@@ -1,0 +1,235 @@
+"""Coordinate-wise update rules traced into h-series of expressions.
+
+A rule is ordinary Python (``theta - h*m/sqrt(v + eps)``); bea calls it once with
+*traced* values: truncated power series ``Σ_{n≤N} h^n c_n`` whose coefficients are
+canonical coordinate-wise expressions (:mod:`bea.coordinatewise.expressions`). Vectors
+and scalars are the same kind of value (a scalar is an expression without vector atoms,
+broadcast over the coordinates), so ``*``, ``/`` and ``**`` act elementwise, and an
+analytic function acts on a series by its Taylor expansion around the ``h^0`` part:
+``φ(c_0 + ε) = Σ_k φ^{(k)}(c_0) ε^k / k!`` (:func:`sqrt`, :func:`exp`, :func:`log`,
+:func:`tanh`; :func:`dot` and :func:`norm` through the scalar atom ``Σ``). The same
+functions run on numbers and JAX arrays, so one rule serves tracing and simulation.
+
+An atom called at a point ``θ + δ`` (``δ = O(h)``: consistency) returns its Taylor
+shift (:func:`bea.coordinatewise.calculus.shift`). Non-analytic operations (``abs``,
+comparisons, a function singular at the ``h^0`` value) are refused with a reason.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from fractions import Fraction
+
+import sympy
+
+from ..domain import exact_number
+from ..tracing import RuleError
+from .calculus import shift
+from .expressions import THETA, atom, canonical, total
+
+__all__ = ["Traced", "Tracer", "sqrt", "exp", "log", "tanh", "dot", "norm"]
+
+
+class Traced:
+    """A truncated h-series ``Σ_{n≤N} h^n c_n`` of coordinate-wise expressions."""
+
+    __slots__ = ("tracer", "coeffs")
+    _op_priority = 100.0  # sympy defers to our operators (beta * m)
+    __array_priority__ = 1000
+
+    def __init__(self, tracer, coeffs):
+        self.tracer = tracer
+        self.coeffs = tuple(canonical(c) for c in coeffs)
+
+    # -- arithmetic ---------------------------------------------------------------
+    def _lift(self, other) -> "Traced":
+        if isinstance(other, Traced):
+            return other
+        return self.tracer.constant(self.tracer.number(other))
+
+    def __add__(self, other):
+        o = self._lift(other)
+        return Traced(self.tracer, [a + b for a, b in zip(self.coeffs, o.coeffs)])
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return Traced(self.tracer, [-a for a in self.coeffs])
+
+    def __sub__(self, other):
+        return self + (-self._lift(other))
+
+    def __rsub__(self, other):
+        return self._lift(other) + (-self)
+
+    def __mul__(self, other):
+        o = self._lift(other)
+        n = len(self.coeffs)
+        return Traced(self.tracer, [
+            sympy.Add(*[self.coeffs[i] * o.coeffs[k - i] for i in range(k + 1)]) for k in range(n)])
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return self * self._lift(other).apply(lambda x: 1 / x, "1/x")
+
+    def __rtruediv__(self, other):
+        return self._lift(other) / self
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Traced):
+            return exp(exponent * log(self))
+        p = self.tracer.number(exponent)
+        return self.apply(lambda x: x**p, f"x**{p}")
+
+    def __rpow__(self, base):
+        return exp(self * log(self._lift(base)))
+
+    def apply(self, phi, name: str) -> "Traced":
+        """``φ`` applied elementwise: Taylor expansion around the ``h^0`` coefficient."""
+        x = sympy.Dummy("x")
+        c0, rest = self.coeffs[0], Traced(self.tracer, (0,) + self.coeffs[1:])
+        expr = phi(x)
+        out = [sympy.S.Zero] * len(self.coeffs)
+        power = self.tracer.constant(1)
+        for k in range(len(self.coeffs)):
+            if k:
+                expr = sympy.diff(expr, x)
+                power = power * rest
+                if all(c == 0 for c in power.coeffs):
+                    break
+            value = expr.xreplace({x: c0})
+            if value.has(sympy.zoo, sympy.oo, sympy.nan, sympy.S.ComplexInfinity):
+                raise RuleError(f"{name} is not analytic at the value {c0} the rule gives it")
+            for n, c in enumerate(power.coeffs):
+                out[n] += value * c / math.factorial(k)
+        return Traced(self.tracer, out)
+
+    # -- refusals -----------------------------------------------------------------
+    def __abs__(self):
+        raise RuleError("abs is not analytic at 0, so its backward error series does not "
+                        "exist; write a smooth rule (e.g. sqrt(x*x + eps))")
+
+    def _compare(self, other):
+        raise RuleError("a rule may not branch on traced values (comparisons, sign, max, "
+                        "clipping are not analytic)")
+
+    __lt__ = __le__ = __gt__ = __ge__ = _compare
+
+    def __bool__(self):
+        raise RuleError("a traced value has no truth value: a rule may not branch on it")
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise RuleError(
+            f"'{name}' is not available on a traced value: a rule may use +, -, *, /, **, "
+            "bea.coordinatewise.sqrt/exp/log/tanh/dot/norm and atom calls")
+
+    def __repr__(self):
+        return "Traced(" + " + ".join(f"h^{n}·({c})" for n, c in enumerate(self.coeffs) if c != 0) + ")"
+
+
+class AtomCall:
+    """The traced atom ``f_c``: at ``θ + δ`` it returns the Taylor series of ``f_c`` there."""
+
+    def __init__(self, tracer, label: str):
+        self.tracer = tracer
+        self.label = label
+
+    def __call__(self, point):
+        tr = self.tracer
+        if not isinstance(point, Traced):
+            raise RuleError(f"atom {self.label} must be called at the parameters")
+        if canonical(point.coeffs[0] - THETA) != 0:
+            raise RuleError(f"atom {self.label} is evaluated at a point that is not θ + O(h) "
+                            f"(its h^0 part is {point.coeffs[0]})")
+        delta = [0] + list(point.coeffs[1:])
+        return Traced(tr, shift(atom(self.label), delta, tr.max_order))
+
+    def __repr__(self):
+        return f"<atom {self.label}>"
+
+
+class Tracer:
+    """The truncation order and the declared parameters while a rule is traced."""
+
+    def __init__(self, max_order: int, params=()):
+        self.max_order = max_order
+        self.allowed = {s for p in _flatten(params) for s in exact_number(p).free_symbols}
+        self.h = Traced(self, [0, 1] + [0] * (max_order - 1)) if max_order else self.constant(0)
+
+    def constant(self, value) -> Traced:
+        return Traced(self, [value] + [0] * self.max_order)
+
+    def number(self, value):
+        """A rule's scalar: int, Fraction, float (taken exactly), sympy number or parameter."""
+        if isinstance(value, bool) or not isinstance(value, (numbers.Number, Fraction, sympy.Basic)):
+            raise RuleError(f"cannot use {value!r} ({type(value).__name__}) in a coordinate-wise rule")
+        value = exact_number(value)
+        stray = value.free_symbols - self.allowed
+        if stray:
+            raise RuleError(f"{value} uses {', '.join(sorted(map(str, stray)))}, not a parameter "
+                            "of this derivation; declare it in the rule's params")
+        return value
+
+    def parameters(self) -> Traced:
+        return self.constant(THETA)
+
+    def atoms(self, atoms):
+        return [AtomCall(self, a.label) for a in atoms]
+
+    def increment(self, result, what="the rule's result") -> list:
+        """``θ' - θ`` of a traced result as ``[0, a_1, …, a_N]``, checked to be ``O(h)``."""
+        if not isinstance(result, Traced):
+            raise RuleError(f"{what} is a {type(result).__name__}, not a traced vector")
+        inc = result - self.parameters()
+        if inc.coeffs[0] != 0:
+            raise RuleError(f"{what} is not θ + O(h): its h^0 part differs from θ by "
+                            f"{inc.coeffs[0]}")
+        return list(inc.coeffs)
+
+
+def _flatten(values):
+    for v in values:
+        if isinstance(v, (tuple, list)):
+            yield from _flatten(v)
+        else:
+            yield v
+
+
+# -- elementwise functions: traced or numeric ----------------------------------------
+def _elementwise(name: str, phi):
+    def function(x):
+        if isinstance(x, Traced):
+            return x.apply(phi, name)
+        import jax.numpy as jnp  # numeric use only: the exact core stays JAX-free
+
+        return getattr(jnp, name)(x)
+
+    function.__name__ = name
+    function.__doc__ = f"Elementwise {name}, on traced values or arrays."
+    return function
+
+
+sqrt = _elementwise("sqrt", sympy.sqrt)
+exp = _elementwise("exp", sympy.exp)
+log = _elementwise("log", sympy.log)
+tanh = _elementwise("tanh", sympy.tanh)
+
+
+def dot(u, v):
+    """``⟨u, v⟩ = Σ_j u_j v_j`` (the scalar atom ``Σ[u⊙v]``), on traced values or pytrees."""
+    if isinstance(u, Traced) or isinstance(v, Traced):
+        w = u * v if isinstance(u, Traced) else v * u
+        return Traced(w.tracer, [total(c) for c in w.coeffs])
+    import jax
+
+    return sum(jax.numpy.vdot(a, b) for a, b in zip(jax.tree_util.tree_leaves(u),
+                                                    jax.tree_util.tree_leaves(v)))
+
+
+def norm(u):
+    """``‖u‖ = √⟨u, u⟩``."""
+    return sqrt(dot(u, u))
