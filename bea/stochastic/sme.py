@@ -41,7 +41,6 @@ from .outer import OuterTerm, Vector
 __all__ = ["WEAK_ORDERS", "SME", "sme"]
 
 WEAK_ORDERS = (1, 2)
-H = sympy.Symbol("h")
 REFERENCE = "Li, Tai & E, ICML 2017; JMLR 2019"
 
 
