@@ -17,7 +17,7 @@ from bea import Atom, Rule, derive
 from bea.domain import exact_number
 from bea.coordinatewise import sqrt, tanh
 from bea.coordinatewise.evaluate import flow_function, state_function
-from bea.schemes.adaptive import build_adam, build_adamw, build_normalized, build_rmsprop
+from bea.schemes import build
 
 THETA0 = jnp.array([0.3, -0.5, 0.8])
 HS = np.geomspace(0.001, 0.004, 5)
@@ -79,10 +79,10 @@ def tanh_clipped(theta, h, f):
 
 GRADIENT = (Atom("f", "L"),)
 RULES = {
-    "adam": build_adam(b1="1/2", b2="7/10", eps="1/10"),
-    "adamw": build_adamw(b1="1/2", b2="7/10", eps="1/10", weight_decay="1/5"),
-    "rmsprop": build_rmsprop(b2="7/10", eps="1/10"),
-    "normalized": build_normalized(),
+    "adam": build("adam", 2, b1="1/2", b2="7/10", eps="1/10"),
+    "adamw": build("adamw", 2, b1="1/2", b2="7/10", eps="1/10", weight_decay="1/5"),
+    "rmsprop": build("rmsprop", 2, b2="7/10", eps="1/10"),
+    "normalized": build("normalized", 2),
     "rmsprop-heavy-ball": Rule(rmsprop_heavy_ball, GRADIENT, n_aux=2, algebra="coordinatewise",
                                params={"beta": "1/2", "rho": "7/10", "eps": "1/10"}),
     "adam-eps-outside": Rule(adam_eps_outside, GRADIENT, n_aux=2, algebra="coordinatewise",
