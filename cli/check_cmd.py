@@ -19,6 +19,7 @@ from bea.domain import exact_number
 from bea.schemes import SCHEMES
 
 from ._common import bad_input_exits_2, fail, parse_settings, rule_from_options, scheme_options, whole_number
+from ._noise import iid_request
 
 __all__ = ["check", "drift"]
 
@@ -68,11 +69,34 @@ def _rule_and_problem(kwargs, experiment: str, notes: list):
     kwargs.update(scheme_defaults(kwargs.get("scheme"), kwargs, notes))
     rule, order = rule_from_options(kwargs)
     size = None if size is None else whole_number("--size", size)
+    with _check_errors():
+        problem = problem_for(rule, spec, size, _seed(seed), experiment, notes)
+    return rule, order, problem, values
+
+
+def _seed(seed) -> int:
     if seed is not None and not str(seed).strip().isdigit():
         fail(f"--seed must be a whole number ≥ 0, got {seed!r}")
-    with _check_errors():
-        problem = problem_for(rule, spec, size, int(seed or 0), experiment, notes)
-    return rule, order, problem, values
+    return int(seed or 0)
+
+
+def _iid(kwargs):
+    """``--scheme sgd --sampling iid``: the request (its options popped), or ``None``; the
+    built-in per-example problem takes no --problem, --size or --set."""
+    return iid_request(kwargs, {"--problem": kwargs.get("problem"), "--size": kwargs.get("size"),
+                                "--set": kwargs.get("settings")})
+
+
+def _iid_problem(iid, seed, notes: list):
+    """Numbers for ``B``, ``n`` and the built-in problem of :mod:`bea.stochastic.problem`."""
+    from bea.stochastic import SamplingError
+    from bea.stochastic.problem import built_in, numeric_sampling
+
+    try:
+        batch, examples = numeric_sampling(iid.batch, iid.examples, iid.replace, notes)
+    except SamplingError as exc:
+        fail(f"--sampling iid: {exc}")
+    return batch, examples, built_in(examples, _seed(seed))
 
 
 def _problem_options(fn):
@@ -118,6 +142,9 @@ def check(fmt, plot, modifying, **kwargs):
     from bea.check import check as run_check
     from bea.check import check_modifying, report
 
+    iid = _iid(kwargs)
+    if iid is not None:
+        _check_iid(iid, kwargs["seed"], fmt, plot)
     _validate_plot(plot)
     notes: list = []
     rule, order, problem, values = _rule_and_problem(kwargs, "check", notes)
@@ -134,6 +161,70 @@ def check(fmt, plot, modifying, **kwargs):
         with _check_errors():
             report.check_plot(plot, rule, problem, result)
     sys.exit(0 if result.ok else 1)
+
+
+def _check_iid(iid, seed, fmt, plot) -> None:
+    """``bea check --scheme sgd --sampling iid``: one-step weak errors of the SMEs of weak
+    orders 1..N against h (exact expectations over every batch); exit 1 on a mismatch."""
+    from bea.check import SLOPE_TOLERANCE
+    from bea.stochastic.report import weak_json, weak_plot, weak_text
+    from bea.stochastic.weak import weak_check
+
+    _validate_plot(plot)
+    notes: list = []
+    batch, examples, problem = _iid_problem(iid, seed, notes)
+    _print_notes(notes)
+    result = weak_check(iid.order, problem.loss_per_example, problem.data, problem.theta0, batch,
+                        iid.replace, SLOPE_TOLERANCE)
+    sampling = iid.sampling(batch, examples)
+    if fmt == "json":
+        click.echo(json.dumps(weak_json(sampling, problem, result), indent=2))
+    else:
+        click.echo(weak_text(sampling, problem, result))
+    if plot:
+        with _check_errors():
+            weak_plot(plot, sampling, problem, result)
+    sys.exit(0 if result.ok else 1)
+
+
+NOISE_RUNS, MAX_RUNS, MAX_NOISE_STEPS, MAX_NOISE_WORK = 256, 4096, 10**5, 10**7
+"""``bea drift --noise``: default and most runs, most steps, most runs × steps."""
+
+
+def _drift_noise(iid, iterations, lr, runs, seed, fmt, plot) -> None:
+    """``bea drift --noise``: SGD runs vs SME paths (diffrax) on the built-in problem."""
+    if iid is None:
+        fail("--noise is the noise of --scheme sgd --sampling iid")
+    runs = whole_number("--runs", NOISE_RUNS if runs is None else runs)
+    steps = whole_number("--iterations", 100 if iterations is None else iterations)
+    h = _positive_float("--lr", lr) or 0.1
+    if runs > MAX_RUNS or steps > MAX_NOISE_STEPS or runs * steps > MAX_NOISE_WORK:
+        fail(f"--noise runs at most {MAX_RUNS} runs, {MAX_NOISE_STEPS} steps and {MAX_NOISE_WORK} "
+             f"runs × steps; got {runs} runs of {steps} steps")
+    _validate_plot(plot)
+    import jax
+
+    from bea.stochastic.paths import noise_paths, plot_noise_paths
+    from bea.stochastic.report import noise_json, noise_text
+
+    notes: list = []
+    if sys.stderr.isatty():
+        notes.append(f"simulating {runs} SGD runs and {runs} SME paths of {steps} steps")
+    with jax.enable_x64(True):
+        batch, examples, problem = _iid_problem(iid, seed, notes)
+        _print_notes(notes)
+        paths = noise_paths(problem.loss_per_example, problem.data, jax.numpy.array([1.0, -1.0]), h, steps,
+                            batch, runs=runs, replace=iid.replace, order=iid.order, seed=_seed(seed))
+    sampling = iid.sampling(batch, examples)
+    if fmt == "json":
+        click.echo(json.dumps(noise_json(sampling, problem, h, runs, paths), indent=2))
+    else:
+        click.echo(noise_text(sampling, problem, h, runs, paths))
+    if plot:
+        try:
+            plot_noise_paths(paths, plot)
+        except OSError as exc:
+            fail(f"--plot {plot!r}: cannot write ({exc.strerror or exc})")
 
 
 def _takes_steps(options) -> bool:
@@ -170,8 +261,11 @@ def _principal_flow(rule, derivation, problem, values, lr, notes):
 @click.option("--principal", is_flag=True,
               help="also the principal flow, all orders at once (gd, rk, momentum); default problem "
               "oscillating, default h at 0.9 × the first stability threshold of hλ_max")
+@click.option("--noise", is_flag=True, default=False,
+              help="sgd --sampling iid: many SGD runs vs many SME paths, mean and spread over time")
+@click.option("--runs", metavar="R", help=f"--noise: runs of each (default {NOISE_RUNS}, at most {MAX_RUNS})")
 @bad_input_exits_2
-def drift(fmt, plot, iterations, lr, principal, **kwargs):
+def drift(fmt, plot, iterations, lr, principal, noise, runs, **kwargs):
     """Symbolic vs simulated drift: iterates vs gradient flow vs modified flows.
 
     Observed drift θ_j - φ^1(t_j) beside the predicted drift φ^n(t_j) - φ^1(t_j) of the
@@ -188,6 +282,14 @@ def drift(fmt, plot, iterations, lr, principal, **kwargs):
         if iterations is not None:
             fail("give the number of iterations once: --iterations K (or --steps K)")
         iterations, kwargs["steps"] = kwargs["steps"], None
+    iid = _iid(kwargs)
+    if noise or iid is not None:
+        if principal:
+            fail("--principal belongs to the deterministic drift (gd, rk, momentum), not to --noise")
+        _drift_noise(iid, iterations, lr, runs, kwargs["seed"], fmt, plot)
+        return
+    if runs is not None:
+        fail("--runs belongs to --noise")
     iterations = whole_number("--iterations", 100 if iterations is None else iterations)
     lr = _positive_float("--lr", lr)
     _validate_plot(plot)

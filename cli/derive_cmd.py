@@ -10,6 +10,7 @@ from bea.render import FORMATS, render
 from bea.schemes import SCHEMES
 
 from ._common import bad_input_exits_2, fail, derive_with_progress, rule_and_estimate, scheme_options
+from ._noise import iid_request, iid_sme
 from ._paths import writable_directory
 
 
@@ -31,8 +32,10 @@ def schemes():
               help="the modifying field f̃ instead: run on f̃, the scheme follows its first-order flow")
 @click.option("--principal", is_flag=True, default=False,
               help="also the principal flow: R(z), ψ(z) and stability thresholds, all orders at once")
+@click.option("--covariance", is_flag=True, default=False,
+              help="sgd --shuffle random: also the covariance of the epoch map over orderings (leading order h⁴)")
 @bad_input_exits_2
-def derive_command(fmt, modifying, principal, **options):
+def derive_command(fmt, modifying, principal, covariance, **options):
     """Derive the modified flow (and modified loss) of a scheme or rule.
 
     \b
@@ -44,9 +47,22 @@ def derive_command(fmt, modifying, principal, **options):
       bea derive --rule my_rule.py:step --order 3
       bea derive --scheme gd --order 4 --modifying      # the field that cancels the drift
       bea derive --scheme momentum --principal          # R(z), ψ(z): all orders on quadratics
+      bea derive --scheme sgd --sampling iid --batch-size 4 --examples 32   # the SME (noise)
+      bea derive --scheme sgd --shuffle random --covariance                 # epoch noise over orderings
     """
+    iid = iid_request(options, {"--modifying": modifying, "--principal": principal, "--covariance": covariance})
+    if iid is not None:
+        click.echo(render(iid_sme(iid), fmt), nl=False)
+        return
     rule, order, work = rule_and_estimate(options)
+    if covariance and (rule.name != "sgd" or rule.options.get("shuffle") != "random" or modifying):
+        fail("--covariance is the epoch noise of --scheme sgd --shuffle random (without --modifying)")
     d = derive_with_progress(rule, order, work, modifying)
+    if covariance:
+        from bea.render.noise import WithEpochCovariance
+        from bea.stochastic import epoch_covariance
+
+        d = WithEpochCovariance(d, epoch_covariance())
     if principal:
         from bea.principal import stability_function
         from bea.render.sections import WithPrincipal

@@ -40,6 +40,7 @@ import json
 
 import sympy
 
+from ..stochastic.outer import outer_json
 from . import notation as nt
 from .printer import Printer
 from .sections import walk
@@ -96,6 +97,34 @@ class JsonPrinter(Printer):
         loss["blocks"].append({"block": sec.block, "exists": sec.exists, "orders": orders})
         self._loss = loss
         return {"loss": loss}
+
+    # -- noise (bea.render.noise)
+    def _print_SMEHeader(self, h) -> dict:
+        return {"scheme": "sgd", "sampling": "iid", "kind": "sme", "description": h.description,
+                "options": h.options, "order": h.order, "atoms": ["f"],
+                "atom_fields": [{"label": "f", "loss": "L", "block": None, "sign": 1}],
+                "examples": {"label": "f_i", "loss": "ℓ_i", "mean": "f = 1/n Σ_i f_i"},
+                "sde": "dθ = b dt + sqrt(h Σ) dW", "reference": h.reference}
+
+    def _print_Drift(self, f) -> dict:
+        return {"drift": [{"order": r.order, "terms": self._terms(r.exact)} for r in f.rows]}
+
+    def _print_DriftLoss(self, sec) -> dict:
+        return {"drift_loss": [{"order": o.order,
+                                "terms": [dict(t, text=nt.scalar(term.body.tree, nt.TEXT))
+                                          for t, term in zip(self._terms(o.weights), o.weights)]}
+                               for o in sec.orders]}
+
+    def _print_Diffusion(self, d) -> dict:
+        return {"diffusion": {"matrix": "Σ", "terms": self._outer(d.terms)}}
+
+    def _print_EpochCovariance(self, c) -> dict:
+        return {"epoch_covariance": {"power": 4, "terms": self._outer(c.terms)}}
+
+    def _outer(self, terms) -> list[dict]:
+        for t in terms:
+            self._symbols |= {s.name for s in sympy.sympify(t.coeff).free_symbols}
+        return outer_json(terms)
 
     def _terms(self, terms) -> list[dict]:
         out = []

@@ -9,6 +9,7 @@ article's 345 pt text width). Continuation lines start ``&\\quad`` and so align 
 
 from __future__ import annotations
 
+from ..stochastic.outer import outer_text
 from . import notation as nt
 from .printer import MathPrinter
 from .text import TextPrinter
@@ -45,6 +46,23 @@ class LatexPrinter(MathPrinter):
     def _print_Principal(self, p) -> list[str]:
         return [line.replace(" = ", " &= ", 1) for line in p.flow.to_latex().splitlines()]
 
+    # -- noise (bea.render.noise)
+    def _print_SMEHeader(self, h) -> list[str]:
+        return []
+
+    def _print_Drift(self, f) -> list[str]:
+        return self._print_ModifiedFlow(f)
+
+    def _print_DriftLoss(self, sec) -> list[str]:
+        return [rf"b &= -\nabla\left({self._sum(sec.loss)}\right)"]
+
+    def _print_Diffusion(self, d) -> list[str]:
+        return [rf"\Sigma &= {outer_text(d.terms, self.style)}",
+                rf"&= {nt.signed_sum([(d.per_example, PER_EXAMPLE)], self.style)}"]
+
+    def _print_EpochCovariance(self, c) -> list[str]:
+        return [rf"\operatorname{{Cov}}_\sigma &= h^{{4}} \left({outer_text(c.terms, self.style)}\right) + O(h^{{5}})"]
+
     def _row(self, lhs: str, terms) -> str:
         """``lhs &= t₁ + … \\\\ &\\quad + …``, broken into lines (see the module docstring)."""
         if not terms:
@@ -63,3 +81,6 @@ class LatexPrinter(MathPrinter):
 
 
 _TEXT = TextPrinter()
+
+PER_EXAMPLE = r"\frac{1}{n} \sum_i (\nabla \ell_i - \nabla L)(\nabla \ell_i - \nabla L)^\top"
+"""``(1/n) Σ_i (∇ℓ_i - ∇L)(∇ℓ_i - ∇L)ᵀ``, the per-example covariance, in LaTeX."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from ..stochastic.outer import outer_text
 from . import notation as nt
+from .latex import PER_EXAMPLE
 from .printer import MathPrinter
 
 __all__ = ["MarkdownPrinter"]
@@ -58,3 +60,27 @@ class MarkdownPrinter(MathPrinter):
                  f"- implicit regularizer: ${self._sum(sec.regularizer)}$"]
         return lines + [f"- remainder $r_{{{r.order}}} = {self._sum(r.terms)}$ (not a gradient; "
                         "least-squares split in the tree basis)" for r in sec.remainders]
+
+    # -- noise (bea.render.noise)
+    def _print_SMEHeader(self, h) -> list[str]:
+        return [f"# `sgd --sampling iid` — stochastic modified equation, weak order {h.order}", "",
+                f"- {h.description}",
+                r"- atoms: $f^{[i]} = -\nabla \ell_i$ ($i = 1 \dots n$), $f = -\nabla L$, "
+                r"$L = \frac{1}{n} \sum_i \ell_i$; time $h$ per step",
+                r"- SDE (Itô): $d\theta = b(\theta)\,dt + \sqrt{h \Sigma(\theta)}\,dW$" + f" ({h.reference})"]
+
+    def _print_Drift(self, f) -> list[str]:
+        return ["", "## Drift", "", f"$b = {self._flow_head(f.order)}$", ""] + self._rows(f)
+
+    def _print_DriftLoss(self, sec) -> list[str]:
+        return [rf"- $b = -\nabla\left({self._sum(sec.loss)}\right)$"]
+
+    def _print_Diffusion(self, d) -> list[str]:
+        return ["", "## Diffusion", "", f"$\\Sigma = {outer_text(d.terms, self.style)}"
+                f" = {nt.signed_sum([(d.per_example, PER_EXAMPLE)], self.style)}$"]
+
+    def _print_EpochCovariance(self, c) -> list[str]:
+        return ["", "## Epoch covariance over orderings", "",
+                rf"$\operatorname{{Cov}}_\sigma = h^{{4}} \left({outer_text(c.terms, self.style)}\right) + O(h^{{5}})$",
+                "", r"Sums over distinct minibatches in $1 \dots m$; $[f^{[i]}, f^{[j]}] = {f^{[j]}}'f^{[i]} - "
+                r"{f^{[i]}}'f^{[j]}$."]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..stochastic.outer import outer_text
 from . import notation as nt
 from .printer import MathPrinter
 
@@ -61,3 +62,28 @@ class TextPrinter(MathPrinter):
 
     def _print_Principal(self, p) -> list[str]:
         return ["", *p.flow.to_text().splitlines()]
+
+    # -- noise (bea.render.noise)
+    def _print_SMEHeader(self, h) -> list[str]:
+        return [f"sgd --sampling iid: stochastic modified equation, weak order {h.order}", h.description,
+                "atoms: f^[i] = -∇ℓ_i (i = 1…n), f = -∇L = 1/n Σ_i f^[i], L = 1/n Σ_i ℓ_i · time h per step",
+                "", f"SDE   dθ = b(θ) dt + √(h Σ(θ)) dW   (Itô; {h.reference})"]
+
+    def _print_Drift(self, f) -> list[str]:
+        return [f"drift   b = {self._flow_head(f.order)}"] + self._rows(f)
+
+    def _print_DriftLoss(self, sec) -> list[str]:
+        loss = self._sum(sec.loss)
+        return [f"  b = -∇({loss})" if len(sec.loss) > 1 else f"  b = -∇{loss}"]
+
+    def _print_Diffusion(self, d) -> list[str]:
+        return ["", f"diffusion   Σ = {outer_text(d.terms, self.style)}",
+                f"            = {nt.signed_sum([(d.per_example, _PER_EXAMPLE)], self.style)}"]
+
+    def _print_EpochCovariance(self, c) -> list[str]:
+        return ["", "epoch covariance over orderings   Cov_σ(θ after one epoch) = h⁴ K + O(h⁵)",
+                f"  K = {outer_text(c.terms, self.style)}",
+                "  (sums over distinct minibatches i, j, k in 1…m; [f^[i], f^[j]] = f^[j]'f^[i] - f^[i]'f^[j])"]
+
+
+_PER_EXAMPLE = "(1/n) Σ_i (∇ℓ_i - ∇L)(∇ℓ_i - ∇L)ᵀ"

@@ -30,7 +30,7 @@ from .tableaux import TABLEAUX, ButcherTableau, TableauFile, load_tableau
 
 __all__ = [
     "Scheme", "SCHEMES", "SchemeError", "Option", "TABLEAUX", "ButcherTableau", "load_tableau",
-    "build", "parse_options", "estimate_scheme", "check_reserved", "too_large", "MAX_TERMS",
+    "build", "parse_options", "SAMPLINGS", "IID_OPTIONS", "estimate_scheme", "check_reserved", "too_large", "MAX_TERMS",
 ]
 
 
@@ -63,6 +63,31 @@ class Scheme:
         return args
 
 
+SAMPLINGS = ("epoch", "iid")
+IID_OPTIONS = ("batch_size", "examples", "without_replacement")
+"""sgd's options of i.i.d. sampling; with ``--sampling iid`` there is no epoch rule: the
+stochastic modified equation is derived by :func:`bea.stochastic.sme`."""
+
+
+class _EpochOnly:
+    """sgd's epoch rule (``build``, ``size``) without the i.i.d. sampling options."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def _epoch(self, options: dict) -> dict:
+        if options.get("sampling", "epoch") != "epoch":
+            raise SchemeError("--sampling iid has no epoch rule: it gives a stochastic modified "
+                              "equation (bea derive --scheme sgd --sampling iid, bea.stochastic.sme)")
+        return {k: v for k, v in options.items() if k != "sampling" and k not in IID_OPTIONS}
+
+    def build(self, order: int, **options) -> Rule:
+        return self.module.build(order, **self._epoch(options))
+
+    def size(self, order: int, **options) -> tuple[int, int]:
+        return self.module.size(order, **self._epoch(options))
+
+
 def _scheme(name, summary, options, module, reference, default_order, build=None) -> Scheme:
     return Scheme(name, summary, {o.name: o for o in options}, build or module.build, reference, default_order,
                   getattr(module, "size", _one_update))
@@ -88,8 +113,15 @@ SCHEMES = {
             Option("batches", Integer(metavar="M"), "number of minibatches m (omit for a result symbolic in m)",
                    None, "3"),
             Option("shuffle", Choice(sgd.SHUFFLES, "ORDER"), "forward | backward | random (mean over orderings)",
-                   "random", "random")],
-            sgd, "Smith, Dherin, Barrett & De, ICLR 2021; Dherin et al., arXiv 2502.01557", 2),
+                   "random", "random"),
+            Option("sampling", Choice(SAMPLINGS, "HOW"), "epoch (one pass over m minibatches, the default) | "
+                   "iid (i.i.d. minibatches: the stochastic modified equation, bea.stochastic)", "epoch"),
+            Option("batch_size", NumberOrSymbol("B"), "iid: batch size B (number or symbol name; default B)",
+                   sympy.Symbol("B", positive=True, integer=True)),
+            Option("examples", NumberOrSymbol("N"), "iid: number of examples n (number or symbol name; default n)",
+                   sympy.Symbol("n", positive=True, integer=True)),
+            Option("without_replacement", Flag(), "iid: draw each batch without replacement", False)],
+            _EpochOnly(sgd), "Smith, Dherin, Barrett & De, ICLR 2021; Dherin et al., arXiv 2502.01557", 2),
         _scheme("multitask", "one GD step on the sum of task losses (or one per task)", [
             Option("tasks", Integer(), "number of tasks n", 2, "2"),
             Option("per_task", Flag(), "one step on each task in turn instead of one joint step", False)],

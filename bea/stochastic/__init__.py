@@ -3,8 +3,10 @@
 ``moments`` (exact minibatch moments), ``sme`` (drift and diffusion of i.i.d. SGD to weak
 order 1 and 2), ``reshuffle`` (covariance of the reshuffled epoch map over orderings),
 ``outer`` (the printed grammar of covariances); JAX: ``jaxsde`` (matrix-free drift,
-diffusion, diffrax simulator), ``weak`` (weak-order checks), ``paths`` (SGD vs SME runs).
-The symbolic modules import no JAX.
+diffusion, diffrax simulator), ``weak`` (weak-order checks), ``paths`` (SGD vs SME runs),
+``problem`` (the built-in per-example problem of the CLI), ``report`` (their tables and plots).
+The symbolic modules import no JAX; an :class:`SME` prints through :mod:`bea.render`
+(sections in :mod:`bea.render.noise`).
 """
 
 from .moments import Sampling, SamplingError, batch_moment, minibatch_covariance

@@ -106,4 +106,4 @@ def simulate(loss_per_example: Callable, data, params0, h: float, steps: int, ba
                                   saveat=diffrax.SaveAt(ts=ts), max_steps=steps * substeps + 8)
         return sol.ys
 
-    return ts, jax.vmap(one)(keys)
+    return ts, jax.jit(jax.vmap(one))(keys)

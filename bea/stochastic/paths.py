@@ -45,7 +45,7 @@ def _sgd_paths(loss_per_example, data, theta0, h, steps, batch, replace, keys):
             return theta, theta
         _, path = jax.lax.scan(step, theta0, jax.random.split(key, steps))
         return jnp.concatenate([theta0[None], path])
-    return jax.vmap(run)(keys)
+    return jax.jit(jax.vmap(run))(keys)
 
 
 def noise_paths(loss_per_example: Callable, data, theta0, h: float, steps: int, batch: int,

@@ -29,21 +29,18 @@ Orders above 2 need the ``Σ`` corrections to the drift and are not derived.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import sympy
 
 from ..derive import Derivation, Rule, derive
-from ..render import notation as nt
 from ..tracing import Atom
 from .moments import Sampling, batch_moment, minibatch_covariance
-from .outer import OuterTerm, Vector, outer_json, outer_text
+from .outer import OuterTerm, Vector
 
 __all__ = ["WEAK_ORDERS", "SME", "sme"]
 
 WEAK_ORDERS = (1, 2)
-H = sympy.Symbol("h")
 REFERENCE = "Li, Tai & E, ICML 2017; JMLR 2019"
 
 
@@ -67,97 +64,29 @@ class SME:
     covariance: sympy.Expr
     diffusion: tuple[OuterTerm, ...]
 
-    # -- printing -------------------------------------------------------------------
-    def _options(self) -> dict:
-        s = self.sampling
-        return {"batch": _plain(s.batch), "examples": _plain(s.examples), "replace": s.replace}
-
-    def _describe(self) -> str:
-        s = self.sampling
-        how = "with" if s.replace else "without"
-        sizes = ", ".join(f"{k} = {v}" for k, v in (("B", s.batch), ("n", s.examples)) if v.is_Integer)
-        return (f"SGD with i.i.d. minibatches of B from n examples, {how} replacement"
-                + (f" ({sizes})" if sizes else ""))
-
-    def _drift_rows(self, style) -> list[str]:
-        rows = []
-        for k in range(1, self.order + 1):
-            terms = [(self.drift.field.to_sympy(c), nt.elementary(t, style))
-                     for t, c in sorted(self.drift.flow[k].items(), key=lambda tc: str(tc[0]))]
-            rows.append((nt.flow_name(k, style), nt.signed_sum(terms, style)))
-        return rows
-
-    def _loss(self, style) -> str:
-        parts = []
-        for k in range(1, self.order + 1):
-            for s, w in self.drift.splits[k][None].weights.items():
-                parts.append((self.drift.field.to_sympy(w) * H ** (k - 1), nt.scalar(s, style)))
-        return nt.signed_sum(parts, style)
-
-    def _per_example(self, style) -> str:
-        s = self.sampling
-        factor = sympy.factor(self.covariance * s.examples)
-        if style.latex:
-            body = r"\frac{1}{n} \sum_i (\nabla \ell_i - \nabla L)(\nabla \ell_i - \nabla L)^\top"
-        else:
-            body = "(1/n) Σ_i (∇ℓ_i - ∇L)(∇ℓ_i - ∇L)ᵀ"
-        return nt.signed_sum([(factor, body)], style)
-
+    # -- printing: one path, the render registry (walk in bea.render.noise) ---------------
     def to_text(self) -> str:
-        b = " + ".join(f"h^{k - 1} " * (k > 1) + nt.flow_name(k, nt.TEXT) for k in range(1, self.order + 1))
-        lines = [
-            f"sgd --sampling iid: stochastic modified equation, weak order {self.order}",
-            self._describe(),
-            "atoms: f^[i] = -∇ℓ_i (i = 1…n), f = -∇L = 1/n Σ_i f^[i], L = 1/n Σ_i ℓ_i · time h per step",
-            "",
-            "SDE   dθ = b(θ) dt + √(h Σ(θ)) dW   (Itô)",
-            f"drift   b = {b}".replace("h^1 ", "h "),
-        ]
-        lines += [f"  {name} = {body}" for name, body in self._drift_rows(nt.TEXT)]
-        loss = self._loss(nt.TEXT)
-        lines += [f"  b = -∇({loss})" if self.order > 1 else f"  b = -∇{loss}", "",
-                  f"diffusion   Σ = {outer_text(self.diffusion, nt.TEXT)}",
-                  f"            = {self._per_example(nt.TEXT)}", "", f"({REFERENCE})"]
-        return "\n".join(lines)
+        return _render(self, "text")
 
     def to_latex(self) -> str:
-        rows = [f"{name} &= {body}" for name, body in self._drift_rows(nt.LATEX)]
-        rows += [rf"b &= -\nabla\left({self._loss(nt.LATEX)}\right)",
-                 rf"\Sigma &= {outer_text(self.diffusion, nt.LATEX)}",
-                 rf"&= {self._per_example(nt.LATEX)}"]
-        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+        return _render(self, "latex")
 
     def to_json(self) -> str:
-        return json.dumps(self.data(), indent=2, ensure_ascii=False)
+        return _render(self, "json")
 
     def data(self) -> dict:
-        """The JSON document: ``drift`` as flow terms of the atom ``f`` (bea's flow JSON),
+        """The JSON document (``docs/json.md``): ``drift`` as flow terms of the atom ``f``,
         ``drift_loss`` (``b = -∇ Σ_k h^{k-1} Σ coeff S(tree)``) and ``diffusion``
         (``Σ`` in the grammar of :mod:`bea.stochastic.outer`; noise ``√(h Σ) dW``)."""
-        field = self.drift.field
-        drift = [{"order": k, "terms": [{"tree": str(t), "coeff": str(sympy.factor(field.to_sympy(c)))}
-                                        for t, c in sorted(self.drift.flow[k].items(), key=lambda tc: str(tc[0]))]}
-                 for k in range(1, self.order + 1)]
-        loss = [{"order": k, "terms": [{"tree": str(s), "coeff": str(sympy.factor(field.to_sympy(w))),
-                                        "text": nt.scalar(s, nt.TEXT)}
-                                       for s, w in self.drift.splits[k][None].weights.items()]}
-                for k in range(1, self.order + 1)]
-        symbols = sorted({s.name for s in self.covariance.free_symbols})
-        return {
-            "scheme": "sgd", "sampling": "iid", "kind": "sme", "description": self._describe(),
-            "options": self._options(), "order": self.order,
-            "atoms": ["f"],
-            "atom_fields": [{"label": "f", "loss": "L", "block": None, "sign": 1}],
-            "examples": {"label": "f_i", "loss": "ℓ_i", "mean": "f = 1/n Σ_i f_i"},
-            "sde": "dθ = b dt + sqrt(h Σ) dW",
-            "drift": drift, "drift_loss": loss,
-            "diffusion": {"matrix": "Σ", "terms": outer_json(self.diffusion)},
-            "symbols": symbols, "reference": REFERENCE,
-        }
+        from ..render.json import JsonPrinter
+
+        return JsonPrinter().data(self)
 
 
-def _plain(x):
-    return int(x) if x.is_Integer else str(x)
+def _render(d, fmt: str) -> str:
+    from ..render import render
+
+    return render(d, fmt)
 
 
 def sme(order: int, batch, examples, replace: bool = True) -> SME:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import jax
@@ -37,7 +38,7 @@ from .reshuffle import epoch_covariance
 
 __all__ = ["batches", "sgd_expectation", "sde_expectation", "test_functions",
            "weak_errors", "fitted_slope", "epoch_covariance_exact", "epoch_covariance_leading",
-           "epoch_covariance_errors"]
+           "epoch_covariance_errors", "HS", "WeakCheck", "weak_check"]
 
 def batches(n: int, batch: int, replace: bool) -> np.ndarray:
     """Every equally likely batch as rows of example indices."""
@@ -151,3 +152,44 @@ def epoch_covariance_errors(fields: Sequence[Callable], theta, hs: Sequence[floa
     exact = [epoch_covariance_exact(fields, theta, h) for h in hs]
     return (np.array([np.linalg.norm(e - h**4 * leading) for e, h in zip(exact, hs)]),
             np.array([np.linalg.norm(e) for e in exact]))
+
+
+HS = tuple(np.geomspace(0.002, 0.02, 5))
+"""The ``h`` sweep of :func:`weak_check`: inside the asymptotic range of the built-in
+problem, above round-off for one-step errors ``O(h³)`` in float64."""
+
+
+@dataclass
+class WeakCheck:
+    """One-step weak errors of the SME of each weak order ``1 … order`` against ``h``:
+    ``errors[i]`` at ``hs``, fitted ``slopes[i]``, ``expected[i] = orders[i] + 1``."""
+
+    orders: tuple
+    hs: np.ndarray
+    errors: list
+    slopes: list
+    tolerance: float
+
+    @property
+    def expected(self) -> list[int]:
+        return [p + 1 for p in self.orders]
+
+    def agrees(self, i: int) -> bool:
+        return bool(np.isfinite(self.slopes[i]) and abs(self.slopes[i] - self.expected[i]) <= self.tolerance)
+
+    @property
+    def ok(self) -> bool:
+        return all(self.agrees(i) for i in range(len(self.orders)))
+
+
+def weak_check(order: int, loss_per_example: Callable, data, theta, batch: int, replace: bool,
+               tolerance: float, hs: Sequence[float] = HS) -> WeakCheck:
+    """:func:`weak_errors` for the SMEs of weak orders ``1 … order`` and their fitted slopes
+    (expected ``p + 1``; agreement within ``tolerance``), in float64."""
+    orders = tuple(range(1, order + 1))
+    with jax.enable_x64(True):
+        theta = jnp.asarray(theta, dtype=jnp.float64)
+        data = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype=jnp.float64), data)
+        errors = [weak_errors(loss_per_example, data, theta, hs, batch, replace, p) for p in orders]
+    slopes = [fitted_slope(hs, e) if np.all(e > 0) else float("nan") for e in errors]
+    return WeakCheck(orders, np.asarray(hs), errors, slopes, tolerance)
