@@ -9,11 +9,11 @@ import sys
 import time
 
 from bea import derive
-from bea.schemes.adaptive import build_adam
+from bea.schemes import build
 
 
 def main(max_order: int = 4):
-    cases = {"symbolic": build_adam(), "numeric": build_adam(b1="0.9", b2="0.999", eps="1e-8")}
+    cases = {"symbolic": build("adam", 2), "numeric": build("adam", 2, b1="0.9", b2="0.999", eps="1e-8")}
     print(f"{'parameters':<10} {'order':>5} {'seconds':>9} {'terms in f_N':>13}")
     for name, rule in cases.items():
         for order in range(2, max_order + 1):

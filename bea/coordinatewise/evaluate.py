@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import sympy
 
-from ..numeric import directional_derivative
+from ..evaluate import _d
 from .expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, info
 
 __all__ = ["evaluate", "flow_function", "state_function"]
@@ -43,7 +43,7 @@ def evaluate(exprs, fields: Mapping[str, Callable], theta, values: Mapping | Non
                 found = sum(jnp.sum(leaf) for leaf in jax.tree_util.tree_leaves(value(info(x))))
             else:
                 label, args = info(x)
-                found = directional_derivative(fields[label], theta, [value(u) for u in args])
+                found = _d(fields[label], theta, *[value(u) for u in args])
             memo[x] = found
         return found
 

@@ -32,6 +32,12 @@ or ``z1, z2, …`` per atom, ``variables``, ``thresholds``, ``cycle``, ``assumpt
   patterns over ``f_i, f_j, f_k, …`` and each term has ``"sum": {"indices", "constraint"}``
   (``"j<k"``, ``"j≠k"``, ``"i,j,k distinct"`` or ``""``): the term stands for the sum of
   ``coeff·F(tree)`` over the indices in ``1…m`` under the constraint.
+* A **coordinate-wise** rule (Adam, RMSProp, normalized GD: :mod:`bea.render.coordinatewise`)
+  has ``notation`` (``g``, ``H``, ``s = sqrt(g**2 + eps)``, ``q = g/s``) and per order
+  ``parts`` ``[{"coeff": [{"scalar", "vector"}], "body", "potential"?}]``:
+  ``f_k = Σ (Σ scalar·vector) ⊙ body`` elementwise, bodies in sympy syntax over ``g, s, q,
+  theta`` and ``H(u)``, ``D(u, v, …)`` (``∇^{k+1}L``), ``Df(label, u, …)``, ``Sum(u)``;
+  ``potential`` is ``R`` where ``body = ∇R``.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import json
 import sympy
 
 from ..stochastic.outer import outer_json
+from . import coordinatewise as cw
 from . import notation as nt
 from .printer import Printer
 from .sections import walk
@@ -97,6 +104,23 @@ class JsonPrinter(Printer):
         loss["blocks"].append({"block": sec.block, "exists": sec.exists, "orders": orders})
         self._loss = loss
         return {"loss": loss}
+
+    # -- coordinate-wise (bea.render.coordinatewise)
+    def _print_Legend(self, leg) -> dict:
+        defs = {"g": f"grad {leg.loss}", "H": f"hessian {leg.loss}"} if leg.loss else {}
+        if leg.eps is not None:
+            defs["s"] = f"sqrt(g**2 + {leg.eps})"
+            self._symbols |= {x.name for x in leg.eps.free_symbols}
+        if leg.uses_q:
+            defs["q"] = "g/s"
+        return {"notation": defs}
+
+    def _print_CoordinateFlow(self, f) -> dict:
+        rows = [{"order": r.order, "parts": [cw.part_json(p) for p in r.parts]} for r in f.rows]
+        for r in f.rows:
+            for p in r.parts:
+                self._symbols |= {x.name for c, _ in p.monomials for x in sympy.sympify(c).free_symbols}
+        return {"flow": rows}
 
     # -- noise (bea.render.noise)
     def _print_SMEHeader(self, h) -> dict:

@@ -10,6 +10,7 @@ article's 345 pt text width). Continuation lines start ``&\\quad`` and so align 
 from __future__ import annotations
 
 from ..stochastic.outer import outer_text
+from . import coordinatewise as cw
 from . import notation as nt
 from .printer import MathPrinter
 from .text import TextPrinter
@@ -62,6 +63,19 @@ class LatexPrinter(MathPrinter):
 
     def _print_EpochCovariance(self, c) -> list[str]:
         return [rf"\operatorname{{Cov}}_\sigma &= h^{{4}} \left({outer_text(c.terms, self.style)}\right) + O(h^{{5}})"]
+
+    # -- coordinate-wise (bea.render.coordinatewise)
+    def _print_Legend(self, leg) -> list[str]:
+        return []
+
+    def _print_CoordinateFlow(self, f) -> list[str]:
+        rows = []
+        for r in f.rows:
+            parts = [("-" if s < 0 else "+", t) for s, t in (cw.part_text(p, self.style, f.loss) for p in r.parts)]
+            lines = [parts[i:i + 2] for i in range(0, len(parts), 2)] or [[("+", "0")]]
+            head = f"{nt.flow_name(r.order, self.style)} &= {nt.join_signed(lines[0])}"
+            rows.append(" \\\\\n".join([head] + [rf"&\quad {nt.join_signed(line, first=False)}" for line in lines[1:]]))
+        return rows
 
     def _row(self, lhs: str, terms) -> str:
         """``lhs &= t₁ + … \\\\ &\\quad + …``, broken into lines (see the module docstring)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..stochastic.outer import outer_text
+from . import coordinatewise as cw
 from . import notation as nt
 from .latex import PER_EXAMPLE
 from .printer import MathPrinter
@@ -60,6 +61,17 @@ class MarkdownPrinter(MathPrinter):
                  f"- implicit regularizer: ${self._sum(sec.regularizer)}$"]
         return lines + [f"- remainder $r_{{{r.order}}} = {self._sum(r.terms)}$ (not a gradient; "
                         "least-squares split in the tree basis)" for r in sec.remainders]
+
+    # -- coordinate-wise (bea.render.coordinatewise)
+    def _print_Legend(self, leg) -> list[str]:
+        return [f"- notation: ${cw.legend_text(leg, self.style)}$; products ($\\odot$), quotients, powers "
+                "and functions of vectors act elementwise"]
+
+    def _print_CoordinateFlow(self, f) -> list[str]:
+        head = f"$\\theta' = {self._flow_head(f.order)} + O({self.style.times_h(f.order)})$"
+        rows = [f"- ${nt.flow_name(r.order, self.style)} = {cw.row_text(r, self.style, f.loss)}$" for r in f.rows]
+        notes = [f"- where ${cw.potential_definition(R, body, self.style, f.loss)}$" for R, body in cw.potentials(f)]
+        return ["", "## Modified flow", "", head, ""] + rows + notes
 
     # -- noise (bea.render.noise)
     def _print_SMEHeader(self, h) -> list[str]:

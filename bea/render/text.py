@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..stochastic.outer import outer_text
+from . import coordinatewise as cw
 from . import notation as nt
 from .printer import MathPrinter
 
@@ -84,6 +85,17 @@ class TextPrinter(MathPrinter):
         return ["", "epoch covariance over orderings   Cov_σ(θ after one epoch) = h⁴ K + O(h⁵)",
                 f"  K = {outer_text(c.terms, self.style)}",
                 "  (sums over distinct minibatches i, j, k in 1…m; [f^[i], f^[j]] = f^[j]'f^[i] - f^[i]'f^[j])"]
+
+    # -- coordinate-wise (bea.render.coordinatewise)
+    def _print_Legend(self, leg) -> list[str]:
+        return [f"notation   {cw.legend_text(leg, self.style)}",
+                "  (products ⊙, quotients, powers and functions of vectors act elementwise)", ""]
+
+    def _print_CoordinateFlow(self, f) -> list[str]:
+        head = f"modified flow   θ' = {self._flow_head(f.order)} + O(h{nt.superscript(str(f.order))})"
+        rows = [f"  {nt.flow_name(r.order, self.style)} = {cw.row_text(r, self.style, f.loss)}" for r in f.rows]
+        notes = [f"  where {cw.potential_definition(R, body, self.style, f.loss)}" for R, body in cw.potentials(f)]
+        return [head] + rows + notes
 
 
 _PER_EXAMPLE = "(1/n) Σ_i (∇ℓ_i - ∇L)(∇ℓ_i - ∇L)ᵀ"

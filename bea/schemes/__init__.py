@@ -20,7 +20,7 @@ from typing import Callable
 import sympy
 
 from ..derive import Rule
-from . import continual, game, gd, momentum, multitask, rk, sgd
+from . import adaptive, continual, game, gd, momentum, multitask, rk, sgd
 from ._options import (
     RESERVED_NAMES, Choice, Flag, Integer, IntegerList, NumberList, NumberOrSymbol, Option,
     SchemeError, TaskSteps,
@@ -88,9 +88,20 @@ class _EpochOnly:
         return self.module.size(order, **self._epoch(options))
 
 
-def _scheme(name, summary, options, module, reference, default_order) -> Scheme:
-    return Scheme(name, summary, {o.name: o for o in options}, module.build, reference, default_order,
+def _scheme(name, summary, options, module, reference, default_order, build=None) -> Scheme:
+    return Scheme(name, summary, {o.name: o for o in options}, build or module.build, reference, default_order,
                   getattr(module, "size", _one_update))
+
+
+def _symbol_or_number(name: str, help_text: str, example: str) -> Option:
+    return Option(name, NumberOrSymbol("X"), help_text + " (number or symbol name; default symbolic)",
+                  sympy.Symbol(name, real=True), example)
+
+
+_ADAM_REFERENCE = "Cattaneo, Klusowski & Shigida, On the Implicit Bias of Adam, ICML 2024"
+_B1 = _symbol_or_number("b1", "first-moment decay β", "1/2")
+_B2 = _symbol_or_number("b2", "second-moment decay ρ", "7/10")
+_EPS = _symbol_or_number("eps", "ε, inside the square root", "1/10")
 
 
 SCHEMES = {
@@ -137,6 +148,15 @@ SCHEMES = {
                    sympy.Symbol("beta", real=True), "1/2"),
             Option("nesterov", Flag(), "Nesterov's look-ahead gradient", False)],
             momentum, "Ghosh, Lyu, Zhang & Wang, ICLR 2023; Kovachki & Stuart 2021", 2),
+        _scheme("adam", "Adam without bias correction, ε inside the root (m, v slaved to θ)",
+                [_B1, _B2, _EPS], adaptive, _ADAM_REFERENCE, 2, adaptive.build_adam),
+        _scheme("adamw", "AdamW: Adam with decoupled weight decay", [
+            _B1, _B2, _EPS, _symbol_or_number("weight_decay", "decoupled weight decay λ", "1/5")],
+            adaptive, _ADAM_REFERENCE + "; Loshchilov & Hutter, ICLR 2019", 2, adaptive.build_adamw),
+        _scheme("rmsprop", "RMSProp, ε inside the root (v slaved to θ)", [_B2, _EPS], adaptive,
+                _ADAM_REFERENCE, 2, adaptive.build_rmsprop),
+        _scheme("normalized", "normalized gradient descent θ ← θ - h ∇L/‖∇L‖", [], adaptive,
+                "coordinate-wise term algebra (bea.coordinatewise)", 2, adaptive.build_normalized),
     ]
 }
 

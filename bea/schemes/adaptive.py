@@ -1,4 +1,4 @@
-"""Adaptive and normalized optimizers as coordinate-wise rules (not yet registered).
+"""Adaptive and normalized optimizers as coordinate-wise rules (schemes adam, adamw, rmsprop, normalized).
 
 Conventions (REFERENCES.md; Cattaneo, Klusowski & Shigida, ICML 2024), with optax's
 option names ``b1 = β``, ``b2 = ρ``:
@@ -17,7 +17,6 @@ RMSProp is ``β = 0`` (no first moment). AdamW adds decoupled weight decay
 from ..coordinatewise import norm, sqrt
 from ..derive import Rule
 from ..tracing import Atom
-from ._options import number_or_symbol
 
 
 def adam(theta, m, v, h, f, b1, b2, eps):
@@ -48,30 +47,27 @@ def normalized(theta, h, f):
 _GRADIENT = (Atom("f", "L"),)
 
 
-def build_adam(b1="b1", b2="b2", eps="eps") -> Rule:
-    params = {"b1": number_or_symbol("--b1", b1), "b2": number_or_symbol("--b2", b2),
-              "eps": number_or_symbol("--eps", eps)}
+def build_adam(order: int, b1, b2, eps) -> Rule:
+    params = {"b1": b1, "b2": b2, "eps": eps}
     return Rule(adam, _GRADIENT, name="adam", n_aux=2, params=params, algebra="coordinatewise",
                 options={k: str(v) for k, v in params.items()},
                 description="Adam without bias correction, ε inside the root")
 
 
-def build_adamw(b1="b1", b2="b2", eps="eps", weight_decay="lambda") -> Rule:
-    params = {"b1": number_or_symbol("--b1", b1), "b2": number_or_symbol("--b2", b2),
-              "eps": number_or_symbol("--eps", eps),
-              "weight_decay": number_or_symbol("--weight-decay", weight_decay)}
+def build_adamw(order: int, b1, b2, eps, weight_decay) -> Rule:
+    params = {"b1": b1, "b2": b2, "eps": eps, "weight_decay": weight_decay}
     return Rule(adamw, _GRADIENT, name="adamw", n_aux=2, params=params, algebra="coordinatewise",
                 options={k: str(v) for k, v in params.items()},
                 description="AdamW (decoupled weight decay), no bias correction")
 
 
-def build_rmsprop(b2="b2", eps="eps") -> Rule:
-    params = {"b2": number_or_symbol("--b2", b2), "eps": number_or_symbol("--eps", eps)}
+def build_rmsprop(order: int, b2, eps) -> Rule:
+    params = {"b2": b2, "eps": eps}
     return Rule(rmsprop, _GRADIENT, name="rmsprop", n_aux=1, params=params,
                 algebra="coordinatewise", options={k: str(v) for k, v in params.items()},
                 description="RMSProp, ε inside the root")
 
 
-def build_normalized() -> Rule:
+def build_normalized(order: int) -> Rule:
     return Rule(normalized, _GRADIENT, name="normalized", algebra="coordinatewise",
                 description="normalized gradient descent θ ← θ − h g/‖g‖")

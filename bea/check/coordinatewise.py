@@ -1,0 +1,119 @@
+"""Observed orders of coordinate-wise derivations (Adam, RMSProp, normalized GD, user rules).
+
+The same defining property as :mod:`bea.check.orders`: one call of the rule from
+``(θ_0, S(θ_0))`` — the auxiliary state on its slaved manifold, ``S = Σ_i h^i S_i``
+(:func:`bea.coordinatewise.evaluate.state_function`) — against the exact flow over ``h``
+of the truncation ``θ' = f_1 + h f_2 + … + h^{n-1} f_n``; the error is
+``O(h^{n+1})``. The flow is solved with diffrax's Dopri8 in float64 (as
+:mod:`bea.check.flows`) over the shifted coordinates ``u = θ - θ_0``; the fit and its
+filters are :func:`bea.check.orders.measure`'s.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import sympy
+
+from ..coordinatewise import canonical
+from ..coordinatewise.expressions import TotalSymbol, VectorSymbol
+from ..coordinatewise.evaluate import evaluate, state_function
+from ..derive import derive
+from .common import CheckError, float64, sub
+from .problems import Problem
+from .scales import sweep
+from .setup import _flat
+from .values import numeric_parameters
+
+__all__ = ["check_coordinatewise", "DEFAULT_VALUES"]
+
+DEFAULT_VALUES = {"b1": 0.5, "b2": 0.7, "eps": 0.1, "weight_decay": 0.2}
+"""Numbers for the adaptive schemes' symbolic parameters (``--set`` overrides). Not optax's
+``0.9, 0.999, 1e-8``: the coefficients grow like ``1/(1 - ρ)^k`` and ``1/s^k`` with
+``s ≥ √ε``, so the asymptotic regime would start far below measurable h (and the
+truncated slaved ``v`` can turn negative where a gradient coordinate vanishes)."""
+
+
+class _Solver:
+    """Exact flows of ``Σ_k w_k f_k`` (``w_k = h^{k-1}`` for ``k ≤ n``, else 0)."""
+
+    def __init__(self, exprs, fields, values, name):
+        self.name = name
+
+        def vector_field(t, delta, args):
+            w, theta0 = args
+            fs = evaluate(exprs, fields, theta0 + delta, values)
+            return sum(w[i] * f for i, f in enumerate(fs))
+
+        term = diffrax.ODETerm(vector_field)
+
+        def solve(theta0, w, t1, rtol):
+            sol = diffrax.diffeqsolve(term, diffrax.Dopri8(), 0.0, t1, t1 / 16, jnp.zeros_like(theta0),
+                                      args=(w, theta0), saveat=diffrax.SaveAt(t1=True),
+                                      stepsize_controller=diffrax.PIDController(rtol=rtol, atol=rtol * 1e-2),
+                                      max_steps=4096, throw=False)
+            return sol.ys[-1], sol.result == diffrax.RESULTS.successful
+
+        self._final = jax.jit(solve)
+        self.top = len(exprs)
+
+    def final(self, theta0, w, t1, rtol):
+        ys, ok = self._final(theta0, w, t1, rtol)
+        if not bool(ok):
+            raise CheckError(f"problem {self.name}: the modified flow could not be integrated; "
+                             "try a smaller h range, a lower --order, or another problem")
+        return ys
+
+    def weights(self, n: int, h: float):
+        return jnp.asarray([h ** (k - 1) if k <= n else 0.0 for k in range(1, self.top + 1)])
+
+
+def _values(derivation, values: Mapping | None, notes) -> dict:
+    given = {str(k): float(v) for k, v in (values or {}).items()}
+    exprs = list(derivation.flow[1:]) + [c for s in derivation.velocity or [] for c in s]
+    exprs += [sympy.sympify(v) for v in derivation.rule.params.values()]
+    names = {s.name for e in exprs for s in sympy.sympify(e).free_symbols
+             if not isinstance(s, (VectorSymbol, TotalSymbol))}
+    for name in sorted(names - set(given)):
+        if name not in DEFAULT_VALUES:
+            raise ValueError(f"give a numeric value for the symbol {name}")
+        given[name] = DEFAULT_VALUES[name]
+        if notes is not None:
+            notes.append(f"{name} not given: using {name} = {DEFAULT_VALUES[name]}")
+    return given
+
+
+def check_coordinatewise(rule, order: int, problem: Problem, values: Mapping | None = None, hs=None,
+                         progress=None, notes: list | None = None):
+    """Derive ``rule`` to order ``order + 1`` and measure the slopes of orders ``1 … order``;
+    returns ``(derivation, LocalErrors)`` like :func:`bea.check.orders.check`."""
+    from .orders import measure
+    import numpy as np
+
+    derivation = derive(rule, order + 1)
+    values = _values(derivation, values, notes)
+    params = numeric_parameters(dict(rule.params), values)
+    with float64():
+        theta0, fields, _ = _flat(problem, rule.atoms, tuple(rule.blocks))
+        exprs = derivation.flow[1:]
+        solver = _Solver(exprs, fields, values, problem.name)
+        lam = float(jnp.max(jnp.abs(evaluate([exprs[0]], fields, theta0, values)[0])))
+        grid = np.asarray(hs, float) if hs is not None else sweep(max(lam, 1e-12))
+        increments = []
+        f = fields[rule.atoms[0].label]
+        for h in grid:
+            aux = tuple(state_function(derivation, fields, float(h), values)(theta0)) if rule.n_aux else ()
+            out = rule.step(theta0, *aux, float(h), f, **params)
+            increments.append(sub(out[0] if rule.n_aux else out, theta0))
+        present = [False] + [canonical(e) != 0 for e in derivation.flow[1:]]
+
+        class _Setup:
+            cycle = 1.0
+
+        _Setup.theta0 = theta0
+        errors = measure(_Setup, grid, tuple(range(1, order + 1)), present, derivation.order,
+                         lambda n, k: increments[k], solver.weights, solver, 5, hs is None, progress)
+    return derivation, errors

@@ -1,0 +1,203 @@
+"""Coordinate-wise expressions in the notation of the papers: ``g``, ``H``, ``s``, ``q``.
+
+A canonical expression (:mod:`~bea.coordinatewise.expressions`) over a gradient atom
+``f = -∇L`` is rewritten with
+
+* ``g = ∇L = -f``, so ``D f[u] = -H u`` with ``H = ∇²L`` and
+  ``D^k f[u_1, …, u_k] = -∇^{k+1}L(u_1, …, u_k)``;
+* ``s = √(g⊙g + ε)`` for every root of a base ``ε + f⊙f`` (``ε`` a scalar), and, inside
+  differential arguments, ``q = g/s``;
+* ``Σ[u] = Σ_j u_j`` (``‖u‖ = √Σ[u⊙u]``).
+
+The result is a list of :class:`Part` objects ``coeff ⊙ body``: ``body`` a product of
+differentials (display functions :class:`Hess`, :class:`Deriv`, :class:`Total`),
+``coeff`` an elementwise function of ``g`` and ``s`` (``ε`` eliminated through
+``ε = s² - g²`` where it is a symbol) as a sum of monomials ``c·g^a s^b`` with exact
+scalar ``c``. Where ``body = H u`` with ``u = F(g)`` elementwise in ``g`` alone, the part
+is a preconditioned gradient: ``H F(g) = ∇R`` with ``R = Σ_j Φ(g_j)``, ``Φ' = F``
+(``∇_θ Σ_j Φ(g_j) = H Φ'(g)``); Adam's order 2 has ``F = g/s``, ``Φ = s`` and
+``R = ‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)`` (Cattaneo, Klusowski & Shigida, ICML 2024).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from .expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, info, monomials
+
+__all__ = ["G", "S", "Q", "THETA_D", "Hess", "Deriv", "DerivF", "Total", "Part", "Readable", "readable"]
+
+G = sympy.Symbol("g")
+S = sympy.Symbol("s", positive=True)
+Q = sympy.Symbol("q")
+THETA_D = sympy.Symbol("θ")
+_X = sympy.Symbol("x", real=True)
+
+
+class Hess(sympy.Function):
+    """``H u = ∇²L u`` (one argument)."""
+
+
+class Deriv(sympy.Function):
+    """``∇^{k+1}L(u_1, …, u_k)`` for ``k ≥ 2`` (``k`` = number of arguments)."""
+
+
+class DerivF(sympy.Function):
+    """``D^k f_label[u_1, …, u_k]`` of a non-gradient atom: first argument the label symbol."""
+
+
+class Total(sympy.Function):
+    """``Σ[u] = Σ_j u_j``."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """``coeff ⊙ body``: ``monomials`` ``((c, g^a s^b), …)`` summing to ``coeff``;
+    ``potential`` the ``R`` with ``body = ∇R`` (an expression in ``Total``), or None."""
+
+    monomials: tuple
+    body: sympy.Expr
+    potential: sympy.Expr | None = None
+
+
+@dataclass(frozen=True)
+class Readable:
+    """A field as parts, with the definitions used: ``s_base`` ``ε`` of ``s = √(g⊙g + ε)``
+    (None when no ``s``), ``uses_q``, ``uses_h``, ``uses_total``."""
+
+    parts: tuple
+    eps: sympy.Expr | None
+    uses_q: bool
+
+
+def readable(expr, atom_fields) -> Readable:
+    """``expr`` (canonical) in the notation above; ``atom_fields`` the rule's atoms."""
+    conv = _Converter({a.label: a for a in atom_fields})
+    shown = conv.vector(expr, top=True)
+    parts = conv.parts(shown)
+    return Readable(tuple(parts), conv.eps, conv.uses_q)
+
+
+class _Converter:
+    def __init__(self, atoms):
+        self.atoms = atoms
+        gradient = [a for a in atoms.values() if a.loss is not None]
+        self.f = sympy.Symbol(gradient[0].label) if len(gradient) == 1 else None
+        self.eps = None
+        self.uses_q = False
+
+    def vector(self, expr, top=False):
+        """``expr`` with vector symbols replaced by display expressions."""
+        subs = {}
+        for sym in expr.free_symbols:
+            if sym == THETA:
+                subs[sym] = THETA_D
+            elif isinstance(sym, TotalSymbol):
+                inner = self.vector(info(sym), top=False)
+                subs[sym] = -Total(-inner) if inner.could_extract_minus_sign() else Total(inner)
+            elif isinstance(sym, VectorSymbol):
+                subs[sym] = self.differential(*info(sym))
+            elif isinstance(sym, FrozenSymbol):
+                subs[sym] = sympy.Symbol(sym.name)
+        out = self._roots(expr).xreplace(subs)
+        if not top:
+            out = self._q(out)
+        return out
+
+    def _roots(self, expr):
+        """``(ε + f²)^{k/2} → s^k`` (the first such base fixes ``ε``)."""
+        if self.f is None:
+            return expr
+        f = VectorSymbol(self.f.name)
+
+        def is_base(b):
+            if not b.is_Add:
+                return False
+            rest = sympy.expand(b - f**2)
+            return rest != 0 and not any(isinstance(x, (VectorSymbol, FrozenSymbol, TotalSymbol))
+                                         for x in rest.free_symbols) and (self.eps in (None, rest))
+
+        def rewrite(e):
+            if e.is_Pow and e.exp.is_Rational and e.exp.q <= 2 and is_base(e.base):
+                self.eps = sympy.expand(e.base - f**2)
+                return S ** (2 * e.exp)
+            return None
+
+        return expr.replace(lambda e: rewrite(e) is not None, rewrite)
+
+    def differential(self, label, args):
+        if label is None:
+            return THETA_D
+        sign, shown = 1, []
+        for u in args:  # linear in each argument: signs move out
+            u = self.vector(u)
+            if u.could_extract_minus_sign():
+                sign, u = -sign, -u
+            shown.append(u)
+        if self.f is not None and label == self.f.name:
+            if not args:
+                return -G
+            return -sign * (Hess(*shown) if len(args) == 1 else Deriv(*shown))
+        return sign * DerivF(sympy.Symbol(label), *shown)
+
+    def _q(self, e):
+        """``g·s^{-k} → q·s^{1-k}`` term by term (differential arguments only)."""
+        out = []
+        for term in sympy.Add.make_args(sympy.expand(e)):
+            powers = term.as_powers_dict()
+            if powers.get(G, 0) == 1 and powers.get(S, 0) <= -1:
+                term = term / G * S * Q
+                self.uses_q = True
+            out.append(term)
+        return sympy.Add(*out)
+
+    def parts(self, shown):
+        bodies: dict = {}
+        for term in sympy.Add.make_args(sympy.expand(shown)):
+            body, coeff = [], []
+            for factor in sympy.Mul.make_args(term):
+                (body if factor.has(Hess, Deriv, DerivF, Total, THETA_D) else coeff).append(factor)
+            key = sympy.Mul(*body)
+            bodies[key] = bodies.get(key, 0) + sympy.Mul(*coeff)
+        out = []
+        for body in sorted(bodies, key=sympy.default_sort_key):
+            coeff = bodies[body]
+            if coeff.has(S) and self.eps is not None and self.eps.is_Symbol:
+                coeff = coeff.subs(self.eps, S**2 - G**2)
+            mons = _gs_monomials(coeff)
+            if mons:
+                out.append(Part(mons, body, self._potential(body)))
+        return out
+
+    def _potential(self, body):
+        """``R = Σ Φ(g)`` when ``body = H F(g)`` with ``Φ' = F`` (checked by differentiating)."""
+        if not isinstance(body, Hess):
+            return None
+        (u,) = body.args
+        u = u.subs(Q, G / S)
+        if u.free_symbols - {G, S} - (self.eps.free_symbols if self.eps is not None else set()):
+            return None
+        if u.has(S):
+            if self.eps is None:
+                return None
+            u = u.subs(S, sympy.sqrt(G**2 + self.eps))
+        F = u.subs(G, _X)
+        phi = sympy.integrate(F, _X)
+        if phi.has(sympy.Integral) or sympy.simplify(sympy.diff(phi, _X) - F) != 0:
+            return None
+        phi = sympy.simplify(phi.subs(_X, G))
+        if self.eps is not None:
+            phi = phi.subs(sympy.sqrt(G**2 + self.eps), S)
+        return Total(phi)
+
+
+def _gs_monomials(coeff) -> tuple:
+    """``coeff = Σ c·g^a s^b``: ``((c, g^a s^b), …)`` with factored scalar ``c``."""
+    grouped: dict = {}
+    for term in sympy.Add.make_args(sympy.expand(coeff)):
+        c, m = sympy.factor(term).as_independent(G, S, as_Add=False)
+        grouped[m] = grouped.get(m, 0) + c
+    out = [(sympy.factor(c), m) for m, c in grouped.items() if sympy.simplify(c) != 0]
+    return tuple(sorted(out, key=lambda cm: sympy.default_sort_key(cm[1])))

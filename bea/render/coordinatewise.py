@@ -1,0 +1,307 @@
+"""Sections of a coordinate-wise derivation (Adam, RMSProp, normalized GD, user rules).
+
+A :class:`~bea.derive.Derivation` whose rule has ``algebra == "coordinatewise"`` walks into
+
+* :class:`~bea.render.sections.Header` (as for every derivation);
+* :class:`Legend` — the abbreviations used: ``g = ∇L``, ``H = ∇²L``, ``s = √(g⊙g + ε)``,
+  ``q = g/s``, and that products, quotients, powers and functions of vectors act
+  elementwise (``⊙``);
+* :class:`CoordinateFlow` — one :class:`CoordinateRow` per order, each a list of
+  :class:`~bea.coordinatewise.readable.Part` ``(Σ c·g^a s^b) ⊙ body``; a part whose body
+  is a preconditioned gradient ``∇R`` is printed with ``R`` (Adam's order 2 with
+  ``R = ‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)``, as Cattaneo, Klusowski & Shigida, ICML 2024).
+
+This module also holds the notation of those parts in unicode text and LaTeX
+(:func:`part_text`, :func:`potential_text`) and in JSON (:func:`part_json`); the printers'
+``_print_Legend`` / ``_print_CoordinateFlow`` methods lay them out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sympy
+from sympy.printing.latex import LatexPrinter as _SympyLatex
+from sympy.printing.str import StrPrinter
+
+from ..coordinatewise.readable import G, S, THETA_D, Deriv, DerivF, Hess, Total, readable
+from ..derive import Derivation
+from . import notation as nt
+from .sections import _Walk, walk
+
+__all__ = ["Legend", "CoordinateRow", "CoordinateFlow", "ONE_NORM", "legend_text", "part_text",
+           "row_text", "potentials", "potential_text", "potential_definition", "json_expr", "part_json"]
+
+ONE_NORM = Total(S)
+"""``‖∇L‖_{1,ε} = Σ_j s_j``, the perturbed one-norm of the gradient."""
+
+
+@dataclass(frozen=True)
+class Legend:
+    """The abbreviations in use: ``loss`` (``L``), ``eps`` (``ε`` of ``s``, or None),
+    ``uses_q``, ``uses_third`` (some ``∇^kL`` with ``k ≥ 3``)."""
+
+    loss: str | None
+    eps: sympy.Expr | None
+    uses_q: bool
+    uses_third: bool
+
+
+@dataclass(frozen=True)
+class CoordinateRow:
+    order: int
+    parts: tuple
+
+
+@dataclass(frozen=True)
+class CoordinateFlow:
+    """``θ' = f_1 + h f_2 + … + O(h^order)`` with coordinate-wise rows."""
+
+    order: int
+    rows: tuple
+    loss: str | None
+
+
+@walk.register
+def _(d: Derivation) -> list:
+    if d.rule.algebra != "coordinatewise":
+        return _Walk(d).sections()
+    gradient = [a for a in d.atoms if a.loss is not None]
+    loss = gradient[0].loss if len(gradient) == 1 else None
+    shown = [readable(d.flow[k], d.atoms) for k in range(1, d.order + 1)]
+    eps = next((r.eps for r in shown if r.eps is not None), None)
+    third = any(p.body.has(Deriv) for r in shown for p in r.parts)
+    rows = tuple(CoordinateRow(k, r.parts) for k, r in enumerate(shown, start=1))
+    return [_Walk(d).header(), Legend(loss, eps, any(r.uses_q for r in shown), third),
+            CoordinateFlow(d.order, rows, loss)]
+
+
+# -- notation -------------------------------------------------------------------------
+
+_NAMES = {"b1": ("β", r"\beta"), "b2": ("ρ", r"\rho"), "eps": ("ε", r"\varepsilon"),
+          "weight_decay": ("λ", r"\lambda")}
+
+
+def _name(symbol: sympy.Symbol, latex: bool) -> str:
+    text, tex = _NAMES.get(symbol.name, (nt._GREEK.get(symbol.name, symbol.name), None))
+    return (tex or sympy.latex(sympy.Symbol(text))) if latex else text
+
+
+def _norm_of(e):
+    """``u`` when ``e = Σ[u⊙u]``, else None."""
+    if isinstance(e, Total):
+        (u,) = e.args
+        if u.is_Pow and u.exp == 2:
+            return u.base
+    return None
+
+
+def _inner_of(e):
+    """``(u, v)`` when ``e = Σ[u⊙v]`` with two vector factors, else None."""
+    if isinstance(e, Total):
+        factors = sympy.Mul.make_args(e.args[0])
+        if len(factors) == 2 and all(not f.is_number for f in factors):
+            return factors
+    return None
+
+
+class _Text(StrPrinter):
+    def __init__(self, loss):
+        super().__init__({"order": "none"})
+        self.loss = loss or "L"
+
+    def _print_Symbol(self, e):
+        return _name(e, False)
+
+    def _print_Hess(self, e):
+        (u,) = e.args
+        return "H" + (self._print(u) if u.is_Symbol else f"({self._print(u)})")
+
+    def _print_Deriv(self, e):
+        return f"∇{nt.superscript(str(len(e.args) + 1))}{self.loss}({', '.join(map(self._print, e.args))})"
+
+    def _print_DerivF(self, e):
+        label, *args = e.args
+        return f"D{nt.superscript(str(len(args)))}{label.name}[{', '.join(map(self._print, args))}]"
+
+    def _print_Total(self, e):
+        if (u := _norm_of(e)) is not None:
+            return f"‖{self._print(u)}‖²"
+        if (uv := _inner_of(e)) is not None:
+            return f"⟨{self._print(uv[0])}, {self._print(uv[1])}⟩"
+        return f"Σ({self._print(e.args[0])})"
+
+    def _print_Pow(self, e, rational=False):
+        if (u := _norm_of(e.base)) is not None and (2 * e.exp).is_Integer and e.exp > 0:
+            k = 2 * e.exp
+            return f"‖{self._print(u)}‖" + (nt.superscript(str(k)) if k != 1 else "")
+        if e.exp == sympy.S.Half:
+            return f"√({self._print(e.base)})"
+        if isinstance(e.base, (Hess, Deriv)) and e.exp.is_Integer and e.exp > 0:
+            return f"({self._print(e.base)}){nt.superscript(str(e.exp))}"
+        return super()._print_Pow(e, rational)
+
+
+class _Latex(_SympyLatex):
+    def __init__(self, loss):
+        super().__init__({"order": "none"})
+        self.loss = loss or "L"
+
+    def _print_Symbol(self, e, style="plain"):
+        return _name(e, True)
+
+    def _print_Hess(self, e, exp=None):
+        (u,) = e.args
+        out = "H " + (self._print(u) if u.is_Symbol else rf"\left({self._print(u)}\right)")
+        return rf"\left({out}\right)^{{{exp}}}" if exp else out
+
+    def _print_Deriv(self, e, exp=None):
+        out = rf"\nabla^{{{len(e.args) + 1}}} {self.loss}\left({', '.join(map(self._print, e.args))}\right)"
+        return rf"\left({out}\right)^{{{exp}}}" if exp else out
+
+    def _print_DerivF(self, e, exp=None):
+        label, *args = e.args
+        out = rf"D^{{{len(args)}}} {label.name}\left[{', '.join(map(self._print, args))}\right]"
+        return rf"\left({out}\right)^{{{exp}}}" if exp else out
+
+    def _print_Total(self, e, exp=None):
+        if (u := _norm_of(e)) is not None:
+            out = rf"\|{self._print(u)}\|^{{2}}"
+        elif (uv := _inner_of(e)) is not None:
+            out = rf"\langle {self._print(uv[0])}, {self._print(uv[1])} \rangle"
+        else:
+            out = rf"\Sigma\left({self._print(e.args[0])}\right)"
+        return rf"\left({out}\right)^{{{exp}}}" if exp else out
+
+    def _print_Pow(self, e):
+        if (u := _norm_of(e.base)) is not None and (2 * e.exp).is_Integer and e.exp > 0:
+            k = 2 * e.exp
+            return rf"\|{self._print(u)}\|" + (f"^{{{k}}}" if k != 1 else "")
+        return super()._print_Pow(e)
+
+
+def _expr(e, style: nt.Style, loss) -> str:
+    if style.latex:
+        return _Latex(loss).doprint(e)
+    text = _Text(loss).doprint(e)
+    text = re.sub(r"\*\*(\d+)", lambda m: nt.superscript(m.group(1)), text)
+    return re.sub(r"(?<=\d)\*(?=[^\d])", "", text).replace("*", "·")
+
+
+def _scalar(c, style: nt.Style) -> str:
+    """A scalar coefficient, factored (``1 - β`` rather than ``β - 1``), with Greek names."""
+    sign, mag = nt._tidy(c)
+    if style.latex:
+        return ("-" if sign < 0 else "") + _Latex(None).doprint(mag)
+    return ("-" if sign < 0 else "") + _expr(mag, style, None)
+
+
+def _coefficient(monomials, style: nt.Style) -> tuple[int, str]:
+    """``(sign, text)`` of ``Σ c·g^a s^b`` (a single term: its sign pulled out)."""
+    terms = []
+    for c, m in monomials:
+        sign, mag = nt._tidy(c)
+        terms.append(("-" if sign < 0 else "+", _scalar(mag * m, style)))
+    if len(terms) == 1:
+        return (-1 if terms[0][0] == "-" else 1), terms[0][1]
+    return 1, nt.join_signed(terms)
+
+
+def potential_text(potential, style: nt.Style, loss) -> str:
+    """``R``: ``‖∇L‖_{1,ε}`` for ``Σ_j s_j``, else ``Σ_j Φ(g_j)``."""
+    loss = loss or "L"
+    if potential == ONE_NORM:
+        return rf"\|\nabla {loss}\|_{{1,\varepsilon}}" if style.latex else f"‖∇{loss}‖₁,ε"
+    return _expr(potential, style, loss)
+
+
+def part_text(part, style: nt.Style, loss) -> tuple[int, str]:
+    """``(sign, text)`` of one part ``coeff ⊙ body`` (``∇R`` for a preconditioned gradient)."""
+    if len(part.monomials) == 1 and not part.body.has(Hess, Deriv, DerivF):
+        (c, m), = part.monomials
+        sign, mag = nt._tidy(c)
+        return sign, _scalar(mag * m * part.body, style)
+    sign, coeff = _coefficient(part.monomials, style)
+    if part.potential is not None:
+        nabla = r"\nabla " if style.latex else "∇"
+        body = nabla + potential_text(part.potential, style, loss)
+    else:
+        body = _expr(part.body, style, loss)
+    odot = r" \odot " if style.latex else " ⊙ "
+    if coeff == "1":
+        return sign, body
+    wrap = len(part.monomials) > 1
+    if wrap:
+        coeff = rf"\left({coeff}\right)" if style.latex else f"({coeff})"
+    plain = all(m == 1 for _, m in part.monomials)  # scalar coefficient: no ⊙
+    return sign, f"{coeff}{' ' if plain else odot}{body}"
+
+
+def row_text(row: CoordinateRow, style: nt.Style, loss) -> str:
+    if not row.parts:
+        return "0"
+    return nt.join_signed([("-" if s < 0 else "+", t) for s, t in
+                           (part_text(p, style, loss) for p in row.parts)])
+
+
+def potentials(flow: CoordinateFlow) -> list:
+    """The distinct ``(R, body)`` of the rows, in order of appearance."""
+    seen: dict = {}
+    for row in flow.rows:
+        for p in row.parts:
+            if p.potential is not None:
+                seen.setdefault(p.potential, p.body)
+    return list(seen.items())
+
+
+def legend_text(legend: Legend, style: nt.Style) -> str:
+    """``g = ∇L, H = ∇²L, s = √(g⊙g + ε), q = g/s``."""
+    L = legend.loss or "L"
+    if style.latex:
+        parts = [rf"g = \nabla {L}", rf"H = \nabla^{{2}} {L}"]
+        if legend.eps is not None:
+            parts.append(rf"s = \sqrt{{g \odot g + {_Latex(L).doprint(legend.eps)}}}")
+        if legend.uses_q:
+            parts.append("q = g / s")
+        return ", ".join(parts)
+    parts = [f"g = ∇{L}", f"H = ∇²{L}"]
+    if legend.uses_third:
+        parts.append(f"∇ᵏ{L}(u, …) its k-th derivative")
+    if legend.eps is not None:
+        parts.append(f"s = √(g⊙g + {_expr(legend.eps, style, L)})")
+    if legend.uses_q:
+        parts.append("q = g/s")
+    return ", ".join(parts) if legend.loss else "atoms as listed"
+
+
+def potential_definition(potential, body, style: nt.Style, loss) -> str:
+    """``‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)``, with ``∇R = body``."""
+    name = potential_text(potential, style, loss)
+    grad = (r"\nabla " if style.latex else "∇") + name
+    (phi,) = potential.args
+    j = sympy.Symbol("g_j")
+    value = phi.subs(S, sympy.sqrt(G**2 + sympy.Symbol("eps"))).subs(G, j)
+    sum_ = (r"\sum_j " if style.latex else "Σ_j ") + _expr(value, style, loss)
+    if potential != ONE_NORM:
+        return f"{grad} = {_expr(body, style, loss)}, {name} = {sum_}"
+    return f"{name} = {sum_}, {grad} = {_expr(body, style, loss)}"
+
+
+# -- JSON -----------------------------------------------------------------------------
+
+def json_expr(e) -> str:
+    """sympy syntax over ``g, s, q, theta``, parameters and ``H(u)``, ``D(u, v, …)``
+    (``∇^{k+1}L``), ``Df(label, u, …)``, ``Sum(u)`` (``Σ_j u_j``)."""
+    renamed = e.xreplace({THETA_D: sympy.Symbol("theta")})
+    return (sympy.sstr(renamed, order="none").replace("Hess(", "H(").replace("DerivF(", "Df(")
+            .replace("Deriv(", "D(").replace("Total(", "Sum("))
+
+
+def part_json(part) -> dict:
+    out = {"coeff": [{"scalar": str(sympy.factor(c)), "vector": json_expr(m)} for c, m in part.monomials],
+           "body": json_expr(part.body)}
+    if part.potential is not None:
+        out["potential"] = json_expr(part.potential)
+    return out
+
