@@ -34,6 +34,7 @@ remaining symbols become keyword arguments of the factories. Trees are emitted i
 
 from __future__ import annotations
 
+import functools
 import keyword
 import types
 
@@ -41,7 +42,7 @@ import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
 from ..check.values import exact_values, substitute
-from ..losses import split_scalar_label
+from ..losses import split_gradient, split_scalar_label
 from ..render import render
 from ..trees import Tree, sort_key
 
@@ -72,8 +73,8 @@ class _Coefficients:
         self.values = exact_values(values)
         self.symbols: set = set()
 
-    def expr(self, c) -> sympy.Expr:
-        e = self.field.to_sympy(c)
+    def expr(self, c, field=None) -> sympy.Expr:
+        e = (field or self.field).to_sympy(c)
         e = sympy.cancel(substitute(e, self.values))
         self.symbols |= e.free_symbols
         return e
@@ -188,58 +189,73 @@ class _Generator:
         self.games = self.blocks != (None,)
 
     # -- collected terms ----------------------------------------------------------------
-    def flow_terms(self, start: int, which=None, stop=None) -> list:
-        """``[(power of h, tree, expr)]`` of orders ``start … stop`` of the flow, or of the
-        ``which`` part (``"gradient"`` / ``"remainder"``) of its split."""
+    def flow_terms(self, start: int, which=None, stop=None, d=None, atom=None) -> list:
+        """``[(power of h, tree, expr)]`` of orders ``start … stop`` of the flow of ``d``
+        (default: the derivation), or of the ``which`` part (``"gradient"`` /
+        ``"remainder"``) of its split; ``atom``: only the trees rooted at that atom."""
+        d = d or self.d
         out = []
-        for k in range(start, (stop or self.d.order) + 1):
+        for k in range(start, (stop or d.order) + 1):
             if which is None:
-                terms = self.d.flow[k]
+                terms = d.flow[k]
             else:
                 terms = {}
-                for split in self.d.splits[k].values():
+                for split in d.splits[k].values():
                     terms.update(getattr(split, which))
             for t in sorted(terms, key=sort_key):
-                e = self.coeffs.expr(terms[t])
-                if e != 0:
+                e = self.coeffs.expr(terms[t], d.field)
+                if e != 0 and (atom is None or t.label == atom):
                     out.append((k - 1, t, e))
         return out
 
-    def loss_terms(self, block, start: int, stop=None) -> list:
-        """``[(power of h, scalar, weight)]`` of block ``block``'s loss, orders ``start … stop``."""
+    def loss_terms(self, block, start: int, stop=None, splits=None, field=None) -> list:
+        """``[(power of h, scalar, weight)]`` of block ``block``'s loss, orders ``start … stop``
+        (``splits``: per-order ``{block: GradientSplit}``, default the derivation's)."""
+        splits = splits or self.d.splits
         out = []
-        for k in range(start, (stop or self.d.order) + 1):
-            split = self.d.splits[k].get(block)
+        for k in range(start, (stop or len(splits) - 1) + 1):
+            split = splits[k].get(block)
             if split is None:
                 continue
             for s in sorted(split.weights, key=sort_key):
-                e = self.coeffs.expr(split.weights[s])
+                e = self.coeffs.expr(split.weights[s], field)
                 if e != 0:
                     out.append((k - 1, s, e))
         return out
 
     # -- emission -----------------------------------------------------------------------
-    def field_function(self, name: str, doc: str, terms: list) -> list[str]:
-        body = _Body(self)
-        coeff_lines, parts = [], []
-        for n, (power, t, e) in enumerate(terms, 1):
-            coeff_lines.append(f"    c{n} = {self.coeffs.code(e, power)}  # {t}")
-            parts.append(f"(c{n}, {body.elementary(t)})")
-        result = f"_combine(theta{''.join(', ' + p for p in parts)})"
-        return self.factory(name, doc, coeff_lines, body, [f"return {result}"])
-
-    def loss_function(self, name: str, doc: str, start: int) -> list[str]:
+    def field_function(self, name: str, doc: str, terms: list, per_atom: bool = False) -> list[str]:
+        """``terms``: one term list; with ``per_atom`` a list of them, one result each
+        (a tuple in ATOMS order, or the single result when there is one atom)."""
         body = _Body(self)
         coeff_lines, results = [], []
         n = 0
-        for block in self.blocks:
+        for group in (terms if per_atom else [terms]):
             parts = []
-            for power, s, e in self.loss_terms(block, start):
+            for power, t, e in group:
+                n += 1
+                coeff_lines.append(f"    c{n} = {self.coeffs.code(e, power)}  # {t}")
+                parts.append(f"(c{n}, {body.elementary(t)})")
+            results.append(f"_combine(theta{''.join(', ' + p for p in parts)})")
+        result = results[0] if len(results) == 1 else "(" + ", ".join(results) + ",)"
+        return self.factory(name, doc, coeff_lines, body, [f"return {result}"])
+
+    def loss_function(self, name: str, doc: str, start: int) -> list[str]:
+        return self.scalar_function(name, doc, [self.loss_terms(b, start) for b in self.blocks])
+
+    def scalar_function(self, name: str, doc: str, groups: list) -> list[str]:
+        """One scalar per term group (a tuple when there are several)."""
+        body = _Body(self)
+        coeff_lines, results = [], []
+        n = 0
+        for group in groups:
+            parts = []
+            for power, s, e in group:
                 n += 1
                 coeff_lines.append(f"    w{n} = {self.coeffs.code(e, power)}  # S({s})")
                 parts.append(f"(w{n}, {body.scalar(s)})")
             results.append(f"_total(theta{''.join(', ' + p for p in parts)})")
-        result = results[0] if not self.games else "(" + ", ".join(results) + ",)"
+        result = results[0] if len(results) == 1 else "(" + ", ".join(results) + ",)"
         return self.factory(name, doc, coeff_lines, body, [f"return {result}"])
 
     def factory(self, name, doc, coeff_lines, body: _Body, tail) -> list[str]:
@@ -256,6 +272,16 @@ class _Generator:
     def module(self) -> str:
         from ..evaluate import runtime_source  # imports jax: only when code is emitted
 
+        fns = self.modifying_functions() if self.d.kind == "modifying" else self.flow_functions()
+        params = self.parameters
+        head = [f'"""{self.module_doc(params)}"""', "", "import jax", "import jax.numpy as jnp", "",
+                f"ATOMS = {tuple(a.label for a in self.atoms)!r}",
+                f"LOSSES = {tuple(self.losses)!r}",
+                f"BLOCKS = {self.blocks if self.games else None!r}",
+                f"PARAMETERS = {tuple(params)!r}", "", ""]
+        return "\n".join(head + runtime_source().splitlines() + ["", ""] + fns).rstrip() + "\n"
+
+    def flow_functions(self) -> list[str]:
         d = self.d
         ret = "a tuple (one pytree per player, like params)" if self.games else "a pytree like params"
         sret = "a tuple of scalars, one per player (its own modified loss)" if self.games else "a scalar"
@@ -272,6 +298,7 @@ class _Generator:
             f"{inputs}\nReturns function(theta, *batch) -> {ret}. Where the modified loss exists "
             "this is minus the gradient of the implicit regularizer.",
             self.flow_terms(2))
+        fns += self.drift_correction_function()
         if self.gradient_atoms and d.has_loss:
             fns += self.loss_function(
                 "modified_loss",
@@ -296,13 +323,104 @@ class _Generator:
                 "gradient_potential",
                 f"Potential of the gradient part, Σ_k h^(k-1) Σ_s w_s S(s) (not a modified loss: the "
                 f"field has a remainder).\n\n{inputs}\nReturns function(theta, *batch) -> {sret}.", 1)
-        params = self.parameters
-        head = [f'"""{self.module_doc(params)}"""', "", "import jax", "import jax.numpy as jnp", "",
-                f"ATOMS = {tuple(a.label for a in self.atoms)!r}",
-                f"LOSSES = {tuple(self.losses)!r}",
-                f"BLOCKS = {self.blocks if self.games else None!r}",
-                f"PARAMETERS = {tuple(params)!r}", "", ""]
-        return "\n".join(head + runtime_source().splitlines() + ["", ""] + fns).rstrip() + "\n"
+        return fns
+
+    def drift_correction_function(self) -> list[str]:
+        """``drift_correction`` = f̃ − f from the modifying field of the same rule at the same
+        order (computed here, at emission time); nothing where the rule has none."""
+        m = self.modifying
+        if m is None:
+            return []
+        d = self.d
+        per = "a tuple of pytrees, one per atom in ATOMS order (update k of a cycle uses entry k)" \
+            if len(self.atoms) > 1 else "a pytree like params"
+        return self.field_function(
+            "drift_correction",
+            f"Correction f~ - f that cancels the drift to order {d.order}: the modifying field f~ "
+            f"(Chartier, Hairer & Vilmart 2010) minus the atom field.\n\nRun on f~ = f + "
+            f"drift_correction in place of f, the scheme follows its first-order flow f_1 with local "
+            f"error O(h^{d.order + 1}); to first order in h this is -implicit_drift, beyond it is not "
+            f"(subtracting the drift cancels order 2 only).\n\n{self._inputs_doc()}\n"
+            f"Returns function(theta, *batch) -> {per}.",
+            [self.flow_terms(2, d=m, atom=a.label) for a in self.atoms], per_atom=True)
+
+    @functools.cached_property
+    def modifying(self):
+        """The modifying field of the derivation's rule at its order, or ``None`` where the
+        scheme has none (an atom without first-order effect)."""
+        from ..modifying import modifying_field
+        from ..tracing import RuleError
+
+        try:
+            return modifying_field(self.d.rule, self.d.order)
+        except (RuleError, ValueError):
+            return None
+
+    def atom_splits(self, label: str) -> list:
+        """Per order, ``{block: GradientSplit}`` of the trees of the modifying field rooted at
+        atom ``label`` (its own field ``f̃_c``, split like a flow's order)."""
+        d = self.d
+        return [dict()] + [split_gradient({t: c for t, c in d.flow[k].items() if t.label == label},
+                                          self.atoms, d.field) for k in range(1, d.order + 1)]
+
+    def modifying_functions(self) -> list[str]:
+        d = self.d
+        several = len(self.atoms) > 1
+        ret = ("a tuple of pytrees like params, one per atom in ATOMS order (update k of a cycle "
+               "uses entry k)") if several else "a pytree like params"
+        sret = "a tuple of scalars, one per atom in ATOMS order" if several else "a scalar"
+        inputs = self._inputs_doc()
+        labels = [a.label for a in self.atoms]
+        fns: list[str] = []
+        fns += self.field_function(
+            "modifying_field",
+            f"Modifying field f~ = f + h f~_2 + … + h^{d.order - 1} f~_{d.order} (per atom).\n\n"
+            f"Run on f~ in place of f, the scheme follows its first-order flow with local error "
+            f"O(h^{d.order + 1}).\n\n{inputs}\nReturns function(theta, *batch) -> {ret}.",
+            [self.flow_terms(1, atom=c) for c in labels], per_atom=True)
+        fns += self.field_function(
+            "correction_field",
+            f"Correction f~ - f = h f~_2 + … + h^{d.order - 1} f~_{d.order} (per atom).\n\n{inputs}\n"
+            f"Returns function(theta, *batch) -> {ret}.",
+            [self.flow_terms(2, atom=c) for c in labels], per_atom=True)
+        if not self.gradient_atoms:
+            return fns
+        splits = {a.label: self.atom_splits(a.label) for a in self.atoms}
+        blocks = {a.label: a.block for a in self.atoms}
+        gradient = all(not s.remainder for c in labels for order in splits[c][2:] for s in order.values())
+        groups = [self.loss_terms(blocks[c], 2, splits=splits[c]) for c in labels]
+        if gradient:
+            fns += self.scalar_function(
+                "correction_loss",
+                f"Correction loss L~ - L = Σ_k h^(k-1) Σ_s w_s S(s): minus its gradient (over the "
+                f"atom's block) is correction_field, so training on L + correction_loss follows the "
+                f"target flow to order {d.order}.\n\n{inputs}\nReturns function(theta, *batch) -> {sret}.",
+                groups)
+            return fns
+        terms = {}
+        for which in ("gradient", "remainder"):
+            terms[which] = [[(k - 1, t, self.coeffs.expr(c, d.field))
+                             for k in range(2, d.order + 1)
+                             for s in splits[lab][k].values()
+                             for t, c in sorted(getattr(s, which).items(), key=lambda tc: sort_key(tc[0]))
+                             if c] for lab in labels]
+        fns += self.field_function(
+            "correction_gradient_part",
+            f"Gradient part of correction_field (bea's least-squares split): minus the gradient of "
+            f"correction_potential. The correction is not a gradient at this order, so there is no "
+            f"correction_loss.\n\n{inputs}\nReturns function(theta, *batch) -> {ret}.",
+            terms["gradient"], per_atom=True)
+        fns += self.field_function(
+            "correction_remainder",
+            f"Non-gradient remainder: correction_field = correction_gradient_part + "
+            f"correction_remainder.\n\n{inputs}\nReturns function(theta, *batch) -> {ret}.",
+            terms["remainder"], per_atom=True)
+        fns += self.scalar_function(
+            "correction_potential",
+            f"Potential of the correction's gradient part, Σ_k h^(k-1) Σ_s w_s S(s) (not a "
+            f"correction loss: the correction has a remainder).\n\n{inputs}\n"
+            f"Returns function(theta, *batch) -> {sret}.", groups)
+        return fns
 
     @property
     def parameters(self):
@@ -325,7 +443,18 @@ class _Generator:
     def module_doc(self, params) -> str:
         d, rule = self.d, self.d.rule
         options = ", ".join(f"{k}={v}" for k, v in sorted(rule.options.items()) if v not in (None, False))
-        lines = [f"Modified flow of the {rule.name!r} optimizer to order {d.order}, generated by bea.", ""]
+        if d.kind == "modifying":
+            several = len(self.atoms) > 1
+            lines = [f"Modifying field of the {rule.name!r} optimizer to order {d.order}, generated by bea.", "",
+                     "The field f~_c = f_c + h f~_c,2 + … + h^(N-1) f~_c,N to give each atom c in place of f_c: "
+                     "run on f~, the scheme follows its first-order flow (the plain flow of the atoms "
+                     f"for gd) with local error O(h^{d.order + 1}) per cycle, i.e. the drift is cancelled "
+                     "to this order (Chartier, Hairer & Vilmart, Found. Comput. Math. 2010).",
+                     ("Several atoms: every function returns a tuple in ATOMS order, one entry per atom; "
+                      "update k of a cycle uses entry k." if several else
+                      "One atom: every function returns one field (or one scalar)."), ""]
+        else:
+            lines = [f"Modified flow of the {rule.name!r} optimizer to order {d.order}, generated by bea.", ""]
         lines.append(f"Scheme: {rule.name}" + (f" ({options})" if options else "") +
                      f"; one flow time unit h per update, a cycle of {rule.cycle} update(s).")
         lines.append("Atoms, in update order:")
