@@ -80,7 +80,7 @@ class _Coefficients:
         return e
 
     def code(self, e: sympy.Expr, power: int) -> str:
-        text = _PRINTER.doprint(e)
+        text = _PRINTER.doprint(_factored(e))
         if power == 0:
             return text
         hpow = "h" if power == 1 else f"h**{power}"
@@ -97,6 +97,30 @@ class _Coefficients:
                     f"give it a number (values={{{n!r}: …}} or --set {n}=VALUE)"
                 )
         return names
+
+
+def _factored(e: sympy.Expr) -> sympy.Expr:
+    """``e`` as a product of irreducible factors, each with a non-negative constant term,
+    so that it is free of cancellation where a factor vanishes: ``(beta + 1)/(4*(1 - beta)**3)``
+    rather than ``(-beta - 1)/(4*beta**3 - 12*beta**2 + 12*beta - 4)``, whose expanded
+    denominator loses every digit in float32 at ``beta = 0.999`` (its terms are ~4 and
+    cancel to ~4e-9). The value is the same exact number."""
+    if not e.free_symbols:
+        return e
+    num, den = sympy.fraction(sympy.cancel(e))
+    try:
+        parts = [sympy.factor_list(num), sympy.factor_list(den)]
+    except sympy.PolynomialError:
+        return sympy.factor(e)
+    coeff = parts[0][0] / parts[1][0]
+    factors = []
+    for (_, fs), sign in zip(parts, (1, -1)):
+        for f, k in fs:
+            constant = f.subs({x: 0 for x in f.free_symbols})
+            if constant.is_negative:
+                f, coeff = sympy.expand(-f), coeff * (-1) ** k
+            factors.append(sympy.Pow(f, sign * k))
+    return sympy.Mul(coeff, *factors)
 
 
 class _Body:
