@@ -159,7 +159,8 @@ class _Body:
         block = "None" if atom.block is None else str(gen.blocks.index(atom.block))
         negate = "True" if atom.sign == 1 else "False"
         loss = gen.loss_names[atom.loss]
-        return self.helper(("atom", label), f"{name} = _atom({loss}, batch, negate={negate}, block={block})", name)
+        return self.helper(("atom", label),
+                           f"{name} = _atom({loss}, batch, negate={negate}, block={block}, merge=merge)", name)
 
     def elementary(self, t: Tree) -> str:
         kids = [self.elementary(c) for c in sorted(t.children, key=sort_key)]
@@ -169,7 +170,7 @@ class _Body:
     # -- scalars: S(s) -----------------------------------------------------------------
     def grad_fn(self, loss: str) -> str:
         name = f"grad_{self.gen.loss_names[loss]}"
-        return self.helper(("grad", loss), f"{name} = _grad({self.gen.loss_names[loss]}, batch)", name)
+        return self.helper(("grad", loss), f"{name} = _grad({self.gen.loss_names[loss]}, batch, merge)", name)
 
     def gradient(self, loss: str, kids: tuple) -> str:
         vs = [self.vector(k) for k in kids]
@@ -187,7 +188,8 @@ class _Body:
     def scalar(self, s: Tree) -> str:
         kids = tuple(sorted(s.children, key=sort_key))
         if not kids:
-            return self.var(("S", s), "S", f"{self.gen.loss_names[s.label]}(theta, *batch)", f"S({s})")
+            loss = self.gen.loss_names[s.label]
+            return self.var(("S", s), "S", f"{loss}(theta if merge is None else merge(theta), *batch)", f"S({s})")
         last = self.vector(kids[-1])
         return self.var(("S", s), "S", f"_dot({self.gradient(s.label, kids[:-1])}, {last})", f"S({s})")
 
@@ -289,6 +291,8 @@ class _Generator:
         unpack = [f"    ({', '.join(self.loss_names[n] for n in self.losses)},) = losses"] if self.gradient_atoms else []
         lines = [f"def {name}({signature}):", *_docstring(doc, 4), *unpack, *coeff_lines, "",
                  "    def function(theta, *batch):"]
+        if self.gradient_atoms:
+            lines.append("        theta, merge = _filter(theta)  # differentiable leaves; merge puts the rest back")
         lines += ["        " + line for line in body.setup + body.lines + tail]
         lines += ["", "    return function", "", ""]
         return lines
