@@ -75,6 +75,29 @@ def _filter(theta):
     return params, merge
 
 
+def _fd(fn, theta, v, f0):
+    """(fn(theta + ε v) - f0)/ε with f0 = fn(theta): D fn(theta)[v] by a forward difference,
+    ε = sqrt(eps)·(1 + ‖theta‖)/‖v‖ in theta's dtype (error O(ε), see the factories' hvp)."""
+    leaves = jax.tree_util.tree_leaves(theta)
+    eps = jnp.sqrt(jnp.finfo(leaves[0].dtype).eps)
+    norm = jnp.sqrt(_dot(v, v))
+    step = eps * (1 + jnp.sqrt(_dot(theta, theta))) / jnp.where(norm > 0, norm, 1)
+    moved = jax.tree_util.tree_map(lambda x, d: x + (step * d).astype(x.dtype), theta, v)
+    return jax.tree_util.tree_map(lambda a, b: ((a - b) / step).astype(a.dtype), fn(moved), f0)
+
+
+def _negative(v):
+    """-v on a pytree."""
+    return jax.tree_util.tree_map(jnp.negative, v)
+
+
+def _exact(hvp):
+    """True for hvp="exact", False for "finite-difference"; anything else is an error."""
+    if hvp not in ("exact", "finite-difference"):
+        raise ValueError(f"hvp must be 'exact' or 'finite-difference', got {hvp!r}")
+    return hvp == "exact"
+
+
 def _project(v, block):
     """P_block v: the player's own part of a tuple of pytrees, zeros elsewhere."""
     return tuple(part if i == block else jax.tree_util.tree_map(jnp.zeros_like, part)
@@ -117,7 +140,7 @@ def _total(theta, *terms):
     return sum((jnp.asarray(w, dtype) * s for w, s in terms), jnp.zeros((), dtype))
 
 
-RUNTIME = (_d, _along, _grad, _filter, _project, _atom, _dot, _combine, _total)
+RUNTIME = (_d, _along, _grad, _filter, _fd, _negative, _exact, _project, _atom, _dot, _combine, _total)
 """The functions generated modules carry, in this order (their source, verbatim)."""
 
 combine = _combine

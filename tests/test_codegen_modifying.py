@@ -227,7 +227,7 @@ def test_modules_say_what_they_are():
     several = emit_module(modifying_field(build("sgd", 2, batches="2", shuffle="random"), 2))
     assert "update k of a cycle uses entry k" in several.split('"""', 2)[1]
     flow_source = emit_module(derive(build("gd", 3), 3))
-    assert "def drift_correction(losses, h):" in flow_source
+    assert 'def drift_correction(losses, h, *, hvp="exact"):' in flow_source
 
 
 def test_transform_refuses_what_it_cannot_do():
@@ -247,4 +247,4 @@ def test_cli_modifying(tmp_path):
     result = CliRunner().invoke(codegen, ["--scheme", "gd", "--order", "2", "--modifying", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text() == emit_module(modifying_field(build("gd", 2), 2))
-    assert "def correction_loss(losses, h):" in out.read_text()
+    assert 'def correction_loss(losses, h, *, hvp="exact"):' in out.read_text()

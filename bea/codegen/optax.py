@@ -36,23 +36,56 @@ import optax
 __all__ = ["regularizer_transform"]
 
 
-def regularizer_transform(module, losses, h, scale: float = 1.0, **params) -> optax.GradientTransformationExtraArgs:
-    """Make gradient descent's implicit regularizer explicit (``scale > 0``) or cancel the
-    drift to the module's order (``scale < 0``); see the module docstring for what each
-    ``scale`` does at each order.
+def regularizer_transform(module, losses, h, scale: float = 1.0, *, hvp: str = "exact",
+                          reuse_gradient: bool = True, **params) -> optax.GradientTransformationExtraArgs:
+    """Make gradient descent's implicit regularizer explicit, or cancel its drift.
 
-    ``module``: from :func:`bea.codegen.functions` or an imported generated module, of a
-    scheme with one atom (gd). ``losses``, ``h`` and ``params`` (the module's
-    ``PARAMETERS``) are passed to its factories. The losses receive the extra argument
-    ``batch`` (a tuple) of ``update``: ``tx.update(grads, state, params, batch=(x, y))``.
-    Use before the step: ``optax.chain(regularizer_transform(m, (loss,), h, scale=-1),
-    optax.sgd(h))``.
+    Placed before the step in ``optax.chain``, it maps the incoming gradient ``g`` to
+    ``g - scale·D(params)`` for ``scale >= 0`` (``D`` the generated ``implicit_drift``;
+    ``scale=1`` trains on ``L + R``, doubling the order-2 implicit regularizer) and to
+    ``g - |scale|·C(params)`` for ``scale < 0`` (``C = f̃ - f`` the generated
+    ``drift_correction``; ``scale=-1`` runs the step on the modifying field of order ``N``
+    and cancels the drift through order ``N``). The module docstring states what each
+    choice does at each order.
+
+    Examples:
+      >>> m = bea.codegen.functions(bea.derive(build("gd", 3), 3))
+      >>> tx = optax.chain(regularizer_transform(m, (loss,), 0.1, scale=-1), optax.sgd(0.1))
+      >>> updates, state = tx.update(grads, state, params, batch=(x, y))
+
+    References:
+      Barrett & Dherin, Implicit Gradient Regularization, ICLR 2021 (``scale=+1``, order 2).
+      Chartier, Hairer & Vilmart, Found. Comput. Math. 10 (2010) (modifying integrators,
+      ``scale=-1``).
+
+    Args:
+      module: a module from :func:`bea.codegen.functions` or an imported generated module,
+        of a scheme with one atom (gd) for ``scale < 0``.
+      losses: the module's losses, ``(loss,)``, each called as ``loss(params, *batch)``.
+      h: the learning rate of the step that follows (the derivation's ``h``).
+      scale: see above; ``+1`` (explicit regularizer) and ``-1`` (cancellation) are the
+        documented choices.
+      hvp: ``"exact"`` or ``"finite-difference"`` (Hessian-vector products by a forward
+        difference of gradients; error stated in the generated factories' docstrings).
+      reuse_gradient: take the incoming ``updates`` as ``∇L(params, *batch)`` instead of
+        recomputing it (true when this transform comes first in the chain and the updates
+        are the gradient of the same loss on the same batch); ``False`` recomputes it.
+      **params: the module's ``PARAMETERS`` (symbolic scheme parameters), as keywords.
+
+    Returns:
+      An ``optax.GradientTransformationExtraArgs``. ``update(updates, state, params,
+      batch=(x, y))`` needs ``params`` (the model as the losses take it: an equinox module,
+      flax state or param dict, as they are) and ``batch``, the losses' extra arguments
+      (omit it only when the losses take none).
+
+    State:
+      ``optax.EmptyState()``: the transform keeps nothing between steps.
     """
     if scale >= 0:
         if not hasattr(module, "implicit_drift"):
             raise ValueError("scale >= 0 needs implicit_drift: generate the module from a modified flow "
                              "(bea codegen without --modifying)")
-        field, factor = module.implicit_drift(losses, h, **params), scale
+        field, factor = module.implicit_drift(losses, h, hvp=hvp, **params), scale
     else:
         correction = getattr(module, "drift_correction", None) or getattr(module, "correction_field", None)
         if correction is None:
@@ -61,7 +94,8 @@ def regularizer_transform(module, losses, h, scale: float = 1.0, **params) -> op
         if len(module.ATOMS) != 1:
             raise ValueError(f"scale < 0 needs a scheme with one atom; this module has {len(module.ATOMS)} "
                              f"({', '.join(module.ATOMS)}): apply correction k to update k yourself")
-        field, factor = correction(losses, h, **params), -scale  # g - |s|·C
+        field, factor = correction(losses, h, hvp=hvp, **params), -scale  # g - |s|·C
+    reuse = reuse_gradient and len(module.LOSSES) == 1 and module.BLOCKS is None
 
     def init_fn(params_):
         return optax.EmptyState()
@@ -69,7 +103,14 @@ def regularizer_transform(module, losses, h, scale: float = 1.0, **params) -> op
     def update_fn(updates, state, params_=None, **extra_args):
         if params_ is None:
             raise ValueError("the bea regularizer transform needs params: tx.update(grads, state, params)")
-        v = field(params_, *extra_args.get("batch", ()))
+        batch = extra_args.get("batch", ())
+        try:
+            v = field(params_, *batch, gradient=updates) if reuse else field(params_, *batch)
+        except TypeError as exc:
+            if "batch" in extra_args:
+                raise
+            raise TypeError(f"the losses could not be called as loss(params): missing batch? Pass the losses' "
+                            f"extra arguments as tx.update(grads, state, params, batch=(x, y)) ({exc})") from exc
         new = jax.tree_util.tree_map(lambda u, x: u - jnp.asarray(factor, u.dtype) * x, updates, v)
         return new, state
 
