@@ -23,11 +23,25 @@ What the generated code computes (DESIGN.md §1, §5):
   split gives ``gradient_part`` (a field), its potential ``gradient_potential`` and the
   ``remainder_field``.
 
+* for a derivation of kind ``"modifying"`` (:func:`bea.modifying.modifying_field`), the
+  modifying field ``f̃_c`` of every atom (``modifying_field``), its correction ``f̃ − f``
+  (``correction_field``) and the correction's loss or its split, per atom (a tuple in
+  ATOMS order when there are several); a module of an ordinary derivation also carries
+  ``drift_correction``, the modifying field's correction computed at emission time (what
+  the optax transform uses to cancel the drift, :mod:`bea.codegen.optax`).
+
+Every factory takes ``hvp="exact" | "finite-difference"`` (first-order differentials by
+a forward difference of gradients) and its function accepts any pytree as ``theta``:
+leaves that are not inexact arrays (an equinox module's activation, flax NNX integer
+state) are held fixed and come back as ``None``, as ``eqx.filter_grad`` has them. With
+one loss the function also takes ``gradient=∇L`` and does not recompute it.
+
 The runtime helpers (``_d``, ``_atom``, ``_dot``, …) are the source of
 :mod:`bea.evaluate`, copied verbatim: generated code and ``bea check`` share one evaluator.
 
-Coefficients are exact sympy expressions printed as Python arithmetic on literals
-(``-1/2``, ``(beta + 1)/(2*beta**3 - 1)``); numeric scheme parameters are baked in, the
+Coefficients are exact sympy expressions printed as Python arithmetic on literals,
+factored so that they are free of cancellation in float32 (``-1/2``,
+``(1/2)*(beta + 1)/(1 - beta)**3``, :func:`_factored`); numeric scheme parameters are baked in, the
 remaining symbols become keyword arguments of the factories. Trees are emitted in
 :func:`bea.trees.sort_key` order, so one derivation always gives the same source.
 """
@@ -548,10 +562,15 @@ def emit_module(derivation, values=None) -> str:
     """Source of a standalone module (imports jax only) for ``derivation``.
 
     ``values`` maps symbol names to numbers baked into the source; the other symbols
-    become keyword arguments of the factories. The module always has ``modified_field``
-    and ``implicit_drift``; with gradient atoms also ``modified_loss`` and
+    become keyword arguments of the factories. For a modified flow the module has
+    ``modified_field``, ``implicit_drift`` and (where the scheme has a modifying field)
+    ``drift_correction``; with gradient atoms also ``modified_loss`` and
     ``implicit_regularizer`` when the modified loss exists, otherwise ``gradient_part``,
-    ``remainder_field`` and ``gradient_potential``. Same derivation → same source.
+    ``remainder_field`` and ``gradient_potential``. For a modifying field (``kind ==
+    "modifying"``) it has ``modifying_field`` and ``correction_field``, and with gradient
+    atoms ``correction_loss`` where every atom's correction is a gradient, otherwise
+    ``correction_gradient_part``, ``correction_remainder`` and ``correction_potential``.
+    Same derivation → same source.
     """
     return _Generator(derivation, values).module()
 
