@@ -48,9 +48,54 @@ def _along(fn, v):
     return lambda x: jax.jvp(fn, (x,), (v,))[1]
 
 
-def _grad(loss, batch):
-    """theta -> ∇loss(theta, *batch)."""
-    return jax.grad(lambda theta: loss(theta, *batch))
+def _grad(loss, batch, merge=None):
+    """theta -> ∇loss(theta, *batch); with ``merge`` (from :func:`_filter`) the loss sees
+    merge(theta), the model with its static leaves put back."""
+    if merge is None:
+        return jax.grad(lambda theta: loss(theta, *batch))
+    return jax.grad(lambda theta: loss(merge(theta), *batch))
+
+
+def _filter(theta):
+    """(params, merge): theta with every leaf that is not an inexact array replaced by None
+    (as eqx.filter(theta, eqx.is_inexact_array) and eqx.filter_grad's gradients have it),
+    and merge(params) -> theta with those leaves back. Equinox modules, flax NNX state
+    and linen param dicts are differentiated in their floating-point arrays only; a
+    pytree of such arrays is returned as it is, with merge None."""
+    leaves, treedef = jax.tree_util.tree_flatten(theta)
+    mask = [hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.inexact) for x in leaves]
+    if all(mask):
+        return theta, None
+    params = jax.tree_util.tree_unflatten(treedef, [x if m else None for x, m in zip(leaves, mask)])
+
+    def merge(p):
+        arrays = iter(jax.tree_util.tree_leaves(p))
+        return jax.tree_util.tree_unflatten(treedef, [next(arrays) if m else x for x, m in zip(leaves, mask)])
+
+    return params, merge
+
+
+def _fd(fn, theta, v, f0):
+    """(fn(theta + ε v) - f0)/ε with f0 = fn(theta): D fn(theta)[v] by a forward difference,
+    ε = sqrt(eps)·(1 + ‖theta‖)/‖v‖ in theta's dtype (error O(ε), see the factories' hvp)."""
+    leaves = jax.tree_util.tree_leaves(theta)
+    eps = jnp.sqrt(jnp.finfo(leaves[0].dtype).eps)
+    norm = jnp.sqrt(_dot(v, v))
+    step = eps * (1 + jnp.sqrt(_dot(theta, theta))) / jnp.where(norm > 0, norm, 1)
+    moved = jax.tree_util.tree_map(lambda x, d: x + (step * d).astype(x.dtype), theta, v)
+    return jax.tree_util.tree_map(lambda a, b: ((a - b) / step).astype(a.dtype), fn(moved), f0)
+
+
+def _negative(v):
+    """-v on a pytree."""
+    return jax.tree_util.tree_map(jnp.negative, v)
+
+
+def _exact(hvp):
+    """True for hvp="exact", False for "finite-difference"; anything else is an error."""
+    if hvp not in ("exact", "finite-difference"):
+        raise ValueError(f"hvp must be 'exact' or 'finite-difference', got {hvp!r}")
+    return hvp == "exact"
 
 
 def _project(v, block):
@@ -59,9 +104,9 @@ def _project(v, block):
                  for i, part in enumerate(v))
 
 
-def _atom(loss, batch, negate, block):
+def _atom(loss, batch, negate, block, merge=None):
     """The atom field theta -> ∓P_block ∇loss(theta, *batch) (block None: all parameters)."""
-    grad = _grad(loss, batch)
+    grad = _grad(loss, batch, merge)
 
     def field(theta):
         g = grad(theta)
@@ -95,7 +140,7 @@ def _total(theta, *terms):
     return sum((jnp.asarray(w, dtype) * s for w, s in terms), jnp.zeros((), dtype))
 
 
-RUNTIME = (_d, _along, _grad, _project, _atom, _dot, _combine, _total)
+RUNTIME = (_d, _along, _grad, _filter, _fd, _negative, _exact, _project, _atom, _dot, _combine, _total)
 """The functions generated modules carry, in this order (their source, verbatim)."""
 
 combine = _combine

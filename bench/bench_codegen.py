@@ -5,7 +5,14 @@
    expression written by hand. Both jitted and warmed up; median of interleaved runs.
    Target (DESIGN.md §5): ratio ≤ 1.10. Peak memory: XLA's compiled temporary-buffer size
    of each function.
-2. The order-3 and order-4 gd modified fields, in units of one gradient evaluation.
+2. The gd modified fields of orders 2–5, in units of one gradient evaluation: wall time
+   (median) and XLA's flop count of the compiled function (deterministic, unlike wall time
+   on a shared machine), with ``hvp="exact"`` and ``"finite-difference"``. Targets:
+   ≤ 10 gradients at order 4, ≤ 24 at order 5. Compile time (lower + compile) at order 5,
+   target ≤ 10 s on CPU.
+3. One optimizer step with the explicit regularizer, ``optax.chain(regularizer_transform(
+   gd2, (loss,), h, hvp="finite-difference"), optax.sgd(h))`` reusing the step's
+   gradient, vs the plain ``optax.sgd(h)`` step; target ≤ 2.1×.
 
 Run: ``python bench/bench_codegen.py`` (``--repeats N`` for more runs).
 """
@@ -92,12 +99,58 @@ def main(repeats: int) -> None:
     grad = jax.jit(jax.grad(loss))
     median_time(grad, params, 3)
     t_grad = median_time(grad, params, repeats)
-    print(f"one gradient: {t_grad * 1e3:.2f} ms")
-    for order in (2, 3, 4):
-        field = jax.jit(functions(derive(build("gd", order), order)).modified_field((loss,), H))
-        median_time(field, params, 3)
-        t = median_time(field, params, repeats)
-        print(f"gd modified field, order {order}: {t * 1e3:.2f} ms = {t / t_grad:.2f} gradients")
+    f_grad = flops(grad, params)
+    print(f"one gradient: {t_grad * 1e3:.2f} ms, {f_grad:.3g} flops")
+    for order in (2, 3, 4, 5):
+        module = functions(derive(build("gd", order), order))
+        for hvp in ("exact", "finite-difference"):
+            field = jax.jit(module.modified_field((loss,), H, hvp=hvp))
+            start = time.perf_counter()
+            field.lower(params).compile()
+            compile_s = time.perf_counter() - start
+            median_time(field, params, 3)
+            t = median_time(field, params, repeats)
+            print(f"gd modified field, order {order}, hvp={hvp}: {t / t_grad:.2f} gradients by time, "
+                  f"{flops(field, params) / f_grad:.2f} by flops, compile {compile_s:.1f} s")
+    step_ratio(params, loss, repeats)
+
+
+def flops(fn, arg) -> float:
+    cost = fn.lower(arg).compile().cost_analysis()
+    return (cost[0] if isinstance(cost, list) else cost)["flops"]
+
+
+def step_ratio(params, loss, repeats: int) -> None:
+    """An IGR-regularized sgd step vs a plain one, both jitted (update and apply)."""
+    import optax
+
+    from bea.codegen.optax import regularizer_transform
+
+    gd2 = functions(derive(build("gd", 2), 2))
+    plain = optax.sgd(H)
+    igr = optax.chain(regularizer_transform(gd2, (loss,), H, hvp="finite-difference"), optax.sgd(H))
+
+    def stepper(tx):
+        state = tx.init(params)
+
+        @jax.jit
+        def step(p):
+            updates, _ = tx.update(jax.grad(loss)(p), state, p)
+            return optax.apply_updates(p, updates)
+
+        return step
+
+    steps = {"plain": stepper(plain), "igr": stepper(igr)}
+    for fn in steps.values():
+        median_time(fn, params, 3)
+    times = {k: [] for k in steps}
+    for _ in range(repeats):
+        for k, fn in steps.items():
+            times[k].append(median_time(fn, params, 1))
+    t = {k: statistics.median(v) for k, v in times.items()}
+    f = {k: flops(fn, params) for k, fn in steps.items()}
+    print(f"sgd step with explicit IGR (finite-difference HVP, gradient reused) vs plain: "
+          f"{t['igr'] / t['plain']:.2f}x by time, {f['igr'] / f['plain']:.2f}x by flops (target <= 2.1)")
 
 
 if __name__ == "__main__":

@@ -13,16 +13,19 @@ from ._paths import writable_file
 @click.option("--output", "-o", metavar="FILE.py", help="write the module here (default: stdout)")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
               help="bake a number into the code for a symbolic parameter (repeatable)")
+@click.option("--modifying", is_flag=True, default=False,
+              help="the modifying field f̃ instead (modifying_field, correction_field, correction_loss)")
 @bad_input_exits_2
-def codegen(output, assignments, **options):
-    """Generate a JAX module with the modified field (and modified loss) of a scheme."""
+def codegen(output, assignments, modifying, **options):
+    """Generate a JAX module with the modified field (and modified loss) of a scheme, or with
+    its modifying field (--modifying: run on it, the scheme follows its first-order flow)."""
     from bea.codegen import emit_module
 
     values = parse_settings(assignments)
     if output is not None:
         writable_file("--output", output)
     rule, order, work = rule_and_estimate(options)
-    derivation = derive_with_progress(rule, order, work)
+    derivation = derive_with_progress(rule, order, work, modifying)
     symbols = {str(s) for k in range(1, order + 1) for c in derivation.flow[k].values()
                for s in derivation.field.to_sympy(c).free_symbols}
     unknown = sorted(set(values) - symbols)

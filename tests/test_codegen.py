@@ -339,7 +339,7 @@ def test_each_differential_once():
     d = derivation("gd3")
     source = emit_module(d)
     body = source.split("def modified_field")[1].split("return function")[0]
-    assert [m.group(1) for m in re.finditer(r"= _d\(atom_f, theta[^)]*\)  # (\S+)", body)] == \
+    assert [m.group(1) for m in re.finditer(r"= _d\(atom_f, theta[^)]*\)(?: if [^#]*)?  # (\S+)", body)] == \
         ["f", "f[f]", "f[f,f]", "f[f[f]]"]
     trees = sorted(d.flow[3], key=sort_key)
     assert [str(t) for t in trees] == ["f[f,f]", "f[f[f]]"]
@@ -376,7 +376,7 @@ def test_cli(tmp_path):
     code = out.read_text().split('"""', 2)[2]
     assert code == emit_module(derive(build("momentum", 2, beta="1/2"), 2)).split('"""', 2)[2]
     result = runner.invoke(codegen, ["--scheme", "gd", "--order", "2"])
-    assert result.exit_code == 0 and "def implicit_regularizer(losses, h):" in result.output
+    assert result.exit_code == 0 and 'def implicit_regularizer(losses, h, *, hvp="exact"):' in result.output
     for bad in (["--scheme", "nope"], ["--scheme", "gd", "--order", "0"], ["--scheme", "gd", "--set", "x"],
                 ["--scheme", "gd", "--set", "beta=1"], ["--scheme", "sgd", "--order", "2"],
                 ["--scheme", "momentum", "--beta", "b", "--set", "b=oops"]):

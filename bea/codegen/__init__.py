@@ -23,17 +23,32 @@ What the generated code computes (DESIGN.md §1, §5):
   split gives ``gradient_part`` (a field), its potential ``gradient_potential`` and the
   ``remainder_field``.
 
+* for a derivation of kind ``"modifying"`` (:func:`bea.modifying.modifying_field`), the
+  modifying field ``f̃_c`` of every atom (``modifying_field``), its correction ``f̃ − f``
+  (``correction_field``) and the correction's loss or its split, per atom (a tuple in
+  ATOMS order when there are several); a module of an ordinary derivation also carries
+  ``drift_correction``, the modifying field's correction computed at emission time (what
+  the optax transform uses to cancel the drift, :mod:`bea.codegen.optax`).
+
+Every factory takes ``hvp="exact" | "finite-difference"`` (first-order differentials by
+a forward difference of gradients) and its function accepts any pytree as ``theta``:
+leaves that are not inexact arrays (an equinox module's activation, flax NNX integer
+state) are held fixed and come back as ``None``, as ``eqx.filter_grad`` has them. With
+one loss the function also takes ``gradient=∇L`` and does not recompute it.
+
 The runtime helpers (``_d``, ``_atom``, ``_dot``, …) are the source of
 :mod:`bea.evaluate`, copied verbatim: generated code and ``bea check`` share one evaluator.
 
-Coefficients are exact sympy expressions printed as Python arithmetic on literals
-(``-1/2``, ``(beta + 1)/(2*beta**3 - 1)``); numeric scheme parameters are baked in, the
+Coefficients are exact sympy expressions printed as Python arithmetic on literals,
+factored so that they are free of cancellation in float32 (``-1/2``,
+``(1/2)*(beta + 1)/(1 - beta)**3``, :func:`_factored`); numeric scheme parameters are baked in, the
 remaining symbols become keyword arguments of the factories. Trees are emitted in
 :func:`bea.trees.sort_key` order, so one derivation always gives the same source.
 """
 
 from __future__ import annotations
 
+import functools
 import keyword
 import types
 
@@ -41,9 +56,9 @@ import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
 from ..check.values import exact_values, substitute
-from ..losses import split_scalar_label
+from ..losses import split_gradient, split_scalar_label
 from ..render import render
-from ..trees import Tree, sort_key
+from ..trees import Tree, sort_key, tree
 
 __all__ = ["emit_module", "functions", "optax_transform"]
 
@@ -72,14 +87,14 @@ class _Coefficients:
         self.values = exact_values(values)
         self.symbols: set = set()
 
-    def expr(self, c) -> sympy.Expr:
-        e = self.field.to_sympy(c)
+    def expr(self, c, field=None) -> sympy.Expr:
+        e = (field or self.field).to_sympy(c)
         e = sympy.cancel(substitute(e, self.values))
         self.symbols |= e.free_symbols
         return e
 
     def code(self, e: sympy.Expr, power: int) -> str:
-        text = _PRINTER.doprint(e)
+        text = _PRINTER.doprint(_factored(e))
         if power == 0:
             return text
         hpow = "h" if power == 1 else f"h**{power}"
@@ -96,6 +111,30 @@ class _Coefficients:
                     f"give it a number (values={{{n!r}: …}} or --set {n}=VALUE)"
                 )
         return names
+
+
+def _factored(e: sympy.Expr) -> sympy.Expr:
+    """``e`` as a product of irreducible factors, each with a non-negative constant term,
+    so that it is free of cancellation where a factor vanishes: ``(beta + 1)/(4*(1 - beta)**3)``
+    rather than ``(-beta - 1)/(4*beta**3 - 12*beta**2 + 12*beta - 4)``, whose expanded
+    denominator loses every digit in float32 at ``beta = 0.999`` (its terms are ~4 and
+    cancel to ~4e-9). The value is the same exact number."""
+    if not e.free_symbols:
+        return e
+    num, den = sympy.fraction(sympy.cancel(e))
+    try:
+        parts = [sympy.factor_list(num), sympy.factor_list(den)]
+    except sympy.PolynomialError:
+        return sympy.factor(e)
+    coeff = parts[0][0] / parts[1][0]
+    factors = []
+    for (_, fs), sign in zip(parts, (1, -1)):
+        for f, k in fs:
+            constant = f.subs({x: 0 for x in f.free_symbols})
+            if constant.is_negative:
+                f, coeff = sympy.expand(-f), coeff * (-1) ** k
+            factors.append(sympy.Pow(f, sign * k))
+    return sympy.Mul(coeff, *factors)
 
 
 class _Body:
@@ -134,22 +173,38 @@ class _Body:
         block = "None" if atom.block is None else str(gen.blocks.index(atom.block))
         negate = "True" if atom.sign == 1 else "False"
         loss = gen.loss_names[atom.loss]
-        return self.helper(("atom", label), f"{name} = _atom({loss}, batch, negate={negate}, block={block})", name)
+        return self.helper(("atom", label),
+                           f"{name} = _atom({loss}, batch, negate={negate}, block={block}, merge=merge)", name)
 
     def elementary(self, t: Tree) -> str:
         kids = [self.elementary(c) for c in sorted(t.children, key=sort_key)]
         fn = self.atom_fn(t.label)
-        return self.var(("F", t), "F", f"_d({', '.join([fn, 'theta', *kids])})", str(t))
+        exact = f"_d({', '.join([fn, 'theta', *kids])})"
+        if not kids and self.gen.reuse_gradient:
+            negate = self.gen.atom_of[t.label].sign == 1
+            given = "_negative(gradient)" if negate else "gradient"
+            return self.var(("F", t), "F", f"{exact} if gradient is None else {given}", str(t))
+        if len(kids) == 1:
+            base = self.names.get(("F", tree(t.label)), f"_d({fn}, theta)")
+            return self.var(("F", t), "F", f"{exact} if exact else _fd({fn}, theta, {kids[0]}, {base})", str(t))
+        return self.var(("F", t), "F", exact, str(t))
 
     # -- scalars: S(s) -----------------------------------------------------------------
     def grad_fn(self, loss: str) -> str:
         name = f"grad_{self.gen.loss_names[loss]}"
-        return self.helper(("grad", loss), f"{name} = _grad({self.gen.loss_names[loss]}, batch)", name)
+        return self.helper(("grad", loss), f"{name} = _grad({self.gen.loss_names[loss]}, batch, merge)", name)
 
     def gradient(self, loss: str, kids: tuple) -> str:
         vs = [self.vector(k) for k in kids]
         text = f"D^{len(kids)} ∇{loss}[{', '.join(str(k) for k in kids)}]" if kids else f"∇{loss}"
-        return self.var(("G", loss, kids), "G", f"_d({', '.join([self.grad_fn(loss), 'theta', *vs])})", text)
+        fn = self.grad_fn(loss)
+        exact = f"_d({', '.join([fn, 'theta', *vs])})"
+        if not kids and self.gen.reuse_gradient:
+            exact = f"{exact} if gradient is None else gradient"
+        elif len(kids) == 1:
+            base = self.names.get(("G", loss, ()), f"_d({fn}, theta)")
+            exact = f"{exact} if exact else _fd({fn}, theta, {vs[0]}, {base})"
+        return self.var(("G", loss, kids), "G", exact, text)
 
     def vector(self, s: Tree) -> str:
         loss, block = split_scalar_label(s.label)
@@ -162,7 +217,8 @@ class _Body:
     def scalar(self, s: Tree) -> str:
         kids = tuple(sorted(s.children, key=sort_key))
         if not kids:
-            return self.var(("S", s), "S", f"{self.gen.loss_names[s.label]}(theta, *batch)", f"S({s})")
+            loss = self.gen.loss_names[s.label]
+            return self.var(("S", s), "S", f"{loss}(theta if merge is None else merge(theta), *batch)", f"S({s})")
         last = self.vector(kids[-1])
         return self.var(("S", s), "S", f"_dot({self.gradient(s.label, kids[:-1])}, {last})", f"S({s})")
 
@@ -186,69 +242,91 @@ class _Generator:
         self.loss_names = {n: _identifier(n, "loss_", i) for i, n in enumerate(self.losses)}
         self.coeffs = _Coefficients(derivation, values)
         self.games = self.blocks != (None,)
+        # one loss on all parameters: function(theta, *batch, gradient=∇L) reuses a gradient
+        self.reuse_gradient = self.gradient_atoms and len(self.losses) == 1 and not self.games
 
     # -- collected terms ----------------------------------------------------------------
-    def flow_terms(self, start: int, which=None, stop=None) -> list:
-        """``[(power of h, tree, expr)]`` of orders ``start … stop`` of the flow, or of the
-        ``which`` part (``"gradient"`` / ``"remainder"``) of its split."""
+    def flow_terms(self, start: int, which=None, stop=None, d=None, atom=None) -> list:
+        """``[(power of h, tree, expr)]`` of orders ``start … stop`` of the flow of ``d``
+        (default: the derivation), or of the ``which`` part (``"gradient"`` /
+        ``"remainder"``) of its split; ``atom``: only the trees rooted at that atom."""
+        d = d or self.d
         out = []
-        for k in range(start, (stop or self.d.order) + 1):
+        for k in range(start, (stop or d.order) + 1):
             if which is None:
-                terms = self.d.flow[k]
+                terms = d.flow[k]
             else:
                 terms = {}
-                for split in self.d.splits[k].values():
+                for split in d.splits[k].values():
                     terms.update(getattr(split, which))
             for t in sorted(terms, key=sort_key):
-                e = self.coeffs.expr(terms[t])
-                if e != 0:
+                e = self.coeffs.expr(terms[t], d.field)
+                if e != 0 and (atom is None or t.label == atom):
                     out.append((k - 1, t, e))
         return out
 
-    def loss_terms(self, block, start: int, stop=None) -> list:
-        """``[(power of h, scalar, weight)]`` of block ``block``'s loss, orders ``start … stop``."""
+    def loss_terms(self, block, start: int, stop=None, splits=None, field=None) -> list:
+        """``[(power of h, scalar, weight)]`` of block ``block``'s loss, orders ``start … stop``
+        (``splits``: per-order ``{block: GradientSplit}``, default the derivation's)."""
+        splits = splits or self.d.splits
         out = []
-        for k in range(start, (stop or self.d.order) + 1):
-            split = self.d.splits[k].get(block)
+        for k in range(start, (stop or len(splits) - 1) + 1):
+            split = splits[k].get(block)
             if split is None:
                 continue
             for s in sorted(split.weights, key=sort_key):
-                e = self.coeffs.expr(split.weights[s])
+                e = self.coeffs.expr(split.weights[s], field)
                 if e != 0:
                     out.append((k - 1, s, e))
         return out
 
     # -- emission -----------------------------------------------------------------------
-    def field_function(self, name: str, doc: str, terms: list) -> list[str]:
-        body = _Body(self)
-        coeff_lines, parts = [], []
-        for n, (power, t, e) in enumerate(terms, 1):
-            coeff_lines.append(f"    c{n} = {self.coeffs.code(e, power)}  # {t}")
-            parts.append(f"(c{n}, {body.elementary(t)})")
-        result = f"_combine(theta{''.join(', ' + p for p in parts)})"
-        return self.factory(name, doc, coeff_lines, body, [f"return {result}"])
-
-    def loss_function(self, name: str, doc: str, start: int) -> list[str]:
+    def field_function(self, name: str, doc: str, terms: list, per_atom: bool = False) -> list[str]:
+        """``terms``: one term list; with ``per_atom`` a list of them, one result each
+        (a tuple in ATOMS order, or the single result when there is one atom)."""
         body = _Body(self)
         coeff_lines, results = [], []
         n = 0
-        for block in self.blocks:
+        for group in (terms if per_atom else [terms]):
             parts = []
-            for power, s, e in self.loss_terms(block, start):
+            for power, t, e in group:
+                n += 1
+                coeff_lines.append(f"    c{n} = {self.coeffs.code(e, power)}  # {t}")
+                parts.append(f"(c{n}, {body.elementary(t)})")
+            results.append(f"_combine(theta{''.join(', ' + p for p in parts)})")
+        result = results[0] if len(results) == 1 else "(" + ", ".join(results) + ",)"
+        return self.factory(name, doc, coeff_lines, body, [f"return {result}"])
+
+    def loss_function(self, name: str, doc: str, start: int) -> list[str]:
+        return self.scalar_function(name, doc, [self.loss_terms(b, start) for b in self.blocks])
+
+    def scalar_function(self, name: str, doc: str, groups: list) -> list[str]:
+        """One scalar per term group (a tuple when there are several)."""
+        body = _Body(self)
+        coeff_lines, results = [], []
+        n = 0
+        for group in groups:
+            parts = []
+            for power, s, e in group:
                 n += 1
                 coeff_lines.append(f"    w{n} = {self.coeffs.code(e, power)}  # S({s})")
                 parts.append(f"(w{n}, {body.scalar(s)})")
             results.append(f"_total(theta{''.join(', ' + p for p in parts)})")
-        result = results[0] if not self.games else "(" + ", ".join(results) + ",)"
+        result = results[0] if len(results) == 1 else "(" + ", ".join(results) + ",)"
         return self.factory(name, doc, coeff_lines, body, [f"return {result}"])
 
     def factory(self, name, doc, coeff_lines, body: _Body, tail) -> list[str]:
         inputs = "losses" if self.gradient_atoms else "fields"
         params = self.parameters
-        signature = f"{inputs}, h" + (", *, " + ", ".join(params) if params else "")
+        signature = f"{inputs}, h, *, " + "".join(p + ", " for p in params) + 'hvp="exact"'
         unpack = [f"    ({', '.join(self.loss_names[n] for n in self.losses)},) = losses"] if self.gradient_atoms else []
-        lines = [f"def {name}({signature}):", *_docstring(doc, 4), *unpack, *coeff_lines, "",
-                 "    def function(theta, *batch):"]
+        inner = "theta, *batch, gradient=None" if self.reuse_gradient else "theta, *batch"
+        doc += "\n" + _HVP_DOC + ("\n" + _GRADIENT_DOC if self.reuse_gradient else "")
+        lines = [f"def {name}({signature}):", *_docstring(doc, 4),
+                 *unpack, "    exact = _exact(hvp)", *coeff_lines, "",
+                 f"    def function({inner}):"]
+        if self.gradient_atoms:
+            lines.append("        theta, merge = _filter(theta)  # differentiable leaves; merge puts the rest back")
         lines += ["        " + line for line in body.setup + body.lines + tail]
         lines += ["", "    return function", "", ""]
         return lines
@@ -256,6 +334,16 @@ class _Generator:
     def module(self) -> str:
         from ..evaluate import runtime_source  # imports jax: only when code is emitted
 
+        fns = self.modifying_functions() if self.d.kind == "modifying" else self.flow_functions()
+        params = self.parameters
+        head = [f'"""{self.module_doc(params)}"""', "", "import jax", "import jax.numpy as jnp", "",
+                f"ATOMS = {tuple(a.label for a in self.atoms)!r}",
+                f"LOSSES = {tuple(self.losses)!r}",
+                f"BLOCKS = {self.blocks if self.games else None!r}",
+                f"PARAMETERS = {tuple(params)!r}", "", ""]
+        return "\n".join(head + runtime_source().splitlines() + ["", ""] + fns).rstrip() + "\n"
+
+    def flow_functions(self) -> list[str]:
         d = self.d
         ret = "a tuple (one pytree per player, like params)" if self.games else "a pytree like params"
         sret = "a tuple of scalars, one per player (its own modified loss)" if self.games else "a scalar"
@@ -272,6 +360,7 @@ class _Generator:
             f"{inputs}\nReturns function(theta, *batch) -> {ret}. Where the modified loss exists "
             "this is minus the gradient of the implicit regularizer.",
             self.flow_terms(2))
+        fns += self.drift_correction_function()
         if self.gradient_atoms and d.has_loss:
             fns += self.loss_function(
                 "modified_loss",
@@ -296,13 +385,104 @@ class _Generator:
                 "gradient_potential",
                 f"Potential of the gradient part, Σ_k h^(k-1) Σ_s w_s S(s) (not a modified loss: the "
                 f"field has a remainder).\n\n{inputs}\nReturns function(theta, *batch) -> {sret}.", 1)
-        params = self.parameters
-        head = [f'"""{self.module_doc(params)}"""', "", "import jax", "import jax.numpy as jnp", "",
-                f"ATOMS = {tuple(a.label for a in self.atoms)!r}",
-                f"LOSSES = {tuple(self.losses)!r}",
-                f"BLOCKS = {self.blocks if self.games else None!r}",
-                f"PARAMETERS = {tuple(params)!r}", "", ""]
-        return "\n".join(head + runtime_source().splitlines() + ["", ""] + fns).rstrip() + "\n"
+        return fns
+
+    def drift_correction_function(self) -> list[str]:
+        """``drift_correction`` = f̃ − f from the modifying field of the same rule at the same
+        order (computed here, at emission time); nothing where the rule has none."""
+        m = self.modifying
+        if m is None:
+            return []
+        d = self.d
+        per = "a tuple of pytrees, one per atom in ATOMS order (update k of a cycle uses entry k)" \
+            if len(self.atoms) > 1 else "a pytree like params"
+        return self.field_function(
+            "drift_correction",
+            f"Correction f~ - f that cancels the drift to order {d.order}: the modifying field f~ "
+            f"(Chartier, Hairer & Vilmart 2010) minus the atom field.\n\nRun on f~ = f + "
+            f"drift_correction in place of f, the scheme follows its first-order flow f_1 with local "
+            f"error O(h^{d.order + 1}); to first order in h this is -implicit_drift, beyond it is not "
+            f"(subtracting the drift cancels order 2 only).\n\n{self._inputs_doc()}\n"
+            f"Returns function(theta, *batch) -> {per}.",
+            [self.flow_terms(2, d=m, atom=a.label) for a in self.atoms], per_atom=True)
+
+    @functools.cached_property
+    def modifying(self):
+        """The modifying field of the derivation's rule at its order, or ``None`` where the
+        scheme has none (an atom without first-order effect)."""
+        from ..modifying import modifying_field
+        from ..tracing import RuleError
+
+        try:
+            return modifying_field(self.d.rule, self.d.order)
+        except (RuleError, ValueError):
+            return None
+
+    def atom_splits(self, label: str) -> list:
+        """Per order, ``{block: GradientSplit}`` of the trees of the modifying field rooted at
+        atom ``label`` (its own field ``f̃_c``, split like a flow's order)."""
+        d = self.d
+        return [dict()] + [split_gradient({t: c for t, c in d.flow[k].items() if t.label == label},
+                                          self.atoms, d.field) for k in range(1, d.order + 1)]
+
+    def modifying_functions(self) -> list[str]:
+        d = self.d
+        several = len(self.atoms) > 1
+        ret = ("a tuple of pytrees like params, one per atom in ATOMS order (update k of a cycle "
+               "uses entry k)") if several else "a pytree like params"
+        sret = "a tuple of scalars, one per atom in ATOMS order" if several else "a scalar"
+        inputs = self._inputs_doc()
+        labels = [a.label for a in self.atoms]
+        fns: list[str] = []
+        fns += self.field_function(
+            "modifying_field",
+            f"Modifying field f~ = f + h f~_2 + … + h^{d.order - 1} f~_{d.order} (per atom).\n\n"
+            f"Run on f~ in place of f, the scheme follows its first-order flow with local error "
+            f"O(h^{d.order + 1}).\n\n{inputs}\nReturns function(theta, *batch) -> {ret}.",
+            [self.flow_terms(1, atom=c) for c in labels], per_atom=True)
+        fns += self.field_function(
+            "correction_field",
+            f"Correction f~ - f = h f~_2 + … + h^{d.order - 1} f~_{d.order} (per atom).\n\n{inputs}\n"
+            f"Returns function(theta, *batch) -> {ret}.",
+            [self.flow_terms(2, atom=c) for c in labels], per_atom=True)
+        if not self.gradient_atoms:
+            return fns
+        splits = {a.label: self.atom_splits(a.label) for a in self.atoms}
+        blocks = {a.label: a.block for a in self.atoms}
+        gradient = all(not s.remainder for c in labels for order in splits[c][2:] for s in order.values())
+        groups = [self.loss_terms(blocks[c], 2, splits=splits[c]) for c in labels]
+        if gradient:
+            fns += self.scalar_function(
+                "correction_loss",
+                f"Correction loss L~ - L = Σ_k h^(k-1) Σ_s w_s S(s): minus its gradient (over the "
+                f"atom's block) is correction_field, so training on L + correction_loss follows the "
+                f"target flow to order {d.order}.\n\n{inputs}\nReturns function(theta, *batch) -> {sret}.",
+                groups)
+            return fns
+        terms = {}
+        for which in ("gradient", "remainder"):
+            terms[which] = [[(k - 1, t, self.coeffs.expr(c, d.field))
+                             for k in range(2, d.order + 1)
+                             for s in splits[lab][k].values()
+                             for t, c in sorted(getattr(s, which).items(), key=lambda tc: sort_key(tc[0]))
+                             if c] for lab in labels]
+        fns += self.field_function(
+            "correction_gradient_part",
+            f"Gradient part of correction_field (bea's least-squares split): minus the gradient of "
+            f"correction_potential. The correction is not a gradient at this order, so there is no "
+            f"correction_loss.\n\n{inputs}\nReturns function(theta, *batch) -> {ret}.",
+            terms["gradient"], per_atom=True)
+        fns += self.field_function(
+            "correction_remainder",
+            f"Non-gradient remainder: correction_field = correction_gradient_part + "
+            f"correction_remainder.\n\n{inputs}\nReturns function(theta, *batch) -> {ret}.",
+            terms["remainder"], per_atom=True)
+        fns += self.scalar_function(
+            "correction_potential",
+            f"Potential of the correction's gradient part, Σ_k h^(k-1) Σ_s w_s S(s) (not a "
+            f"correction loss: the correction has a remainder).\n\n{inputs}\n"
+            f"Returns function(theta, *batch) -> {sret}.", groups)
+        return fns
 
     @property
     def parameters(self):
@@ -325,7 +505,18 @@ class _Generator:
     def module_doc(self, params) -> str:
         d, rule = self.d, self.d.rule
         options = ", ".join(f"{k}={v}" for k, v in sorted(rule.options.items()) if v not in (None, False))
-        lines = [f"Modified flow of the {rule.name!r} optimizer to order {d.order}, generated by bea.", ""]
+        if d.kind == "modifying":
+            several = len(self.atoms) > 1
+            lines = [f"Modifying field of the {rule.name!r} optimizer to order {d.order}, generated by bea.", "",
+                     "The field f~_c = f_c + h f~_c,2 + … + h^(N-1) f~_c,N to give each atom c in place of f_c: "
+                     "run on f~, the scheme follows its first-order flow (the plain flow of the atoms "
+                     f"for gd) with local error O(h^{d.order + 1}) per cycle, i.e. the drift is cancelled "
+                     "to this order (Chartier, Hairer & Vilmart, Found. Comput. Math. 2010).",
+                     ("Several atoms: every function returns a tuple in ATOMS order, one entry per atom; "
+                      "update k of a cycle uses entry k." if several else
+                      "One atom: every function returns one field (or one scalar)."), ""]
+        else:
+            lines = [f"Modified flow of the {rule.name!r} optimizer to order {d.order}, generated by bea.", ""]
         lines.append(f"Scheme: {rule.name}" + (f" ({options})" if options else "") +
                      f"; one flow time unit h per update, a cycle of {rule.cycle} update(s).")
         lines.append("Atoms, in update order:")
@@ -347,6 +538,20 @@ class _Generator:
         return "\n".join(lines)
 
 
+_HVP_DOC = """
+hvp: "exact" (default) or "finite-difference". Exact: every derivative by nested jax.jvp
+(forward-over-reverse). Finite-difference: each first-order directional derivative
+D g(θ)[v] of a gradient g (a Hessian-vector product) is the forward difference
+(g(θ + εv) − g(θ))/ε, reusing g(θ), with ε = sqrt(eps)·(1 + ‖θ‖)/‖v‖ (eps of θ's dtype):
+one gradient instead of one HVP (~2-3 gradients). Its error is ε/2 ‖D²g‖‖v‖² plus
+rounding ~eps·‖g‖/ε, i.e. relative error O(sqrt(eps)·(1 + ‖θ‖)) for a loss with bounded
+third derivatives: ~1e-8 in float64, ~3e-4 in float32. Higher derivatives stay exact."""
+
+_GRADIENT_DOC = """
+The returned function takes an optional gradient=∇L(theta, *batch) (a pytree like the
+filtered params) and then does not recompute it."""
+
+
 def _docstring(text: str, indent: int) -> list[str]:
     pad = " " * indent
     lines = text.splitlines()
@@ -357,10 +562,15 @@ def emit_module(derivation, values=None) -> str:
     """Source of a standalone module (imports jax only) for ``derivation``.
 
     ``values`` maps symbol names to numbers baked into the source; the other symbols
-    become keyword arguments of the factories. The module always has ``modified_field``
-    and ``implicit_drift``; with gradient atoms also ``modified_loss`` and
+    become keyword arguments of the factories. For a modified flow the module has
+    ``modified_field``, ``implicit_drift`` and (where the scheme has a modifying field)
+    ``drift_correction``; with gradient atoms also ``modified_loss`` and
     ``implicit_regularizer`` when the modified loss exists, otherwise ``gradient_part``,
-    ``remainder_field`` and ``gradient_potential``. Same derivation → same source.
+    ``remainder_field`` and ``gradient_potential``. For a modifying field (``kind ==
+    "modifying"``) it has ``modifying_field`` and ``correction_field``, and with gradient
+    atoms ``correction_loss`` where every atom's correction is a gradient, otherwise
+    ``correction_gradient_part``, ``correction_remainder`` and ``correction_potential``.
+    Same derivation → same source.
     """
     return _Generator(derivation, values).module()
 

@@ -1,0 +1,81 @@
+"""Generated coefficients are safe in low precision (issue 15).
+
+Every coefficient line of every catalogue entry's generated module (``c1 = …`` for fields,
+``w1 = …`` for losses) is evaluated in float32 at parameter values near the singular ones
+(``β → 1``: 0.99, 0.999) and must be finite and within 1e-3 relative of the same expression
+in float64 at the same decimal values; in bfloat16 at values it represents exactly (so
+the comparison is with float64 at the same point) within a few bfloat16 roundings. An
+expanded denominator ``4β³ − 12β² + 12β − 4`` fails both: its terms (~4) cancel to ~4e-9.
+"""
+
+from __future__ import annotations
+
+import re
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from bea.catalogue import ENTRIES, derivation_of
+from bea.codegen import emit_module
+
+COEFFICIENT = re.compile(r"^    ([cw]\d+) = (.*)  # ", re.M)
+NEAR_SINGULAR = {"beta": (0.5, 0.99, 0.999), "alpha": (0.5, 2.0), "lam": (0.25, 3.0)}
+BFLOAT16_VALUES = {"beta": (0.5, 1 - 2**-4, 1 - 2**-8), "alpha": (0.5, 2.0), "lam": (0.25, 3.0)}
+
+
+def _coefficients(entry):
+    """(source of every coefficient line, the module's PARAMETERS) or a skip reason."""
+    try:
+        source = emit_module(derivation_of(entry))
+    except ValueError as exc:  # symbolic number of minibatches: no code is generated
+        assert "symbolic in the number of minibatches" in str(exc)
+        pytest.skip(str(exc))
+    params = eval(re.search(r"^PARAMETERS = (.*)$", source, re.M).group(1))  # a tuple literal we wrote
+    lines = [expr for _, expr in COEFFICIENT.findall(source)]
+    assert lines, "a generated module without coefficients"
+    return lines, params
+
+
+def _points(params, table):
+    grids = np.meshgrid(*[table[p] for p in params], indexing="ij")
+    return [dict(zip(params, values)) for values in zip(*[g.ravel() for g in grids])] if params else [{}]
+
+
+def _evaluate(expr: str, point: dict, dtype):
+    """The generated expression (our own source) with h = 1 and parameters of ``dtype``."""
+    scope = {name: jnp.asarray(v, dtype) for name, v in point.items()}
+    scope["h"] = jnp.asarray(1.0, dtype)
+    return np.float64(jnp.asarray(eval(expr, {}, scope), dtype).astype(jnp.float64))
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.slug for e in ENTRIES])
+def test_float32_coefficients_near_singular_values(entry):
+    lines, params = _coefficients(entry)
+    for point in _points(params, NEAR_SINGULAR):
+        for expr in lines:
+            exact = _evaluate(expr, point, jnp.float64)
+            low = _evaluate(expr, point, jnp.float32)
+            assert np.isfinite(low), (expr, point)
+            assert abs(low - exact) <= 1e-3 * abs(exact), (expr, point, low, exact)
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.scheme in ("momentum", "game")],
+                         ids=lambda e: e.slug)
+def test_bfloat16_coefficients(entry):
+    lines, params = _coefficients(entry)
+    assert params
+    for point in _points(params, BFLOAT16_VALUES):
+        for expr in lines:
+            exact = _evaluate(expr, point, jnp.float64)
+            low = _evaluate(expr, point, jnp.bfloat16)
+            assert np.isfinite(low), (expr, point)
+            assert abs(low - exact) <= 4e-2 * abs(exact), (expr, point, low, exact)
+
+
+def test_expanded_denominators_would_fail():
+    """The test discriminates: the expanded form of a momentum coefficient loses it."""
+    expanded = "((-beta - 1)/(4*beta**3 - 12*beta**2 + 12*beta - 4)) * h"
+    point = {"beta": 0.999}
+    exact = _evaluate(expanded, point, jnp.float64)
+    assert abs(_evaluate(expanded, point, jnp.float32) - exact) > 1e-3 * abs(exact)
