@@ -87,9 +87,13 @@ def _values(derivation, values: Mapping | None, notes) -> dict:
 
 
 def check_coordinatewise(rule, order: int, problem: Problem, values: Mapping | None = None, hs=None,
-                         progress=None, notes: list | None = None):
+                         progress=None, notes: list | None = None, coefficients=None):
     """Derive ``rule`` to order ``order + 1`` and measure the slopes of orders ``1 … order``;
-    returns ``(derivation, LocalErrors)`` like :func:`bea.check.orders.check`."""
+    returns ``(derivation, LocalErrors)`` like :func:`bea.check.orders.check`.
+
+    ``coefficients`` (testing hook, as :func:`bea.check.orders.check`'s) maps the flow's
+    expressions ``[f_1, …, f_{order+1}]`` to the ones integrated, e.g. to change one and
+    see the check fail; the expected slopes stay those of the derivation."""
     from .orders import measure
     import numpy as np
 
@@ -98,16 +102,24 @@ def check_coordinatewise(rule, order: int, problem: Problem, values: Mapping | N
     params = numeric_parameters(dict(rule.params), values)
     with float64():
         theta0, fields, _ = _flat(problem, rule.atoms, tuple(rule.blocks))
-        exprs = derivation.flow[1:]
+        exprs = list(derivation.flow[1:])
+        if coefficients is not None:
+            exprs = list(coefficients(exprs))
         solver = _Solver(exprs, fields, values, problem.name)
-        lam = float(jnp.max(jnp.abs(evaluate([exprs[0]], fields, theta0, values)[0])))
-        grid = np.asarray(hs, float) if hs is not None else sweep(max(lam, 1e-12))
-        increments = []
+        if hs is None:
+            lam = float(jnp.max(jnp.abs(evaluate([exprs[0]], fields, theta0, values)[0])))
+            grid = sweep(max(lam, 1e-12))
+        else:
+            grid = np.asarray(hs, float)
         f = fields[rule.atoms[0].label]
-        for h in grid:
-            aux = tuple(state_function(derivation, fields, float(h), values)(theta0)) if rule.n_aux else ()
-            out = rule.step(theta0, *aux, float(h), f, **params)
-            increments.append(sub(out[0] if rule.n_aux else out, theta0))
+
+        @jax.jit
+        def increment(h):  # one compilation for every h of the grid
+            aux = tuple(state_function(derivation, fields, h, values)(theta0)) if rule.n_aux else ()
+            out = rule.step(theta0, *aux, h, f, **params)
+            return sub(out[0] if rule.n_aux else out, theta0)
+
+        increments = [increment(jnp.float64(h)) for h in grid]
         present = [False] + [canonical(e) != 0 for e in derivation.flow[1:]]
 
         class _Setup:
