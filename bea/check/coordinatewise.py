@@ -28,7 +28,8 @@ from .scales import sweep
 from .setup import _flat
 from .values import numeric_parameters
 
-__all__ = ["check_coordinatewise", "DEFAULT_VALUES"]
+__all__ = ["check_coordinatewise", "drift_coordinatewise", "default_learning_rate_coordinatewise",
+           "DEFAULT_VALUES"]
 
 DEFAULT_VALUES = {"b1": 0.5, "b2": 0.7, "eps": 0.1, "weight_decay": 0.2}
 """Numbers for the adaptive schemes' symbolic parameters (``--set`` overrides). Not optax's
@@ -57,7 +58,15 @@ class _Solver:
                                       max_steps=4096, throw=False)
             return sol.ys[-1], sol.result == diffrax.RESULTS.successful
 
+        def trajectory(theta0, w, ts, rtol):
+            sol = diffrax.diffeqsolve(term, diffrax.Dopri8(), 0.0, ts[-1], ts[1] / 4, jnp.zeros_like(theta0),
+                                      args=(w, theta0), saveat=diffrax.SaveAt(ts=ts),
+                                      stepsize_controller=diffrax.PIDController(rtol=rtol, atol=rtol * 1e-2),
+                                      max_steps=None, throw=False)
+            return sol.ys, sol.result == diffrax.RESULTS.successful
+
         self._final = jax.jit(solve)
+        self._trajectory = jax.jit(trajectory)
         self.top = len(exprs)
 
     def final(self, theta0, w, t1, rtol):
@@ -66,6 +75,11 @@ class _Solver:
             raise CheckError(f"problem {self.name}: the modified flow could not be integrated; "
                              "try a smaller h range, a lower --order, or another problem")
         return ys
+
+    def trajectory(self, theta0, w, ts, rtol):
+        """``(θ(t) - θ_0 at the times ts, whether the solve succeeded)``; NaN when it failed."""
+        ys, ok = self._trajectory(theta0, w, ts, rtol)
+        return (ys if bool(ok) else jnp.full_like(ys, jnp.nan)), bool(ok)
 
     def weights(self, n: int, h: float):
         return jnp.asarray([h ** (k - 1) if k <= n else 0.0 for k in range(1, self.top + 1)])
@@ -87,9 +101,13 @@ def _values(derivation, values: Mapping | None, notes) -> dict:
 
 
 def check_coordinatewise(rule, order: int, problem: Problem, values: Mapping | None = None, hs=None,
-                         progress=None, notes: list | None = None):
+                         progress=None, notes: list | None = None, coefficients=None):
     """Derive ``rule`` to order ``order + 1`` and measure the slopes of orders ``1 … order``;
-    returns ``(derivation, LocalErrors)`` like :func:`bea.check.orders.check`."""
+    returns ``(derivation, LocalErrors)`` like :func:`bea.check.orders.check`.
+
+    ``coefficients`` (testing hook, as :func:`bea.check.orders.check`'s) maps the flow's
+    expressions ``[f_1, …, f_{order+1}]`` to the ones integrated, e.g. to change one and
+    see the check fail; the expected slopes stay those of the derivation."""
     from .orders import measure
     import numpy as np
 
@@ -98,16 +116,22 @@ def check_coordinatewise(rule, order: int, problem: Problem, values: Mapping | N
     params = numeric_parameters(dict(rule.params), values)
     with float64():
         theta0, fields, _ = _flat(problem, rule.atoms, tuple(rule.blocks))
-        exprs = derivation.flow[1:]
+        exprs = list(derivation.flow[1:])
+        if coefficients is not None:
+            exprs = list(coefficients(exprs))
         solver = _Solver(exprs, fields, values, problem.name)
-        lam = float(jnp.max(jnp.abs(evaluate([exprs[0]], fields, theta0, values)[0])))
-        grid = np.asarray(hs, float) if hs is not None else sweep(max(lam, 1e-12))
-        increments = []
-        f = fields[rule.atoms[0].label]
-        for h in grid:
-            aux = tuple(state_function(derivation, fields, float(h), values)(theta0)) if rule.n_aux else ()
-            out = rule.step(theta0, *aux, float(h), f, **params)
-            increments.append(sub(out[0] if rule.n_aux else out, theta0))
+        if hs is None:
+            lam = float(jnp.max(jnp.abs(evaluate([exprs[0]], fields, theta0, values)[0])))
+            grid = sweep(max(lam, 1e-12))
+        else:
+            grid = np.asarray(hs, float)
+        call, start = _start(rule, derivation, fields, values, params, theta0)
+
+        @jax.jit
+        def increment(h):  # one compilation for every h of the grid
+            return sub(call(*start(h), h)[0], theta0)
+
+        increments = [increment(jnp.float64(h)) for h in grid]
         present = [False] + [canonical(e) != 0 for e in derivation.flow[1:]]
 
         class _Setup:
@@ -117,3 +141,86 @@ def check_coordinatewise(rule, order: int, problem: Problem, values: Mapping | N
         errors = measure(_Setup, grid, tuple(range(1, order + 1)), present, derivation.order,
                          lambda n, k: increments[k], solver.weights, solver, 5, hs is None, progress)
     return derivation, errors
+
+
+def _start(rule, derivation, fields, values, params, theta0):
+    """The jitted call ``(θ, state, h) ↦ (θ', state')`` of the rule and the slaved start
+    ``h ↦ (θ_0, S(θ_0))``."""
+    f = fields[rule.atoms[0].label]
+
+    @jax.jit
+    def call(theta, aux, h):
+        out = rule.step(theta, *aux, h, f, **params)
+        return (out[0], tuple(out[1:])) if rule.n_aux else (out, ())
+
+    def start(h):
+        aux = tuple(state_function(derivation, fields, h, values)(theta0)) if rule.n_aux else ()
+        return theta0, aux
+
+    return call, start
+
+
+def default_learning_rate_coordinatewise(derivation, problem: Problem, values: Mapping | None = None,
+                                         fraction: float = 0.2) -> float:
+    """``h = fraction / ‖Df_1(θ_0)‖`` (module docstring)."""
+    from .scales import stiffness
+
+    values = _values(derivation, values, None)
+    with float64():
+        theta0, fields, _ = _flat(problem, derivation.rule.atoms, tuple(derivation.rule.blocks))
+        leading = jax.jit(lambda th: evaluate([derivation.flow[1]], fields, th, values)[0])
+
+        class _Leading:
+            pass
+
+        _Leading.theta0, _Leading.fields = theta0, {"f_1": leading}
+        return fraction / stiffness(_Leading)
+
+
+def drift_coordinatewise(derivation, problem: Problem, h: float, iterations: int,
+                         values: Mapping | None = None, progress=None, notes: list | None = None):
+    """Iterates vs the leading flow vs the modified flows of orders ``2 … derivation.order``
+    (a :class:`bea.check.drifting.DriftResult`, without modified losses)."""
+    from .common import ITERATION_LIMIT, MEMORY_LIMIT, human_bytes, norm
+    from .drifting import _compare, _diverged, drift_bytes
+
+    if iterations < 1:
+        raise CheckError(f"iterations must be at least 1, got {iterations}")
+    if iterations > ITERATION_LIMIT:
+        raise CheckError(f"--iterations {iterations} is over the limit of {ITERATION_LIMIT} iterations")
+    rule = derivation.rule
+    values = _values(derivation, values, notes)
+    params = numeric_parameters(dict(rule.params), values)
+    with float64():
+        theta0, fields, _ = _flat(problem, rule.atoms, tuple(rule.blocks))
+        n_params = int(theta0.size)
+        need = drift_bytes(n_params, iterations, derivation.order)
+        if need > MEMORY_LIMIT:
+            raise CheckError(f"{iterations} iterations on {n_params} parameters need about "
+                             f"{human_bytes(need)} (limit {human_bytes(MEMORY_LIMIT)}); use fewer "
+                             "--iterations or a smaller --size")
+        solver = _Solver(list(derivation.flow[1:]), fields, values, problem.name)
+        call, start = _start(rule, derivation, fields, values, params, theta0)
+        scale = 1.0 + norm(problem.params)
+        theta, aux = start(h)
+        iterates, diverged_at = [theta], None
+        for j in range(1, iterations + 1):
+            theta, aux = call(theta, aux, h)
+            iterates.append(theta)
+            if diverged_at is None and _diverged(theta, scale):
+                diverged_at = j
+            if progress:
+                progress(1)
+        if diverged_at is not None and notes is not None:
+            notes.append(f"warning: the iterates diverged at step {diverged_at}; the result is not "
+                         f"meaningful; try --lr {h / 10:.3g} or smaller")
+        ts = jnp.arange(iterations + 1) * h
+        orders = tuple(range(1, derivation.order + 1))
+        flows = {}
+        for n in orders:
+            ys, ok = solver.trajectory(theta0, solver.weights(n, h), ts, 1e-11)
+            flows[n] = ys + theta0
+            if not ok and notes is not None:
+                notes.append(f"warning: the order-{n} flow could not be integrated over the run at "
+                             f"h = {h:.3g} (stiff or not finite); its columns are NaN")
+        return _compare(h, orders, ts, iterates, flows, [], [], n_params, diverged_at)

@@ -99,6 +99,9 @@ def drift(derivation, problem: Problem, h: float, iterations: int, values: Mappi
     """Iterates vs gradient flow vs the modified flows of orders ``2 … derivation.order``;
     also vs the principal flow ``principal`` (a numeric :class:`bea.principal.PrincipalFlow`,
     see :func:`.principal.numeric_flow`) when given."""
+    if derivation.rule.algebra == "coordinatewise":  # Adam & co.: bea.check.coordinatewise
+        from .coordinatewise import drift_coordinatewise
+        return drift_coordinatewise(derivation, problem, h, iterations, values, progress, notes)
     if iterations < 1:
         raise CheckError(f"iterations must be at least 1, got {iterations}")
     if iterations > ITERATION_LIMIT:
@@ -180,5 +183,8 @@ def _compare(h, orders, ts, iterates, flows, losses, regs, n_params, diverged_at
 def default_learning_rate(derivation, problem: Problem, values: Mapping | None = None,
                           fraction: float = DEFAULT_LR_FRACTION) -> float:
     """``h = fraction / λ`` with ``λ`` the largest atom Jacobian norm at ``θ_0``."""
+    if derivation.rule.algebra == "coordinatewise":  # λ of the leading flow: bea.check.coordinatewise
+        from .coordinatewise import default_learning_rate_coordinatewise
+        return default_learning_rate_coordinatewise(derivation, problem, values, fraction)
     with float64():
         return fraction / stiffness(prepare(derivation, problem, resolve_values(derivation, values)))

@@ -164,9 +164,9 @@ def check(rule, order: int, problem: Problem, values: Mapping | None = None, hs=
     measure them; returns ``(derivation, LocalErrors)``. ``coefficients`` (testing hook)
     maps the numeric coefficients to the ones used, e.g. to change one and see the check
     fail. Defaults used for symbols are reported in ``notes``."""
-    if rule.algebra == "coordinatewise" and coefficients is None:  # Adam & co.: bea.check.coordinatewise
+    if rule.algebra == "coordinatewise":  # Adam & co.: bea.check.coordinatewise
         from .coordinatewise import check_coordinatewise
-        return check_coordinatewise(rule, order, problem, values, hs, progress, notes)
+        return check_coordinatewise(rule, order, problem, values, hs, progress, notes, coefficients)
     derivation = derive(rule, order + 1)
     if not present_orders(derivation)[order + 1]:
         derivation = derive(rule, order + 2)  # f_{N+1} vanishes (symmetric method, …)

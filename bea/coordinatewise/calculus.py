@@ -22,7 +22,7 @@ import sympy
 
 from .expressions import (
     THETA, FrozenSymbol, TotalSymbol, VectorSymbol, canonical, differential, frozen, info,
-    monomials, total,
+    monomials, times, total,
 )
 
 __all__ = ["derivative", "substitute", "shift", "parameter_derivative", "taylor", "CoordinateAlgebra",
@@ -101,7 +101,22 @@ def substitute(expr, mapping: dict) -> sympy.Expr:
         elif isinstance(x, VectorSymbol):
             label, args = info(x)
             replace[x] = differential(label, [substitute(u, mapping) for u in args])
-    return canonical(expr.xreplace(replace)) if replace else expr
+    if not replace:
+        return expr
+    return canonical(sympy.Add(*[_substituted_term(t, replace) for t in sympy.Add.make_args(expr)]))
+
+
+def _substituted_term(term, replace):
+    """One term ``c·Π x_i^{k_i}`` of a canonical expression with symbols replaced, as a
+    distributed product (:func:`bea.coordinatewise.expressions.times`)."""
+    factors = []
+    for f in sympy.Mul.make_args(term):
+        base, k = f.as_base_exp()
+        if base in replace and k.is_Integer and k > 0:
+            factors += [replace[base]] * int(k)
+        else:
+            factors.append(f.xreplace(replace))
+    return times(*factors)
 
 
 def shift(expr, delta, max_order: int) -> list:

@@ -43,7 +43,7 @@ from sympy.polys.domains import QQ
 
 __all__ = [
     "THETA", "atom", "differential", "total", "frozen", "canonical", "monomials",
-    "is_vector", "info", "VectorSymbol", "TotalSymbol", "FrozenSymbol",
+    "is_vector", "info", "times", "VectorSymbol", "TotalSymbol", "FrozenSymbol",
 ]
 
 
@@ -149,6 +149,21 @@ def monomials(expr) -> tuple:
         found = _split(expr)
         _MONOMIALS[expr] = found
     return found
+
+
+def times(*factors) -> sympy.Expr:
+    """The product of canonical ``factors``, distributed over their monomials: each
+    product of monomials is put in canonical form on its own (cached) and the result is
+    left as a sum to collect term by term, so no product of large sums ever reaches the
+    rational-function normal form. Equal to ``canonical(Π factors)`` up to collection."""
+    terms = [(sympy.S.One, sympy.S.One)]
+    for f in factors:
+        split = monomials(f)
+        terms = [(c * cf * cm, m) for c, mt in terms for cf, mf in split
+                 for cm, m in monomials(mt * mf)]
+        if not terms:
+            return sympy.S.Zero
+    return sympy.Add(*[c * m for c, m in terms])
 
 
 class _Encoder:

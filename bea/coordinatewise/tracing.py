@@ -26,7 +26,7 @@ import sympy
 from ..domain import exact_number
 from ..tracing import RuleError
 from .calculus import shift
-from .expressions import THETA, atom, canonical, total
+from .expressions import THETA, atom, canonical, times, total
 
 __all__ = ["Traced", "Tracer", "sqrt", "exp", "log", "tanh", "dot", "norm"]
 
@@ -67,7 +67,7 @@ class Traced:
         o = self._lift(other)
         n = len(self.coeffs)
         return Traced(self.tracer, [
-            sympy.Add(*[self.coeffs[i] * o.coeffs[k - i] for i in range(k + 1)]) for k in range(n)])
+            sympy.Add(*[times(self.coeffs[i], o.coeffs[k - i]) for i in range(k + 1)]) for k in range(n)])
 
     __rmul__ = __mul__
 
@@ -103,7 +103,7 @@ class Traced:
             if value.has(sympy.zoo, sympy.oo, sympy.nan, sympy.S.ComplexInfinity):
                 raise RuleError(f"{name} is not analytic at the value {c0} the rule gives it")
             for n, c in enumerate(power.coeffs):
-                out[n] += value * c / math.factorial(k)
+                out[n] += times(value, c) / math.factorial(k)
         return Traced(self.tracer, out)
 
     # -- refusals -----------------------------------------------------------------
