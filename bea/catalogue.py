@@ -50,6 +50,9 @@ ENTRIES = [
     Entry("momentum-heavy-ball", "momentum", 2, {"beta": "beta"}),
     Entry("momentum-nesterov", "momentum", 2, {"beta": "beta", "nesterov": True}),
 ] + [Entry(f"rk-{name}", "rk", _rk_order(name), {"method": name}) for name in TABLEAUX] + [
+    Entry("adam", "adam", 2),
+    Entry("rmsprop", "rmsprop", 2),
+    Entry("normalized", "normalized", 3),
     Entry("modifying-gd", "gd", 4, modifying=True),
     Entry("modifying-rk4", "rk", 6, {"method": "rk4"}, modifying=True),
     Entry("modifying-sgd-random-3", "sgd", 3, {"batches": "3", "shuffle": "random"}, modifying=True),

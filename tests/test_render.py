@@ -200,6 +200,20 @@ def test_json_coefficients_parse_back_with_their_symbols(entry):
         if fam is None or isinstance(fam.size, int):
             assert seen == set(expected)
 
+    if d.rule.algebra == "coordinatewise":
+        # coordinate-wise terms (grammar in docs/json.md; values against the Adam reference in
+        # tests/test_adaptive_render.py): every scalar parses with the declared symbols
+        for row in data["flow"]:
+            for part in row["parts"]:
+                for piece in part["coeff"]:
+                    used.update(s.name for s in sympy.parse_expr(piece["scalar"], local_dict=local).free_symbols)
+        vectors = {v: sympy.Symbol(v) for v in ("g", "s")}
+        for name in ("s", "q"):
+            if name in data["notation"]:
+                expr = sympy.parse_expr(data["notation"][name], local_dict={**local, **vectors})
+                used.update(s.name for s in expr.free_symbols if s.name not in vectors)
+        assert used == set(data["symbols"])
+        return
     for row in data["flow"]:
         check(row["terms"], d.flow[row["order"]])
     for block in (data["loss"] or {"blocks": []})["blocks"]:
