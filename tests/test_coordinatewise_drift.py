@@ -29,3 +29,18 @@ def test_each_order_is_closer_to_adam_iterates():
     assert result.distance[1][0] == 0.0 and result.distance[3][0] == 0.0
     end = [result.distance[n][-1] for n in (1, 2, 3)]
     assert end[2] < end[1] / 3 and end[1] < end[0] / 3, end
+
+
+def test_check_at_optax_defaults_is_one_line_not_a_traceback():
+    """1/ε = 10⁸ makes integers beyond 64 bits in the flow; the truncated state may not be
+    finite there: one line, exit 2."""
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    out = CliRunner().invoke(main, ["check", "--scheme", "adam", "--b1", "0.9", "--b2", "0.999",
+                                    "--eps", "1e-8", "--order", "1"])
+    assert out.exit_code in (0, 2), out.output
+    assert "Traceback" not in out.output
+    if out.exit_code == 2:
+        assert len(out.stderr.strip().splitlines()) == 1

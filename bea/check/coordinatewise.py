@@ -16,6 +16,7 @@ from typing import Mapping
 import diffrax
 import jax
 import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
 import sympy
 
 from ..coordinatewise import canonical
@@ -132,6 +133,12 @@ def check_coordinatewise(rule, order: int, problem: Problem, values: Mapping | N
             return sub(call(*start(h), h)[0], theta0)
 
         increments = [increment(jnp.float64(h)) for h in grid]
+        if not all(np.isfinite(float(jnp.linalg.norm(ravel_pytree(d)[0]))) for d in increments):
+            raise CheckError(
+                f"problem {problem.name}: the rule started on its truncated slaved state is not finite "
+                f"over the h range [{grid[0]:.3g}, {grid[-1]:.3g}] (e.g. a square root of a negative second "
+                "moment where a gradient coordinate nearly vanishes at these parameters); try a larger "
+                "--eps, a lower --order, or another problem")
         present = [False] + [canonical(e) != 0 for e in derivation.flow[1:]]
 
         class _Setup:

@@ -81,6 +81,8 @@ def _lambda(expr, vectors, scalars):
     if fn is None:
         names = [sympy.Dummy(f"a{i}") for i in range(len(vectors) + len(scalars))]
         body = expr.xreplace(dict(zip(vectors + scalars, names)))
+        # exact integers beyond 64 bits (1/ε with ε = 1e-8, squared) enter as floats
+        body = body.xreplace({n: sympy.Float(n, 17) for n in body.atoms(sympy.Integer) if abs(n) > 2**53})
         fn = sympy.lambdify(names, body, modules="jax")
         _LAMBDAS[key] = fn
     return fn
