@@ -4,6 +4,7 @@ Give an update rule; get, order by order in the learning rate ``h``, the modifie
 the iterates follow, and the modified loss where one exists.
 """
 
+from .coordinatewise import dot, exp, log, norm, sqrt, tanh
 from .custom import load_rule, rule_from_function
 from .derive import Derivation, Family, Rule, derive
 from .tracing import Atom, RuleError, fixed_point
@@ -11,6 +12,7 @@ from .trees import Tree, parse, tree
 
 __all__ = [
     "Atom", "Derivation", "Family", "Rule", "RuleError", "Tree",
-    "derive", "fixed_point", "load_rule", "parse", "rule_from_function", "tree",
+    "derive", "dot", "exp", "fixed_point", "load_rule", "log", "norm", "parse", "rule_from_function",
+    "sqrt", "tanh", "tree",
 ]
 __version__ = "0.1.0"

@@ -3,16 +3,25 @@
 The target is either a :class:`bea.Rule` or a plain function ``step(theta, h, *atoms)``;
 for a plain function every parameter after ``h`` is a gradient atom: one atom ``f`` gives
 ``f = -∇L``; several atoms ``a, b, …`` give ``f_a = -∇L_a``, ``f_b = -∇L_b``, …
+A plain function that uses elementwise operations the B-series tracer refuses
+(``bea.sqrt``, ``bea.tanh``, ``bea.norm``, products of vectors) is detected as
+coordinate-wise (:mod:`bea.coordinatewise`): it is traced to order 1 as a B-series, and
+on that RuleError it is traced with the coordinate-wise algebra; if that succeeds, the
+rule has ``algebra="coordinatewise"``. A rule with auxiliary state is a :class:`bea.Rule`
+and names its algebra itself.
 The file is imported as a module (it is the user's code, run as such); the command
 line string itself is never evaluated.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 
+from . import coordinatewise
 from ._loading import load_attribute
-from .derive import Rule
+from .derive import Rule, trace_map
+from .domain import field_for
 from .tracing import Atom, RuleError
 
 __all__ = ["load_rule", "rule_from_function"]
@@ -33,7 +42,25 @@ def rule_from_function(step, name: str | None = None) -> Rule:
         atoms = (Atom(names[0], "L"),)
     else:
         atoms = tuple(Atom(n, f"L_{n}") for n in names)
-    return Rule(step, atoms, name=name or step.__name__, description=f"user rule {step.__name__}")
+    rule = Rule(step, atoms, name=name or step.__name__, description=f"user rule {step.__name__}")
+    return _with_algebra(rule)
+
+
+def _with_algebra(rule: Rule) -> Rule:
+    """``rule`` as a B-series rule if the tree tracer accepts it at order 1, else as a
+    coordinate-wise rule if that tracer does; else unchanged (``derive`` then reports the
+    tree tracer's error, naming the line)."""
+    try:
+        trace_map(rule, 1, field_for(rule.params.values()))
+        return rule
+    except RuleError:
+        pass
+    candidate = dataclasses.replace(rule, algebra="coordinatewise")
+    try:
+        coordinatewise.trace_map(candidate, 1)
+    except Exception:  # the user's code or the coordinate-wise tracer refused too
+        return rule
+    return candidate
 
 
 def load_rule(spec: str) -> Rule:

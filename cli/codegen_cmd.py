@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from bea.domain import exact_number
+
 from ._common import bad_input_exits_2, derive_with_progress, fail, parse_settings, rule_and_estimate, scheme_options
 from ._paths import writable_file
 
@@ -26,8 +28,10 @@ def codegen(output, assignments, modifying, **options):
         writable_file("--output", output)
     rule, order, work = rule_and_estimate(options)
     derivation = derive_with_progress(rule, order, work, modifying)
-    symbols = {str(s) for k in range(1, order + 1) for c in derivation.flow[k].values()
-               for s in derivation.field.to_sympy(c).free_symbols}
+    symbols = ({str(s) for v in rule.params.values() for s in exact_number(v).free_symbols}
+               if rule.algebra == "coordinatewise" else
+               {str(s) for k in range(1, order + 1) for c in derivation.flow[k].values()
+                for s in derivation.field.to_sympy(c).free_symbols})
     unknown = sorted(set(values) - symbols)
     if unknown:
         fail(f"--set {unknown[0]}: the derivation has no symbol {unknown[0]!r}"

@@ -570,8 +570,11 @@ def emit_module(derivation, values=None) -> str:
     "modifying"``) it has ``modifying_field`` and ``correction_field``, and with gradient
     atoms ``correction_loss`` where every atom's correction is a gradient, otherwise
     ``correction_gradient_part``, ``correction_remainder`` and ``correction_potential``.
-    Same derivation → same source.
+    Same derivation → same source. A coordinate-wise rule: :mod:`bea.codegen.coordinatewise`.
     """
+    if derivation.rule.algebra == "coordinatewise":
+        from .coordinatewise import emit_module as emit_coordinatewise
+        return emit_coordinatewise(derivation, values)
     return _Generator(derivation, values).module()
 
 
