@@ -55,6 +55,8 @@ def _with_algebra(rule: Rule) -> Rule:
         return rule
     except RuleError:
         pass
+    except SystemExit as exc:
+        raise RuleError(f"rule {rule.name!r} called exit ({exc.code!r}) while being traced") from None
     candidate = dataclasses.replace(rule, algebra="coordinatewise")
     try:
         coordinatewise.trace_map(candidate, 1)
