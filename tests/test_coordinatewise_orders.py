@@ -21,13 +21,6 @@ from bea.coordinatewise import sqrt, tanh
 from bea.schemes import build
 
 
-def rmsprop_heavy_ball(theta, u, v, h, f, beta, rho, eps):
-    g = -f(theta)
-    v = rho * v + (1 - rho) * g * g
-    u = beta * u + g / sqrt(v + eps)
-    return theta - h * u, u, v
-
-
 def adam_eps_outside(theta, m, v, h, f, b1, b2, eps):
     g = -f(theta)
     m = b1 * m + (1 - b1) * g
@@ -45,8 +38,6 @@ RULES = {
     "adamw": build("adamw", 2, b1="1/2", b2="7/10", eps="1/10", weight_decay="1/5"),
     "rmsprop": build("rmsprop", 2, b2="7/10", eps="1/10"),
     "normalized": build("normalized", 2),
-    "rmsprop-heavy-ball": Rule(rmsprop_heavy_ball, GRADIENT, n_aux=2, algebra="coordinatewise",
-                               params={"beta": "1/2", "rho": "7/10", "eps": "1/10"}),
     "adam-eps-outside": Rule(adam_eps_outside, GRADIENT, n_aux=2, algebra="coordinatewise",
                              params={"b1": "1/2", "b2": "7/10", "eps": "1/10"}),
     "tanh-clipped": Rule(tanh_clipped, GRADIENT, algebra="coordinatewise"),
@@ -54,6 +45,8 @@ RULES = {
 
 
 CASES = [(name, 2) for name in RULES if name != "adam"] + [("adam", 3)]
+"""RMSProp with heavy-ball momentum goes through ``bea check --rule`` instead
+(tests/test_adaptive_rules_cli.py), the same check from the command line."""
 HS = np.geomspace(0.004, 0.03, 6)
 
 

@@ -142,14 +142,11 @@ def test_cli_derive_modifying_prints_the_field_and_the_loss_to_train_on():
 SLOPE_CASES = [
     ("gd", {}, 5, "quartic"),
     ("rk", {"method": "midpoint"}, 5, "rosenbrock"),
-    ("rk", {"method": "implicit-midpoint"}, 4, "logistic"),
     ("sgd", {"batches": "2", "shuffle": "forward"}, 3, None),
     ("sgd", {"batches": "2", "shuffle": "backward"}, 3, None),
     ("sgd", {"batches": "2", "shuffle": "random"}, 3, None),
     ("momentum", {"beta": "1/2"}, 3, "quartic"),
-    ("momentum", {"beta": "beta", "nesterov": True}, 3, None),
     ("game", {"mode": "alternating", "rates": "1,1/2", "steps": "2,1"}, 3, None),
-    ("game", {"mode": "simultaneous", "rates": "alpha,lambda"}, 3, None),
 ]
 
 

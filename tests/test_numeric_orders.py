@@ -39,9 +39,7 @@ def test_runge_kutta_orders_up_to_5(method):
 
 
 MULTI_ATOM = [
-    ("sgd", dict(batches="2", shuffle="forward")),
     ("sgd", dict(batches="3", shuffle="forward")),
-    ("sgd", dict(batches="2", shuffle="backward")),
     ("sgd", dict(batches="3", shuffle="backward")),
     ("sgd", dict(batches="2", shuffle="random")),
     ("sgd", dict(batches="3", shuffle="random")),

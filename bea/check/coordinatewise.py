@@ -189,7 +189,7 @@ def drift_coordinatewise(derivation, problem: Problem, h: float, iterations: int
     """Iterates vs the leading flow vs the modified flows of orders ``2 … derivation.order``
     (a :class:`bea.check.drifting.DriftResult`, without modified losses)."""
     from .common import ITERATION_LIMIT, MEMORY_LIMIT, human_bytes, norm
-    from .drifting import _compare, _diverged, drift_bytes
+    from .drifting import _compare, drift_bytes, iterate
 
     if iterations < 1:
         raise CheckError(f"iterations must be at least 1, got {iterations}")
@@ -209,18 +209,8 @@ def drift_coordinatewise(derivation, problem: Problem, h: float, iterations: int
         solver = _Solver(list(derivation.flow[1:]), fields, values, problem.name)
         call, start = _start(rule, derivation, fields, values, params, theta0)
         scale = 1.0 + norm(problem.params)
-        theta, aux = start(h)
-        iterates, diverged_at = [theta], None
-        for j in range(1, iterations + 1):
-            theta, aux = call(theta, aux, h)
-            iterates.append(theta)
-            if diverged_at is None and _diverged(theta, scale):
-                diverged_at = j
-            if progress:
-                progress(1)
-        if diverged_at is not None and notes is not None:
-            notes.append(f"warning: the iterates diverged at step {diverged_at}; the result is not "
-                         f"meaningful; try --lr {h / 10:.3g} or smaller")
+        iterates, diverged_at = iterate(lambda theta, aux: call(theta, aux, h), start(h), iterations, h,
+                                        scale, progress, notes)
         ts = jnp.arange(iterations + 1) * h
         orders = tuple(range(1, derivation.order + 1))
         flows = {}

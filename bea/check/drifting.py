@@ -93,6 +93,24 @@ def _diverged(theta, scale: float) -> bool:
     return not np.isfinite(size) or size > 1e6 * scale
 
 
+def iterate(one_step, state, iterations: int, h: float, scale: float, progress=None, notes=None):
+    """``[θ_0, …, θ_K]`` from ``state = (θ_0, aux_0)`` by ``one_step(θ, aux)``, and the first
+    step at which the iterates diverged (``None``: they did not; a warning joins ``notes``)."""
+    theta, aux = state
+    iterates, diverged_at = [theta], None
+    for j in range(1, iterations + 1):
+        theta, aux = one_step(theta, aux)
+        iterates.append(theta)
+        if diverged_at is None and _diverged(theta, scale):
+            diverged_at = j
+        if progress:
+            progress(1)
+    if diverged_at is not None and notes is not None:
+        notes.append(f"warning: the iterates diverged at step {diverged_at}; the result is not "
+                     f"meaningful; try --lr {h / 10:.3g} or smaller")
+    return iterates, diverged_at
+
+
 def drift(derivation, problem: Problem, h: float, iterations: int, values: Mapping | None = None,
           progress: Callable[[int], None] | None = None, notes: list | None = None,
           principal=None) -> DriftResult:
@@ -120,18 +138,9 @@ def drift(derivation, problem: Problem, h: float, iterations: int, values: Mappi
         modified_loss = _modified_loss(setup, derivation.order, h)
         scale = 1.0 + norm(problem.params)
 
-        theta, aux = initial_state(setup, h)
-        iterates, losses, regs, diverged_at = [theta], [], [], None
-        for j in range(1, iterations + 1):
-            theta, aux = step(setup, theta, aux, h)
-            iterates.append(theta)
-            if diverged_at is None and _diverged(theta, scale):
-                diverged_at = j
-            if progress:
-                progress(1)
-        if diverged_at is not None and notes is not None:
-            notes.append(f"warning: the iterates diverged at step {diverged_at}; the result is not "
-                         f"meaningful; try --lr {h / 10:.3g} or smaller")
+        iterates, diverged_at = iterate(lambda theta, aux: step(setup, theta, aux, h),
+                                        initial_state(setup, h), iterations, h, scale, progress, notes)
+        losses, regs = [], []
         if modified_loss is not None:
             for th in iterates:
                 loss, reg = modified_loss(th)
