@@ -23,7 +23,7 @@ import itertools
 import math
 from fractions import Fraction
 
-from .series import add_into, by_order, lie_derivative, shift
+from .series import add_into, by_order, lie_derivative
 from .trees import labels_of, relabel
 
 __all__ = ["logarithm", "average_over_orderings", "TreeAlgebra"]

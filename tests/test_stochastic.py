@@ -1,6 +1,5 @@
 """Stochastic modified equations (issue 14): exact moments, printed SME, weak orders."""
 
-import itertools
 import json
 from fractions import Fraction
 

@@ -21,8 +21,8 @@ import math
 import sympy
 
 from .expressions import (
-    THETA, FrozenSymbol, TotalSymbol, VectorSymbol, canonical, differential, frozen, info,
-    monomials, times, total,
+    THETA, TotalSymbol, VectorSymbol, canonical, differential, frozen, info,
+    times, total,
 )
 
 __all__ = ["derivative", "substitute", "shift", "parameter_derivative", "taylor", "CoordinateAlgebra",

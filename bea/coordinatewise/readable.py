@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from .expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, info, monomials
+from .expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, info
 
 __all__ = ["G", "S", "Q", "THETA_D", "Hess", "Deriv", "DerivF", "Total", "Part", "Readable", "readable"]
 
