@@ -17,26 +17,17 @@ import diffrax
 import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
-import sympy
 
 from ..coordinatewise import canonical
-from ..coordinatewise.expressions import TotalSymbol, VectorSymbol
 from ..coordinatewise.evaluate import evaluate, state_function
 from ..derive import derive
 from .common import CheckError, float64, sub
 from .problems import Problem
 from .scales import sweep
 from .setup import _flat
-from .values import numeric_parameters
+from .values import numeric_parameters, resolve_values
 
-__all__ = ["check_coordinatewise", "drift_coordinatewise", "default_learning_rate_coordinatewise",
-           "DEFAULT_VALUES"]
-
-DEFAULT_VALUES = {"b1": 0.5, "b2": 0.7, "eps": 0.1, "weight_decay": 0.2}
-"""Numbers for the adaptive schemes' symbolic parameters (``--set`` overrides). Not optax's
-``0.9, 0.999, 1e-8``: the coefficients grow like ``1/(1 - ρ)^k`` and ``1/s^k`` with
-``s ≥ √ε``, so the asymptotic regime would start far below measurable h (and the
-truncated slaved ``v`` can turn negative where a gradient coordinate vanishes)."""
+__all__ = ["check_coordinatewise", "drift_coordinatewise", "default_learning_rate_coordinatewise"]
 
 
 class _Solver:
@@ -86,21 +77,6 @@ class _Solver:
         return jnp.asarray([h ** (k - 1) if k <= n else 0.0 for k in range(1, self.top + 1)])
 
 
-def _values(derivation, values: Mapping | None, notes) -> dict:
-    given = {str(k): float(v) for k, v in (values or {}).items()}
-    exprs = list(derivation.flow[1:]) + [c for s in derivation.velocity or [] for c in s]
-    exprs += [sympy.sympify(v) for v in derivation.rule.params.values()]
-    names = {s.name for e in exprs for s in sympy.sympify(e).free_symbols
-             if not isinstance(s, (VectorSymbol, TotalSymbol))}
-    for name in sorted(names - set(given)):
-        if name not in DEFAULT_VALUES:
-            raise ValueError(f"give a numeric value for the symbol {name}")
-        given[name] = DEFAULT_VALUES[name]
-        if notes is not None:
-            notes.append(f"{name} not given: using {name} = {DEFAULT_VALUES[name]}")
-    return given
-
-
 def check_coordinatewise(rule, order: int, problem: Problem, values: Mapping | None = None, hs=None,
                          progress=None, notes: list | None = None, coefficients=None):
     """Derive ``rule`` to order ``order + 1`` and measure the slopes of orders ``1 … order``;
@@ -113,7 +89,7 @@ def check_coordinatewise(rule, order: int, problem: Problem, values: Mapping | N
     import numpy as np
 
     derivation = derive(rule, order + 1)
-    values = _values(derivation, values, notes)
+    values = resolve_values(derivation, values, notes)
     params = numeric_parameters(dict(rule.params), values)
     with float64():
         theta0, fields, _ = _flat(problem, rule.atoms, tuple(rule.blocks))
@@ -175,7 +151,7 @@ def default_learning_rate_coordinatewise(derivation, problem: Problem, values: M
     """``h = fraction / ‖Df_1(θ_0)‖`` (module docstring)."""
     from .scales import stiffness
 
-    values = _values(derivation, values, None)
+    values = resolve_values(derivation, values, None)
     with float64():
         theta0, fields, _ = _flat(problem, derivation.rule.atoms, tuple(derivation.rule.blocks))
         leading = jax.jit(lambda th: evaluate([derivation.flow[1]], fields, th, values)[0])
@@ -199,7 +175,7 @@ def drift_coordinatewise(derivation, problem: Problem, h: float, iterations: int
     if iterations > ITERATION_LIMIT:
         raise CheckError(f"--iterations {iterations} is over the limit of {ITERATION_LIMIT} iterations")
     rule = derivation.rule
-    values = _values(derivation, values, notes)
+    values = resolve_values(derivation, values, notes)
     params = numeric_parameters(dict(rule.params), values)
     with float64():
         theta0, fields, _ = _flat(problem, rule.atoms, tuple(rule.blocks))

@@ -19,8 +19,13 @@ from ..domain import exact_number
 __all__ = ["DEFAULT_VALUES", "exact_values", "substitute", "to_float", "free_symbols", "resolve_values",
            "numeric_parameters", "numeric_coefficients"]
 
-DEFAULT_VALUES = {"beta": 0.5, "alpha": 1.0, "lam": 0.5, "lambda": 0.5}
-"""Numbers used for symbolic parameters that the caller does not set (``--set``)."""
+DEFAULT_VALUES = {"beta": 0.5, "alpha": 1.0, "lam": 0.5, "lambda": 0.5,
+                  "b1": 0.5, "b2": 0.7, "eps": 0.1, "weight_decay": 0.2}
+"""Numbers used for symbolic parameters that the caller does not set (``--set``). The
+adaptive schemes' are not optax's ``0.9, 0.999, 1e-8``: their coefficients grow like
+``1/(1 - ρ)^k`` and ``1/s^k`` with ``s ≥ √ε``, so the asymptotic regime would start far below
+measurable h (and the truncated slaved ``v`` can turn negative where a gradient coordinate
+vanishes)."""
 
 
 def exact_values(values: Mapping | None) -> dict:
@@ -66,8 +71,16 @@ def _leaves(value):
 
 
 def free_symbols(derivation) -> set[str]:
-    """Names of the free symbols of the flow, velocity and rule parameters."""
+    """Names of the free symbols of the flow, velocity and rule parameters (for a
+    coordinate-wise derivation, not its vector atoms and totals)."""
     field = derivation.field
+    if field is None:  # coordinate-wise: canonical sympy expressions over vector atoms
+        from ..coordinatewise.expressions import TotalSymbol, VectorSymbol
+
+        exprs = list(derivation.flow[1:]) + [c for s in derivation.velocity or [] for c in s]
+        exprs += [sympy.sympify(v) for v in _leaves(derivation.rule.params)]
+        return {s.name for e in exprs for s in sympy.sympify(e).free_symbols
+                if not isinstance(s, (VectorSymbol, TotalSymbol))}
     exprs = [field.to_sympy(c) for terms in derivation.flow for c in terms.values()]
     exprs += [field.to_sympy(c) for v in derivation.velocity or [] for c in v.values()]
     exprs += list(_leaves(derivation.rule.params)) + [derivation.rule.cycle]
