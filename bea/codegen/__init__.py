@@ -137,9 +137,10 @@ def _factored(e: sympy.Expr) -> sympy.Expr:
     return sympy.Mul(coeff, *factors)
 
 
-class _Body:
+class _Statements:
     """Statements of one generated function of ``(theta, *batch)``: one line per
-    distinct quantity, memoized by a key so shared subexpressions are computed once."""
+    distinct quantity, memoized by a key so shared subexpressions are computed once
+    (shared by the tree and the coordinate-wise generators)."""
 
     def __init__(self, gen):
         self.gen = gen
@@ -162,6 +163,10 @@ class _Body:
             self.names[key] = name
             self.setup.append(line)
         return name
+
+
+class _Body(_Statements):
+    """The tree generator's statements: elementary differentials and loss scalars."""
 
     # -- atom trees: F(t) ------------------------------------------------------------
     def atom_fn(self, label: str) -> str:

@@ -38,7 +38,7 @@ from ..check.values import exact_values
 from ..coordinatewise.expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, _Symbol, info, monomials
 from ..coordinatewise.readable import G, S, readable
 from ..render import render
-from . import _docstring, _factored, _HVP_DOC, _RESERVED
+from . import _HVP_DOC, _RESERVED, _Statements, _docstring, _factored
 
 __all__ = ["emit_module"]
 
@@ -75,22 +75,9 @@ def _sum(v):
 _OWN_RUNTIME = (_leaves, _broadcast, _sum)
 
 
-class _Body:
-    """The statements of one generated ``function(theta, *batch)``: one line per distinct
-    vector atom, argument expression and total, shared between orders."""
-
-    def __init__(self, gen):
-        self.gen = gen
-        self.setup: list[str] = []
-        self.lines: list[str] = []
-        self.names: dict = {}
-        self.counts: dict = {}
-
-    def _new(self, key, prefix, expr, comment):
-        self.counts[prefix] = self.counts.get(prefix, 0) + 1
-        name = self.names[key] = f"{prefix}{self.counts[prefix]}"
-        self.lines.append(f"{name} = {expr}  # {comment}")
-        return name
+class _Body(_Statements):
+    """The coordinate-wise generator's statements: one line per distinct vector atom,
+    argument expression and total, shared between orders."""
 
     def atom_fn(self, label: str) -> str:
         gen = self.gen
@@ -120,12 +107,12 @@ class _Body:
         if len(us) == 1:
             base = self.vector_atom(VectorSymbol(label))
             exact = f"{exact} if exact else _fd({fn}, theta, {us[0]}, {base})"
-        return self._new(key, "F", exact, str(sym))
+        return self.var(key, "F", exact, str(sym))
 
     def total(self, sym) -> str:
         key = ("T", sym)
         if key not in self.names:
-            self._new(key, "T", f"_sum({self.vector(info(sym))})", str(sym))
+            self.var(key, "T", f"_sum({self.vector(info(sym))})", str(sym))
         return self.names[key]
 
     def elementwise(self, expr) -> str:
@@ -153,7 +140,7 @@ class _Body:
             return self.vector_atom(expr)
         key = ("U", expr)
         if key not in self.names:
-            self._new(key, "U", self.elementwise(expr), str(expr))
+            self.var(key, "U", self.elementwise(expr), str(expr))
         return self.names[key]
 
 
@@ -242,14 +229,14 @@ class _Generator:
             return []
         body = _Body(self)
         f = body.vector_atom(VectorSymbol(self.atoms[0].label))
-        g = body._new(("g",), "G", f"_negative({f})", "g = ∇L")
+        g = body.var(("g",), "G", f"_negative({f})", "g = ∇L")
         results = []
         for potential, eps in pots:
             (phi,) = potential.args
             if phi.has(S):
                 phi = phi.subs(S, sympy.sqrt(G**2 + eps))
             text = self.code(phi, {G: _Local("x1")})
-            results.append(body._new(("R", potential), "R", f"_sum(_leaves(lambda x1: {text}, {g}))",
+            results.append(body.var(("R", potential), "R", f"_sum(_leaves(lambda x1: {text}, {g}))",
                                      _potential_text(potential)))
         several = len(results) > 1
         doc = ("Potentials R of the preconditioned-gradient terms P ⊙ ∇R of the modified field, "
