@@ -139,6 +139,7 @@ CASES = {
     "gd1": ("gd", 1, {}, {}),
     "gd2": ("gd", 2, {}, {}),
     "gd3": ("gd", 3, {}, {}),
+    "gd5": ("gd", 5, {}, {}),
     "rk-midpoint3": ("rk", 3, {"method": "midpoint"}, {}),
     "rk-rk4-3": ("rk", 3, {"method": "rk4"}, {}),
     "sgd2-random": ("sgd", 2, {"batches": "2", "shuffle": "random"}, {}),

@@ -59,6 +59,7 @@ from ..check.values import exact_values, substitute
 from ..losses import split_gradient, split_scalar_label
 from ..render import render
 from ..trees import Tree, sort_key, tree
+from .plan import Merged, Single, plan
 
 __all__ = ["emit_module", "functions", "optax_transform"]
 
@@ -194,6 +195,27 @@ class _Body(_Statements):
             return self.var(("F", t), "F", f"{exact} if exact else _fd({fn}, theta, {kids[0]}, {base})", str(t))
         return self.var(("F", t), "F", exact, str(t))
 
+    def combination(self, items: tuple) -> list[str]:
+        """``(coefficient, variable)`` parts whose sum is a :func:`plan` (merged groups
+        become one derivative along their combination ``V``)."""
+        parts = []
+        for item in items:
+            if isinstance(item, Single):
+                parts.append(f"({item.coef}, {self.elementary(item.tree)})")
+                continue
+            inner = self.combination(item.terms)
+            v = self.var(("V", item.terms), "V", f"_combine(theta, {', '.join(inner)})",
+                         " + ".join(_term(part) for part in inner))
+            fn = self.atom_fn(item.label)
+            kids = [self.elementary(p) for p in item.prefix]
+            exact = f"_d({', '.join([fn, 'theta', *kids, v])})"
+            if not kids:
+                base = self.names.get(("F", tree(item.label)), f"_d({fn}, theta)")
+                exact = f"{exact} if exact else _fd({fn}, theta, {v}, {base})"
+            merged = f"{item.label}[{', '.join([*map(str, item.prefix), v])}]"
+            parts.append(f"(1, {self.var(('M', item), 'M', exact, merged)})")
+        return parts
+
     # -- scalars: S(s) -----------------------------------------------------------------
     def grad_fn(self, loss: str) -> str:
         name = f"grad_{self.gen.loss_names[loss]}"
@@ -226,6 +248,12 @@ class _Body(_Statements):
             return self.var(("S", s), "S", f"{loss}(theta if merge is None else merge(theta), *batch)", f"S({s})")
         last = self.vector(kids[-1])
         return self.var(("S", s), "S", f"_dot({self.gradient(s.label, kids[:-1])}, {last})", f"S({s})")
+
+
+def _term(part: str) -> str:
+    """``"(c3, F2)"`` → ``"c3 F2"``; ``"(1, M1)"`` → ``"M1"`` (a comment)."""
+    coef, name = part[1:-1].split(", ")
+    return name if coef == "1" else f"{coef} {name}"
 
 
 class _Generator:
@@ -293,11 +321,12 @@ class _Generator:
         coeff_lines, results = [], []
         n = 0
         for group in (terms if per_atom else [terms]):
-            parts = []
+            terms = []
             for power, t, e in group:
                 n += 1
                 coeff_lines.append(f"    c{n} = {self.coeffs.code(e, power)}  # {t}")
-                parts.append(f"(c{n}, {body.elementary(t)})")
+                terms.append((f"c{n}", t))
+            parts = body.combination(plan(terms))
             results.append(f"_combine(theta{''.join(', ' + p for p in parts)})")
         result = results[0] if len(results) == 1 else "(" + ", ".join(results) + ",)"
         return self.factory(name, doc, coeff_lines, body, [f"return {result}"])
