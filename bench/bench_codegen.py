@@ -7,9 +7,11 @@
    of each function.
 2. The gd modified fields of orders 2–5, in units of one gradient evaluation: wall time
    (median) and XLA's flop count of the compiled function (deterministic, unlike wall time
-   on a shared machine), with ``hvp="exact"`` and ``"finite-difference"``. Targets:
-   ≤ 10 gradients at order 4, ≤ 24 at order 5. Compile time (lower + compile) at order 5,
-   target ≤ 10 s on CPU.
+   on a shared machine), with ``hvp="exact"`` and ``"finite-difference"``, beside the same
+   field evaluated one nested jvp per tree (:func:`bea.evaluate.elementary_differentials`,
+   what generated code did before :mod:`bea.codegen.plan`) and the plan's count of
+   distinct jvp channels. Targets: ≤ 10 gradients at order 4, ≤ 24 at order 5. Compile
+   time (lower + compile) at order 5, target ≤ 10 s on CPU.
 3. One optimizer step with the explicit regularizer, ``optax.chain(regularizer_transform(
    gd2, (loss,), h, hvp="finite-difference"), optax.sgd(h))`` reusing the step's
    gradient, vs the plain ``optax.sgd(h)`` step; target ≤ 2.1×.
@@ -28,8 +30,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from bea.codegen import functions
+from bea.codegen.plan import Single, channel_count, plan
 from bea.derive import derive
+from bea.evaluate import elementary_differentials, fields_from_losses
 from bea.schemes import build
+from bea.trees import sort_key
 
 WIDTHS = (256, 1024, 512, 256, 1)
 H = 0.01
@@ -102,7 +107,13 @@ def main(repeats: int) -> None:
     f_grad = flops(grad, params)
     print(f"one gradient: {t_grad * 1e3:.2f} ms, {f_grad:.3g} flops")
     for order in (2, 3, 4, 5):
-        module = functions(derive(build("gd", order), order))
+        derivation = derive(build("gd", order), order)
+        module = functions(derivation)
+        per_tree = jax.jit(tree_by_tree(derivation, loss))
+        terms = field_terms(derivation)
+        print(f"gd modified field, order {order}: {channel_count(plan(terms))} distinct jvp channels "
+              f"(one per tree: {channel_count(tuple(Single(c, t) for c, t in terms))}); one nested jvp "
+              f"per tree: {flops(per_tree, params) / f_grad:.2f} gradients by flops")
         for hvp in ("exact", "finite-difference"):
             field = jax.jit(module.modified_field((loss,), H, hvp=hvp))
             start = time.perf_counter()
@@ -113,6 +124,28 @@ def main(repeats: int) -> None:
             print(f"gd modified field, order {order}, hvp={hvp}: {t / t_grad:.2f} gradients by time, "
                   f"{flops(field, params) / f_grad:.2f} by flops, compile {compile_s:.1f} s")
     step_ratio(params, loss, repeats)
+
+
+def field_terms(derivation) -> list:
+    """``[(coefficient name, tree)]`` of the derivation's modified field."""
+    trees = [t for k in range(1, derivation.order + 1) for t in sorted(derivation.flow[k], key=sort_key)
+             if derivation.flow[k][t] != 0]
+    return [(f"c{i}", t) for i, t in enumerate(trees)]
+
+
+def tree_by_tree(derivation, loss):
+    """The modified field as Σ c(t) h^(|t|-1) F(t), each F(t) one nested jvp (no plan)."""
+    atoms = derivation.rule.atoms
+    coefficients = [(k, t, float(derivation.field.to_sympy(c))) for k in range(1, derivation.order + 1)
+                    for t, c in derivation.flow[k].items() if c != 0]
+
+    def field(p):
+        values = elementary_differentials([t for _, t, _ in coefficients],
+                                          fields_from_losses(atoms, {atoms[0].loss: loss}), p)
+        return jax.tree_util.tree_map(lambda *xs: sum(c * H ** (k - 1) * x for (k, _, c), x in zip(coefficients, xs)),
+                                      *[values[t] for _, t, _ in coefficients])
+
+    return field
 
 
 def flops(fn, arg) -> float:

@@ -8,9 +8,12 @@ What the generated code computes (DESIGN.md §1, §5):
 
 * the modified field ``f_1 + h f_2 + … + h^{N-1} f_N`` with ``f_k = Σ_{|t|=k} c(t) F(t)``.
   ``F(t) = f_c^{(k)}(F(t_1), …, F(t_k))`` is ``k`` nested ``jax.jvp`` of the atom field
-  ``f_c = -sign·P_block ∇L`` (forward-over-reverse): no Hessian is materialized. One line
-  is emitted per distinct subtree (``F3 = _d(f, theta, F1, F2)``), so each elementary
-  differential is computed once per call and shared by every term that contains it;
+  ``f_c = -sign·P_block ∇L`` (forward-over-reverse): no Hessian is materialized. The sum
+  is evaluated as :func:`bea.codegen.plan.plan` factors it by linearity: terms that differ
+  in one child share one derivative along the combination of those children
+  (``V1 = _combine(theta, (c6, F3), (c7, F4))``, ``M1 = _d(f, theta, V1)``: Horner's rule
+  for the tall trees), the other trees are one line per distinct subtree
+  (``F5 = _d(f, theta, F1, F2)``), each computed once per call and shared;
 * the modified loss of block ``β``, ``L̃_β = Σ_k h^{k-1} Σ_s w_s S(s)``, where a scalar
   ``s`` is an unrooted tree whose node of degree ``d`` is ``∇^d L`` and whose edges are
   contractions over a block. ``S(s)`` is evaluated from its canonical root ``r`` with
