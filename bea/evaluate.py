@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from .losses import split_scalar_label
+from .plan import Single, plan
 from .trees import Tree, sort_key
 
 __all__ = ["RUNTIME", "runtime_source", "elementary_differentials", "fields_from_losses",
@@ -176,6 +177,33 @@ def elementary_differentials(trees, fields: Mapping[str, Callable], theta) -> di
     for t in trees:
         value(t)
     return memo
+
+
+def planned_sum(terms, fields: Mapping[str, Callable], theta):
+    """``Σ_i c_i F(t_i)(θ)`` over ``terms = [(c_i, t_i)]`` (distinct trees), evaluated as
+    :func:`bea.plan.plan` factors it, with the operations of generated code in the same
+    order (so both give the same bits)."""
+    coefficients = [c for c, _ in terms]
+    memo: dict = {}
+
+    def value(t: Tree):
+        found = memo.get(t)
+        if found is None:
+            kids = [value(c) for c in sorted(t.children, key=sort_key)]
+            found = memo[t] = _d(fields[t.label], theta, *kids)
+        return found
+
+    def parts(items):
+        out = []
+        for item in items:
+            if isinstance(item, Single):
+                out.append((coefficients[item.index], value(item.tree)))
+            else:
+                v = _combine(theta, *parts(item.terms))
+                out.append((1, _d(fields[item.label], theta, *[value(p) for p in item.prefix], v)))
+        return out
+
+    return _combine(theta, *parts(plan(tuple(t for _, t in terms))))
 
 
 def scalar_value(s: Tree, losses: Mapping[str, Callable], theta, blocks=(None,), memo=None):

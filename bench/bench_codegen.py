@@ -9,7 +9,7 @@
    (median) and XLA's flop count of the compiled function (deterministic, unlike wall time
    on a shared machine), with ``hvp="exact"`` and ``"finite-difference"``, beside the same
    field evaluated one nested jvp per tree (:func:`bea.evaluate.elementary_differentials`,
-   what generated code did before :mod:`bea.codegen.plan`) and the plan's count of
+   what generated code did before :mod:`bea.plan`) and the plan's count of
    distinct jvp channels. Targets: ≤ 10 gradients at order 4, ≤ 24 at order 5. Compile
    time (lower + compile) at order 5, target ≤ 10 s on CPU.
 3. One optimizer step with the explicit regularizer, ``optax.chain(regularizer_transform(
@@ -30,9 +30,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from bea.codegen import functions
-from bea.codegen.plan import Single, channel_count, plan
 from bea.derive import derive
 from bea.evaluate import elementary_differentials, fields_from_losses
+from bea.plan import Single, channel_count, plan
 from bea.schemes import build
 from bea.trees import sort_key
 
@@ -110,9 +110,9 @@ def main(repeats: int) -> None:
         derivation = derive(build("gd", order), order)
         module = functions(derivation)
         per_tree = jax.jit(tree_by_tree(derivation, loss))
-        terms = field_terms(derivation)
-        print(f"gd modified field, order {order}: {channel_count(plan(terms))} distinct jvp channels "
-              f"(one per tree: {channel_count(tuple(Single(c, t) for c, t in terms))}); one nested jvp "
+        trees = field_trees(derivation)
+        print(f"gd modified field, order {order}: {channel_count(plan(trees))} distinct jvp channels "
+              f"(one per tree: {channel_count(tuple(Single(i, t) for i, t in enumerate(trees)))}); one nested jvp "
               f"per tree: {flops(per_tree, params) / f_grad:.2f} gradients by flops")
         for hvp in ("exact", "finite-difference"):
             field = jax.jit(module.modified_field((loss,), H, hvp=hvp))
@@ -126,11 +126,10 @@ def main(repeats: int) -> None:
     step_ratio(params, loss, repeats)
 
 
-def field_terms(derivation) -> list:
-    """``[(coefficient name, tree)]`` of the derivation's modified field."""
-    trees = [t for k in range(1, derivation.order + 1) for t in sorted(derivation.flow[k], key=sort_key)
-             if derivation.flow[k][t] != 0]
-    return [(f"c{i}", t) for i, t in enumerate(trees)]
+def field_trees(derivation) -> tuple:
+    """The trees of the derivation's modified field."""
+    return tuple(t for k in range(1, derivation.order + 1) for t in sorted(derivation.flow[k], key=sort_key)
+                 if derivation.flow[k][t] != 0)
 
 
 def tree_by_tree(derivation, loss):

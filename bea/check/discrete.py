@@ -14,7 +14,7 @@ from typing import Callable
 
 import jax
 
-from ..evaluate import combine, elementary_differentials
+from ..evaluate import planned_sum
 from .setup import Setup
 from .values import to_float
 
@@ -41,10 +41,8 @@ def velocity(setup: Setup, theta, h: float) -> list:
     d = setup.derivation
     out = []
     for terms in d.velocity:
-        diffs = elementary_differentials(list(terms), setup.fields, theta)
-        out.append(combine(theta, *[
-            (to_float(d.field.to_sympy(c), setup.values) * h ** t.order, diffs[t]) for t, c in terms.items()
-        ]))
+        out.append(planned_sum([(to_float(d.field.to_sympy(c), setup.values) * h ** t.order, t)
+                                for t, c in terms.items()], setup.fields, theta))
     return out
 
 

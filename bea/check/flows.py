@@ -19,7 +19,7 @@ import diffrax
 import jax
 import jax.numpy as jnp
 
-from ..evaluate import combine, elementary_differentials
+from ..evaluate import elementary_differentials, planned_sum
 from ..trees import Tree, trees_of_order
 from .common import CheckError
 from .setup import Setup
@@ -35,8 +35,8 @@ class Solver:
 
         def vector_field(t, delta, args):
             w, theta0 = args
-            diffs = elementary_differentials(trees, fields, jax.tree_util.tree_map(jnp.add, theta0, delta))
-            return combine(delta, *[(w[i], diffs[tr]) for i, tr in enumerate(trees)])
+            theta = jax.tree_util.tree_map(jnp.add, theta0, delta)
+            return planned_sum([(w[i], tr) for i, tr in enumerate(trees)], fields, theta)
 
         term = diffrax.ODETerm(vector_field)
 

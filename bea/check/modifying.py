@@ -20,7 +20,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from ..derive import derive
-from ..evaluate import combine, elementary_differentials
+from ..evaluate import planned_sum
 from ..modifying import modifying_field
 from .common import CheckError, float64, norm, sub
 from .discrete import initial_state, step
@@ -42,15 +42,9 @@ def _corrected_fields(setup, corrections: list, n: int, h: float) -> dict:
             by_root.setdefault(t.label, []).append((t, c * h ** (k - 1)))
 
     def field(terms):
-        return lambda theta: combine(theta, *[
-            (w, value) for (t, w), value in zip(terms, _values(terms, setup.fields, theta))])
+        return lambda theta: planned_sum([(w, t) for t, w in terms], setup.fields, theta)
 
     return {label: field(terms) for label, terms in by_root.items()}
-
-
-def _values(terms, fields, theta):
-    diffs = elementary_differentials([t for t, _ in terms], fields, theta)
-    return [diffs[t] for t, _ in terms]
 
 
 def check_modifying(rule, order: int, problem: Problem, values: Mapping | None = None, hs=None,

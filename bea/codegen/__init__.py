@@ -9,7 +9,7 @@ What the generated code computes (DESIGN.md §1, §5):
 * the modified field ``f_1 + h f_2 + … + h^{N-1} f_N`` with ``f_k = Σ_{|t|=k} c(t) F(t)``.
   ``F(t) = f_c^{(k)}(F(t_1), …, F(t_k))`` is ``k`` nested ``jax.jvp`` of the atom field
   ``f_c = -sign·P_block ∇L`` (forward-over-reverse): no Hessian is materialized. The sum
-  is evaluated as :func:`bea.codegen.plan.plan` factors it by linearity: terms that differ
+  is evaluated as :func:`bea.plan.plan` factors it by linearity: terms that differ
   in one child share one derivative along the combination of those children
   (``V1 = _combine(theta, (c6, F3), (c7, F4))``, ``M1 = _d(f, theta, V1)``: Horner's rule
   for the tall trees), the other trees are one line per distinct subtree
@@ -62,7 +62,7 @@ from ..check.values import exact_values, substitute
 from ..losses import split_gradient, split_scalar_label
 from ..render import render
 from ..trees import Tree, sort_key, tree
-from .plan import Merged, Single, plan
+from ..plan import Merged, Single, plan
 
 __all__ = ["emit_module", "functions", "optax_transform"]
 
@@ -198,16 +198,17 @@ class _Body(_Statements):
             return self.var(("F", t), "F", f"{exact} if exact else _fd({fn}, theta, {kids[0]}, {base})", str(t))
         return self.var(("F", t), "F", exact, str(t))
 
-    def combination(self, items: tuple) -> list[str]:
-        """``(coefficient, variable)`` parts whose sum is a :func:`plan` (merged groups
-        become one derivative along their combination ``V``)."""
+    def combination(self, items: tuple, names: list[str]) -> list[str]:
+        """``(coefficient, variable)`` parts whose sum is a :func:`plan` with coefficient
+        ``names[i]`` for term ``i`` (merged groups become one derivative along their
+        combination ``V``); the operations of :func:`bea.evaluate.planned_sum`."""
         parts = []
         for item in items:
             if isinstance(item, Single):
-                parts.append(f"({item.coef}, {self.elementary(item.tree)})")
+                parts.append(f"({names[item.index]}, {self.elementary(item.tree)})")
                 continue
-            inner = self.combination(item.terms)
-            v = self.var(("V", item.terms), "V", f"_combine(theta, {', '.join(inner)})",
+            inner = self.combination(item.terms, names)
+            v = self.var(("V", tuple(inner)), "V", f"_combine(theta, {', '.join(inner)})",
                          " + ".join(_term(part) for part in inner))
             fn = self.atom_fn(item.label)
             kids = [self.elementary(p) for p in item.prefix]
@@ -216,7 +217,7 @@ class _Body(_Statements):
                 base = self.names.get(("F", tree(item.label)), f"_d({fn}, theta)")
                 exact = f"{exact} if exact else _fd({fn}, theta, {v}, {base})"
             merged = f"{item.label}[{', '.join([*map(str, item.prefix), v])}]"
-            parts.append(f"(1, {self.var(('M', item), 'M', exact, merged)})")
+            parts.append(f"(1, {self.var(('M', item.label, tuple(kids), v), 'M', exact, merged)})")
         return parts
 
     # -- scalars: S(s) -----------------------------------------------------------------
@@ -324,12 +325,12 @@ class _Generator:
         coeff_lines, results = [], []
         n = 0
         for group in (terms if per_atom else [terms]):
-            terms = []
+            names = []
             for power, t, e in group:
                 n += 1
                 coeff_lines.append(f"    c{n} = {self.coeffs.code(e, power)}  # {t}")
-                terms.append((f"c{n}", t))
-            parts = body.combination(plan(terms))
+                names.append(f"c{n}")
+            parts = body.combination(plan(tuple(t for _, t, _ in group)), names)
             results.append(f"_combine(theta{''.join(', ' + p for p in parts)})")
         result = results[0] if len(results) == 1 else "(" + ", ".join(results) + ",)"
         return self.factory(name, doc, coeff_lines, body, [f"return {result}"])

@@ -21,26 +21,28 @@ to evaluate on their own by local search on the number of distinct channels.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
-from ..trees import Tree, sort_key
+from .trees import Tree, sort_key
 
 __all__ = ["Single", "Merged", "plan", "channel_count"]
 
 
 @dataclass(frozen=True)
 class Single:
-    """``coef · F(tree)``, the tree evaluated on its own (its subtrees too)."""
+    """``c_index · F(tree)``: term ``index`` of the planned sum, the tree evaluated on its
+    own (its subtrees too)."""
 
-    coef: str
+    index: int
     tree: Tree
 
 
 @dataclass(frozen=True)
 class Merged:
     """``f_label^{(k)}(F(p_1), …, F(p_{k-1}), V)``: the terms of one root and prefix, whose
-    last children sum to the combination ``V = terms`` (coefficients included)."""
+    last children sum to the combination ``V = terms`` (each with its term's coefficient)."""
 
     label: str
     prefix: tuple[Tree, ...]
@@ -52,6 +54,7 @@ def _children(t: Tree) -> list[Tree]:
 
 
 def _build(terms, alone: frozenset) -> tuple:
+    """Items of ``terms = [(index, tree)]`` with the trees in ``alone`` evaluated on their own."""
     items, groups = [], {}
     for coef, t in terms:
         if not t.children or t in alone:
@@ -104,15 +107,18 @@ def _subtrees(t: Tree, out: set) -> None:
             _subtrees(k, out)
 
 
-def plan(terms: list[tuple[str, Tree]]) -> tuple:
-    """Items whose sum is ``Σ coef · F(tree)`` over ``terms``, with few distinct channels.
+@functools.lru_cache(maxsize=256)
+def plan(trees: tuple[Tree, ...]) -> tuple:
+    """Items whose sum is ``Σ_i c_i F(trees[i])`` (distinct trees), with few distinct channels.
 
     Local search over the set of trees evaluated on their own: starting from none (every
     group merged) and from all (no merging), flip one tree, or two where no single flip
     helps, while the channel count drops; the better of the two ends wins (ties: fewer
-    merges). Deterministic: candidates are visited in :func:`bea.trees.sort_key` order."""
+    merges). Depends on the trees only, not on the coefficients; deterministic
+    (candidates visited in :func:`bea.trees.sort_key` order)."""
+    terms = list(enumerate(trees))
     candidates: set = set()
-    for _, t in terms:
+    for t in trees:
         _subtrees(t, candidates)
     ordered = sorted(candidates, key=sort_key)
     results = [_descend(terms, ordered, frozenset(start)) for start in (ordered, ())]
