@@ -34,7 +34,7 @@ from .losses import split_scalar_label
 from .plan import Single, plan
 from .trees import Tree, sort_key
 
-__all__ = ["RUNTIME", "runtime_source", "elementary_differentials", "fields_from_losses",
+__all__ = ["RUNTIME", "runtime_source", "elementary_differentials", "planned_sum", "fields_from_losses",
            "scalar_value", "combine"]
 
 
@@ -166,17 +166,18 @@ def elementary_differentials(trees, fields: Mapping[str, Callable], theta) -> di
     """``{t: F(t)(θ)}`` for ``trees`` and all their subtrees, each computed once
     (children in :func:`bea.trees.sort_key` order, as generated code has them)."""
     memo: dict = {}
-
-    def value(t: Tree):
-        found = memo.get(t)
-        if found is None:
-            kids = [value(c) for c in sorted(t.children, key=sort_key)]
-            found = memo[t] = _d(fields[t.label], theta, *kids)
-        return found
-
     for t in trees:
-        value(t)
+        _elementary(t, fields, theta, memo)
     return memo
+
+
+def _elementary(t: Tree, fields: Mapping[str, Callable], theta, memo: dict):
+    """``F(t)(θ)``, children first, each subtree once per ``memo``."""
+    found = memo.get(t)
+    if found is None:
+        kids = [_elementary(c, fields, theta, memo) for c in sorted(t.children, key=sort_key)]
+        found = memo[t] = _d(fields[t.label], theta, *kids)
+    return found
 
 
 def planned_sum(terms, fields: Mapping[str, Callable], theta):
@@ -187,11 +188,7 @@ def planned_sum(terms, fields: Mapping[str, Callable], theta):
     memo: dict = {}
 
     def value(t: Tree):
-        found = memo.get(t)
-        if found is None:
-            kids = [value(c) for c in sorted(t.children, key=sort_key)]
-            found = memo[t] = _d(fields[t.label], theta, *kids)
-        return found
+        return _elementary(t, fields, theta, memo)
 
     def parts(items):
         out = []

@@ -60,9 +60,9 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ..check.values import exact_values, substitute
 from ..losses import split_gradient, split_scalar_label
+from ..plan import Single, plan
 from ..render import render
 from ..trees import Tree, sort_key, tree
-from ..plan import Merged, Single, plan
 
 __all__ = ["emit_module", "functions", "optax_transform"]
 
