@@ -302,6 +302,10 @@ def drift(fmt, plot, iterations, lr, principal, noise, runs, **kwargs):
                  f"{kwargs.get('scheme') or 'a --rule'}")
         kwargs["problem"] = kwargs.get("problem") or "oscillating"
     rule, order, problem, values = _rule_and_problem(kwargs, "drift", notes)
+    if rule.algebra == "coordinatewise":  # derive with the numbers the run uses (much faster)
+        from bea.check.values import numeric_rule
+
+        rule = numeric_rule(rule, values, notes)
     derivation = derive(rule, order)
     with _check_errors():
         flow = _principal_flow(rule, derivation, problem, values, lr, notes) if principal else None

@@ -71,3 +71,28 @@ def test_a_wrong_flow_coefficient_fails_the_check(problem):
     assert errors.agrees(0)
     assert not errors.agrees(1) and abs(errors.slopes[1] - 2) < 0.3
     assert not errors.ok
+
+
+def test_symbolic_parameters_are_set_before_deriving():
+    """The check derives with the numbers it runs (given, else the defaults, each reported),
+    not symbolically with numbers substituted afterwards (AdamW at order 4: over 5 min)."""
+    from sympy import Rational, Symbol
+
+    from bea.check.values import free_symbols, numeric_rule
+
+    notes: list = []
+    rule = numeric_rule(build("adamw", 2), {"eps": 0.01}, notes)
+    assert dict(rule.params) == {"b1": Rational(1, 2), "b2": Rational(7, 10), "eps": Rational(1, 100),
+                                 "weight_decay": Rational(1, 5)}
+    assert rule.options["eps"] == "1/100" and rule.options["b1"] == "1/2"
+    assert notes == ["b1 not given: using b1 = 0.5", "b2 not given: using b2 = 0.7",
+                     "weight_decay not given: using weight_decay = 0.2"]
+    unknown = Rule(adam_eps_outside, GRADIENT, name="mine", n_aux=2, algebra="coordinatewise",
+                   params={"b1": Symbol("b1"), "b2": Symbol("gamma"), "eps": Rational(1, 10)})
+    assert numeric_rule(unknown, {}, None).params["b2"] == Symbol("gamma")  # left for resolve_values
+
+    notes = []
+    adam = build("adam", 2)
+    derivation, errors = check(adam, 2, problem_for(adam, "logistic"), {"b1": 0.5}, notes=notes)
+    assert free_symbols(derivation) == set() and "b1 not given: using b1 = 0.5" not in notes
+    assert "b2 not given: using b2 = 0.7" in notes and errors.ok

@@ -25,7 +25,7 @@ from .common import CheckError, float64, sub
 from .problems import Problem
 from .scales import sweep
 from .setup import _flat
-from .values import numeric_parameters, resolve_values
+from .values import numeric_parameters, numeric_rule, resolve_values
 
 __all__ = ["check_coordinatewise", "drift_coordinatewise", "default_learning_rate_coordinatewise"]
 
@@ -88,6 +88,7 @@ def check_coordinatewise(rule, order: int, problem: Problem, values: Mapping | N
     from .orders import measure
     import numpy as np
 
+    rule = numeric_rule(rule, values, notes)
     derivation = derive(rule, order + 1)
     values = resolve_values(derivation, values, notes)
     params = numeric_parameters(dict(rule.params), values)

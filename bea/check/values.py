@@ -10,6 +10,7 @@ No text is evaluated: values are numbers, parsed by :func:`bea.domain.exact_numb
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Mapping
 
 import sympy
@@ -17,7 +18,7 @@ import sympy
 from ..domain import exact_number
 
 __all__ = ["DEFAULT_VALUES", "exact_values", "substitute", "to_float", "free_symbols", "resolve_values",
-           "numeric_parameters", "numeric_coefficients"]
+           "numeric_rule", "numeric_parameters", "numeric_coefficients"]
 
 DEFAULT_VALUES = {"beta": 0.5, "alpha": 1.0, "lam": 0.5, "lambda": 0.5,
                   "b1": 0.5, "b2": 0.7, "eps": 0.1, "weight_decay": 0.2}
@@ -99,6 +100,41 @@ def resolve_values(derivation, values: Mapping | None, notes: list | None = None
             if notes is not None:
                 notes.append(f"{name} not given: using {name} = {DEFAULT_VALUES[name]}")
     return given
+
+
+def numeric_rule(rule, values: Mapping | None, notes: list | None = None):
+    """``rule`` with its symbolic parameters set to exact numbers (``values``, else
+    :data:`DEFAULT_VALUES`, each default used reported in ``notes`` as
+    :func:`resolve_values` does), so that a check derives with numbers instead of
+    substituting them afterwards: a coordinate-wise derivation with symbolic ``β, ρ, ε``
+    spends its time in rational-function arithmetic (Adam at order 3: 7.0 s symbolic,
+    2.1 s numeric; AdamW at order 4, what ``bea check --order 3`` derives: over 5 min
+    symbolic). A symbol with no value is left for :func:`resolve_values` to report."""
+    names = sorted({str(s) for v in _leaves(rule.params) if isinstance(v, sympy.Basic) for s in v.free_symbols})
+    given = {str(k): v for k, v in (values or {}).items()}
+    chosen = {}
+    for name in names:
+        if name in given:
+            chosen[name] = given[name]
+        elif name in DEFAULT_VALUES:
+            chosen[name] = DEFAULT_VALUES[name]
+            if notes is not None:
+                notes.append(f"{name} not given: using {name} = {DEFAULT_VALUES[name]}")
+    if not chosen:
+        return rule
+    params = _substituted(rule.params, chosen)
+    options = {k: str(params[k]) if k in chosen and k in params else v for k, v in rule.options.items()}
+    return dataclasses.replace(rule, params=params, options=options)
+
+
+def _substituted(value, values: Mapping):
+    if isinstance(value, Mapping):
+        return {k: _substituted(v, values) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(_substituted(v, values) for v in value)
+    if isinstance(value, sympy.Basic):
+        return substitute(value, values)
+    return value
 
 
 def numeric_parameters(params, values: Mapping):
