@@ -52,6 +52,6 @@ def rate(setup: Setup, solver: Solver, coeffs: list) -> float:
     return lam
 
 
-def sweep(lam: float, points: int = 14) -> np.ndarray:
-    """The automatic h grid: ``h λ`` geometric in ``[0.004, 0.4]``."""
-    return np.geomspace(0.004, 0.4, points) / lam
+def sweep(lam: float, points: int = 14, low: float = 0.004) -> np.ndarray:
+    """The automatic h grid: ``h λ`` geometric in ``[low, 0.4]`` (default ``[0.004, 0.4]``)."""
+    return np.geomspace(low, 0.4, points) / lam
