@@ -38,7 +38,7 @@ from ..check.values import exact_values
 from ..coordinatewise.expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, _Symbol, info, monomials
 from ..coordinatewise.readable import G, S, readable
 from ..render import render
-from . import _HVP_DOC, _RESERVED, _Statements, _docstring, _factored
+from .source import _HVP_DOC, _RESERVED, _Statements, _docstring, _factored
 
 __all__ = ["emit_module"]
 
