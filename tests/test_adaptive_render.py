@@ -57,3 +57,21 @@ def test_normalized_gd_prints_norms():
     text = render(derive(build("normalized", 2), 2), "text")
     assert "f₁ = -g/‖g‖" in text
     assert "⟨g, Hg⟩/‖g‖⁴" in text
+
+
+def test_numeric_parameters_read_like_the_symbolic_ones():
+    """optax's b1 = 0.9, b2 = 0.999, ε = 1e-8: canonical forms clear ε's denominator
+    (1 + 10⁸g²); the printer still finds s, pulls factors out of H(·) and names ε."""
+    d = derive(build("adam", 2, b1="0.9", b2="0.999", eps="1e-8"), 2)
+    text = render(d, "text")
+    assert "s = √(g⊙g + ε), ε = 1/100000000, q = g/s" in text
+    assert "f₁ = -g/s" in text and "⊙ ∇‖∇L‖₁,ε" in text and "100000000g" not in text
+    data = json.loads(render(d, "json"))
+    (part,) = data["flow"][1]["parts"]
+    assert part["body"] == "H(q)" and part["potential"] == "Sum(s)"
+    g, s = sympy.symbols("g s", positive=True)
+    coeff = sum(sympy.parse_expr(m["scalar"]) * sympy.parse_expr(m["vector"], local_dict={"g": g, "s": s})
+                for m in part["coeff"])
+    b1, b2, eps = sympy.Rational(9, 10), sympy.Rational(999, 1000), sympy.Rational(1, 10**8)
+    reference = -((b1 / (1 - b1) + HALF) / s - (b2 / (1 - b2) + HALF) * g**2 / s**3)
+    assert sympy.simplify((coeff - reference).subs(g, sympy.sqrt(s**2 - eps))) == 0

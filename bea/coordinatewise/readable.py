@@ -34,6 +34,7 @@ S = sympy.Symbol("s", positive=True)
 Q = sympy.Symbol("q")
 THETA_D = sympy.Symbol("θ")
 _X = sympy.Symbol("x", real=True)
+_EPS = sympy.Symbol("ε", positive=True)
 
 
 class Hess(sympy.Function):
@@ -107,22 +108,35 @@ class _Converter:
         return out
 
     def _roots(self, expr):
-        """``(ε + f²)^{k/2} → s^k`` (the first such base fixes ``ε``)."""
+        """``(c·(ε + f²))^{k/2} → c^{k/2} s^k`` for a scalar ``c`` (the first such base fixes
+        ``ε``). With a numeric ε, canonical forms clear its denominator, ``1 + 10⁸f²`` for
+        ``ε = 10⁻⁸``: that base is ``10⁸ s²``."""
         if self.f is None:
             return expr
         f = VectorSymbol(self.f.name)
 
-        def is_base(b):
+        def scalar(x):
+            return not any(isinstance(y, (VectorSymbol, FrozenSymbol, TotalSymbol)) for y in x.free_symbols)
+
+        def split(b):
+            """``(c, ε)`` with ``b = c·(ε + f²)``, or None."""
             if not b.is_Add:
-                return False
-            rest = sympy.expand(b - f**2)
-            return rest != 0 and not any(isinstance(x, (VectorSymbol, FrozenSymbol, TotalSymbol))
-                                         for x in rest.free_symbols) and (self.eps in (None, rest))
+                return None
+            b = sympy.expand(b)
+            c = b.coeff(f, 2)
+            if c == 0 or not scalar(c):
+                return None
+            eps = sympy.expand((b - c * f**2) / c)
+            if eps == 0 or not scalar(eps) or self.eps not in (None, eps):
+                return None
+            return c, eps
 
         def rewrite(e):
-            if e.is_Pow and e.exp.is_Rational and e.exp.q <= 2 and is_base(e.base):
-                self.eps = sympy.expand(e.base - f**2)
-                return S ** (2 * e.exp)
+            if e.is_Pow and e.exp.is_Rational and e.exp.q <= 2:
+                found = split(e.base)
+                if found is not None:
+                    c, self.eps = found
+                    return c**e.exp * S ** (2 * e.exp)
             return None
 
         return expr.replace(lambda e: rewrite(e) is not None, rewrite)
@@ -131,8 +145,11 @@ class _Converter:
         if label is None:
             return THETA_D
         sign, shown = 1, []
-        for u in args:  # linear in each argument: signs move out
+        for u in args:  # linear in each argument: signs and rational factors move out
             u = self.vector(u)
+            c, rest = sympy.factor_terms(u).as_coeff_Mul()
+            if c.is_Rational and c != 1:
+                sign, u = sign * c, rest
             if u.could_extract_minus_sign():
                 sign, u = -sign, -u
             shown.append(u)
@@ -177,20 +194,19 @@ class _Converter:
             return None
         (u,) = body.args
         u = u.subs(Q, G / S)
-        if u.free_symbols - {G, S} - (self.eps.free_symbols if self.eps is not None else set()):
-            return None
+        if u.has(Hess, Deriv, DerivF, Total) or \
+                u.free_symbols - {G, S} - (self.eps.free_symbols if self.eps is not None else set()):
+            return None  # not elementwise in g
         if u.has(S):
             if self.eps is None:
                 return None
-            u = u.subs(S, sympy.sqrt(G**2 + self.eps))
+            u = u.subs(S, sympy.sqrt(G**2 + _EPS))  # integrated with ε a symbol, numeric or not
         F = u.subs(G, _X)
         phi = sympy.integrate(F, _X)
         if phi.has(sympy.Integral) or sympy.simplify(sympy.diff(phi, _X) - F) != 0:
             return None
-        phi = sympy.simplify(phi.subs(_X, G))
-        if self.eps is not None:
-            phi = phi.subs(sympy.sqrt(G**2 + self.eps), S)
-        return Total(phi)
+        phi = sympy.simplify(phi.subs(_X, G)).subs(sympy.sqrt(G**2 + _EPS), S)
+        return Total(phi.subs(_EPS, self.eps) if self.eps is not None else phi)
 
 
 def _gs_monomials(coeff) -> tuple:

@@ -260,16 +260,20 @@ def legend_text(legend: Legend, style: nt.Style) -> str:
     L = legend.loss or "L"
     if style.latex:
         parts = [rf"g = \nabla {L}", rf"H = \nabla^{{2}} {L}"]
-        if legend.eps is not None:
+        if legend.eps is not None and legend.eps.free_symbols:
             parts.append(rf"s = \sqrt{{g \odot g + {_Latex(L).doprint(legend.eps)}}}")
+        elif legend.eps is not None:  # a number: named ε, as ‖∇L‖_{1,ε} has it
+            parts.append(rf"s = \sqrt{{g \odot g + \varepsilon}}, \varepsilon = {_Latex(L).doprint(legend.eps)}")
         if legend.uses_q:
             parts.append("q = g / s")
         return ", ".join(parts)
     parts = [f"g = ∇{L}", f"H = ∇²{L}"]
     if legend.uses_third:
         parts.append(f"∇ᵏ{L}(u, …) its k-th derivative")
-    if legend.eps is not None:
+    if legend.eps is not None and legend.eps.free_symbols:
         parts.append(f"s = √(g⊙g + {_expr(legend.eps, style, L)})")
+    elif legend.eps is not None:  # a number: named ε, as ‖∇L‖₁,ε has it
+        parts.append(f"s = √(g⊙g + ε), ε = {_expr(legend.eps, style, L)}")
     if legend.uses_q:
         parts.append("q = g/s")
     return ", ".join(parts) if legend.loss else "atoms as listed"
