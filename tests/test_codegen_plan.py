@@ -10,8 +10,8 @@ from collections import Counter
 import pytest
 import sympy
 
-from bea.plan import Merged, Single, channel_count, plan
 from bea.derive import derive
+from bea.plan import Merged, Single, channel_count, plan
 from bea.schemes import build
 from bea.trees import sort_key, tree
 

@@ -214,6 +214,36 @@ class _Generator:
             tail = [f"return _leaves(lambda {args}: {' + '.join(weights)}, {', '.join(v for _, v in orders)})"]
         return self.factory(name, doc, body, tail, hvp=True)
 
+    def slaved_state(self) -> list[str]:
+        """``slaved_state``: ``Σ_k h^k S_k`` per auxiliary variable (``derivation.velocity``)."""
+        d = self.d
+        if not d.velocity:
+            return []
+        body = _Body(self)
+        results = []
+        for series in d.velocity:
+            orders = []
+            for k, expr in enumerate(series):
+                e = self.substitute(expr)
+                if e != 0:
+                    hpow = "" if k == 0 else ("h * " if k == 1 else f"h**{k} * ")
+                    orders.append((hpow, body.vector(e) if _has_vectors(e) else body.elementwise(e)))
+            if not orders:
+                results.append("_broadcast(0, theta)")
+                continue
+            weights = [f"{w}x{i}" for i, (w, _) in enumerate(orders)]
+            args = ", ".join(f"x{i}" for i in range(len(orders)))
+            results.append(f"_leaves(lambda {args}: {' + '.join(weights)}, {', '.join(v for _, v in orders)})")
+        several = len(results) > 1
+        doc = (f"The rule's auxiliary state on its slaved (invariant) manifold, S(θ) = Σ_k h^k S_k(θ) to "
+               f"O(h^{d.order + 1}) (Adam's m and v). Started at (theta, S(theta)), the optimizer's iterates "
+               f"follow the modified flow from the first step, with no transient (what `bea check` does)."
+               f"\n\n{self.inputs_doc()}\nReturns function(theta, *batch) -> "
+               + (f"a tuple of {len(results)} pytrees like params, in the rule's order of auxiliary variables."
+                  if several else "a pytree like params."))
+        result = "(" + ", ".join(results) + ",)" if several else results[0]
+        return self.factory("slaved_state", doc, body, [f"return {result}"], hvp=True)
+
     def potentials(self) -> list:
         """The distinct ``R = Total(Φ(g))`` found in the flow, with the ``ε`` of ``s``."""
         found = {}
@@ -288,6 +318,7 @@ class _Generator:
                 "implicit_drift",
                 f"Drift of the iterates from the plain flow: h f_2 + … + h^{d.order - 1} f_{d.order}.\n\n"
                 f"{self.inputs_doc()}\nReturns function(theta, *batch) -> a pytree like params.", 2)
+        fns += self.slaved_state()
         fns += self.potential_function()
         params = self.parameters
         own = "\n\n\n".join(inspect.getsource(fn).rstrip() for fn in _OWN_RUNTIME)

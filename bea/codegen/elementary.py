@@ -206,13 +206,13 @@ class _Generator:
         return out
 
     # -- emission -----------------------------------------------------------------------
-    def field_function(self, name: str, doc: str, terms: list, per_atom: bool = False) -> list[str]:
-        """``terms``: one term list; with ``per_atom`` a list of them, one result each
+    def field_function(self, name: str, doc: str, terms: list, grouped: bool = False) -> list[str]:
+        """``terms``: one term list; with ``grouped`` a list of them, one result each
         (a tuple in ATOMS order, or the single result when there is one atom)."""
         body = _Body(self)
         coeff_lines, results = [], []
         n = 0
-        for group in (terms if per_atom else [terms]):
+        for group in (terms if grouped else [terms]):
             names = []
             for power, t, e in group:
                 n += 1
@@ -288,6 +288,7 @@ class _Generator:
             "this is minus the gradient of the implicit regularizer.",
             self.flow_terms(2))
         fns += self.drift_correction_function()
+        fns += self.slaved_state_function()
         if self.gradient_atoms and d.has_loss:
             fns += self.loss_function(
                 "modified_loss",
@@ -314,6 +315,27 @@ class _Generator:
                 f"field has a remainder).\n\n{inputs}\nReturns function(theta, *batch) -> {sret}.", 1)
         return fns
 
+    def slaved_state_function(self) -> list[str]:
+        """``slaved_state``: the auxiliary state on its slaved manifold, ``V(θ) = Σ_t c(t)
+        h^{|t|} F(t)(θ)`` per auxiliary variable (``derivation.velocity``); nothing for a
+        rule without state."""
+        d = self.d
+        if not d.velocity:
+            return []
+        groups = [[(t.order, t, e) for t in sorted(terms, key=sort_key)
+                   if (e := self.coeffs.expr(terms[t], d.field)) != 0] for terms in d.velocity]
+        several = len(groups) > 1
+        return self.field_function(
+            "slaved_state",
+            f"The rule's auxiliary state on its slaved (invariant) manifold, to O(h^{d.order + 1}): "
+            f"V(θ) = Σ_t c(t) h^|t| F(t)(θ) (Kovachki & Stuart 2021). Started at (theta, V(theta)), the "
+            f"optimizer's iterates follow the modified flow from the first step, with no transient "
+            f"(what `bea check` does).\n\n{self._inputs_doc()}\nReturns function(theta, *batch) -> "
+            + (f"a tuple of {len(groups)} pytrees like params, in the rule's order of auxiliary variables."
+               if several else "a pytree like params (the rule's auxiliary variable, e.g. the momentum "
+                               "velocity v of v ← βv + h f(θ), θ ← θ + v)."),
+            groups if several else groups[0], grouped=several)
+
     def drift_correction_function(self) -> list[str]:
         """``drift_correction`` = f̃ − f from the modifying field of the same rule at the same
         order (computed here, at emission time); nothing where the rule has none."""
@@ -331,7 +353,7 @@ class _Generator:
             f"error O(h^{d.order + 1}); to first order in h this is -implicit_drift, beyond it is not "
             f"(subtracting the drift cancels order 2 only).\n\n{self._inputs_doc()}\n"
             f"Returns function(theta, *batch) -> {per}.",
-            [self.flow_terms(2, d=m, atom=a.label) for a in self.atoms], per_atom=True)
+            [self.flow_terms(2, d=m, atom=a.label) for a in self.atoms], grouped=True)
 
     @functools.cached_property
     def modifying(self):
@@ -366,12 +388,12 @@ class _Generator:
             f"Modifying field f~ = f + h f~_2 + … + h^{d.order - 1} f~_{d.order} (per atom).\n\n"
             f"Run on f~ in place of f, the scheme follows its first-order flow with local error "
             f"O(h^{d.order + 1}).\n\n{inputs}\nReturns function(theta, *batch) -> {ret}.",
-            [self.flow_terms(1, atom=c) for c in labels], per_atom=True)
+            [self.flow_terms(1, atom=c) for c in labels], grouped=True)
         fns += self.field_function(
             "correction_field",
             f"Correction f~ - f = h f~_2 + … + h^{d.order - 1} f~_{d.order} (per atom).\n\n{inputs}\n"
             f"Returns function(theta, *batch) -> {ret}.",
-            [self.flow_terms(2, atom=c) for c in labels], per_atom=True)
+            [self.flow_terms(2, atom=c) for c in labels], grouped=True)
         if not self.gradient_atoms:
             return fns
         splits = {a.label: self.atom_splits(a.label) for a in self.atoms}
@@ -398,12 +420,12 @@ class _Generator:
             f"Gradient part of correction_field (bea's least-squares split): minus the gradient of "
             f"correction_potential. The correction is not a gradient at this order, so there is no "
             f"correction_loss.\n\n{inputs}\nReturns function(theta, *batch) -> {ret}.",
-            terms["gradient"], per_atom=True)
+            terms["gradient"], grouped=True)
         fns += self.field_function(
             "correction_remainder",
             f"Non-gradient remainder: correction_field = correction_gradient_part + "
             f"correction_remainder.\n\n{inputs}\nReturns function(theta, *batch) -> {ret}.",
-            terms["remainder"], per_atom=True)
+            terms["remainder"], grouped=True)
         fns += self.scalar_function(
             "correction_potential",
             f"Potential of the correction's gradient part, Σ_k h^(k-1) Σ_s w_s S(s) (not a "
