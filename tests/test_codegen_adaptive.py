@@ -68,7 +68,8 @@ def test_standalone_module_imports_jax_only():
     assert "hessian" not in source and "jacfwd" not in source
     assert "no bias correction" in source and "ε inside the square root" in source
     # one line per distinct differential: f and D f[g/s] once each
-    assert source.count("= _d(atom_f, theta)  # f\n") == 3  # modified_field, implicit_drift, potential
+    # modified_field, implicit_drift, slaved_state, preconditioned_potential
+    assert source.count("= _d(atom_f, theta)  # f\n") == 4
 
 
 def test_adam_matches_dense_reference_symbolic_and_numeric():
