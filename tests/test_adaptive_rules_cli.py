@@ -49,7 +49,7 @@ def test_plain_function_algebra_is_detected(rules):
 
 @pytest.mark.parametrize("name, expected", [
     ("clipped", "f₁ = -tanh(g)"),
-    ("rmsprop_momentum", "s = √(g⊙g + 1)"),
+    ("rmsprop_momentum", "s = √(g⊙g + ε), ε = 1"),
 ])
 def test_derive_and_check(rules, name, expected):
     from cli.check_cmd import check
