@@ -27,7 +27,11 @@ from dataclasses import dataclass
 
 from .trees import Tree, sort_key
 
-__all__ = ["Single", "Merged", "plan", "channel_count"]
+__all__ = ["Single", "Merged", "plan", "channel_count", "PAIR_SEARCH_LIMIT"]
+
+PAIR_SEARCH_LIMIT = 40
+"""Pairs of flips are tried only up to this many candidate trees (their number grows as
+its square): gd to order 6, sgd with two batches to order 3."""
 
 
 @dataclass(frozen=True)
@@ -56,18 +60,18 @@ def _children(t: Tree) -> list[Tree]:
 def _build(terms, alone: frozenset) -> tuple:
     """Items of ``terms = [(index, tree)]`` with the trees in ``alone`` evaluated on their own."""
     items, groups = [], {}
-    for coef, t in terms:
+    for index, t in terms:
         if not t.children or t in alone:
-            items.append(Single(coef, t))
+            items.append(Single(index, t))
             continue
         kids = _children(t)
-        groups.setdefault((t.label, tuple(kids[:-1])), []).append((coef, t, kids[-1]))
+        groups.setdefault((t.label, tuple(kids[:-1])), []).append((index, t, kids[-1]))
     for (label, prefix), members in groups.items():
         if len(members) == 1:
-            coef, t, _ = members[0]
-            items.append(Single(coef, t))
+            index, t, _ = members[0]
+            items.append(Single(index, t))
         else:
-            items.append(Merged(label, prefix, _build([(c, u) for c, _, u in members], alone)))
+            items.append(Merged(label, prefix, _build([(i, u) for i, _, u in members], alone)))
     return tuple(items)
 
 
@@ -90,6 +94,7 @@ def _channels(items: tuple, out: set) -> None:
         for p in item.prefix:
             _tree_channels(p, out)
         _channels(item.terms, out)
+        # the combination V is a new direction, identified by its item
         out.update((item.label, s) for s in _submultisets(item.prefix + (item,)))
 
 
@@ -127,18 +132,20 @@ def plan(trees: tuple[Tree, ...]) -> tuple:
 
 def _descend(terms, candidates: list, alone: frozenset) -> tuple:
     cost = channel_count(_build(terms, alone))
-    pairs = len(candidates) <= 40
+    pairs = len(candidates) <= PAIR_SEARCH_LIMIT
     while True:
         moves = [frozenset({c}) for c in candidates]
-        best = _best_move(terms, alone, moves, cost)
-        if best is None and pairs:
-            best = _best_move(terms, alone, [frozenset(p) for p in itertools.combinations(candidates, 2)], cost)
-        if best is None:
+        found = _first_improvement(terms, alone, moves, cost)
+        if found is None and pairs:
+            found = _first_improvement(terms, alone, [frozenset(p) for p in itertools.combinations(candidates, 2)],
+                                       cost)
+        if found is None:
             return _build(terms, alone)
-        alone, cost = best
+        alone, cost = found
 
 
-def _best_move(terms, alone: frozenset, moves, cost: int):
+def _first_improvement(terms, alone: frozenset, moves, cost: int):
+    """``(alone ^ move, its channel count)`` for the first move that lowers ``cost``, or None."""
     for move in moves:
         trial = alone ^ move
         c = channel_count(_build(terms, trial))
