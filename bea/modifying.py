@@ -53,6 +53,12 @@ def modifying_field(rule: Rule, order: int, target: Derivation | None = None,
     """
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ValueError(f"order must be an integer ≥ 1, got {order!r}")
+    if rule.algebra == "coordinatewise":  # Adam & co.: an elementwise weight
+        if target is not None:
+            raise ValueError("coordinate-wise rules are corrected toward their own first-order flow only")
+        from .coordinatewise.modifying import modifying_field as coordinatewise_modifying_field
+
+        return coordinatewise_modifying_field(rule, order, progress)
     if target is not None:
         _check_target(rule, order, target)
     extra = [] if target is None else [*target.rule.params.values(), target.rule.cycle]

@@ -15,8 +15,9 @@ from .tracing import Traced, Tracer
 __all__ = ["trace_map"]
 
 
-def trace_map(rule, order: int) -> tuple[list, list | None]:
-    """``[0, a_1, …, a_N]`` of one cycle, and the slaved state ``[[S_0, …, S_N], …]``."""
+def trace_map(rule, order: int, corrections=None) -> tuple[list, list | None]:
+    """``[0, a_1, …, a_N]`` of one cycle, and the slaved state ``[[S_0, …, S_N], …]``;
+    ``corrections`` (label → ``[c_2, …]``) runs the rule on modified atoms."""
     if tuple(rule.blocks) != (None,):
         raise RuleError("coordinate-wise rules act on one parameter vector; blocks (players) "
                         "are not supported")
@@ -25,7 +26,7 @@ def trace_map(rule, order: int) -> tuple[list, list | None]:
     params = {k: _param(v) for k, v in rule.params.items()}
     tracer = Tracer(order, params.values())
     h = tracer.h
-    atoms = tracer.atoms(rule.atoms)
+    atoms = tracer.atoms(rule.atoms, corrections)
     if rule.n_aux:
         step = lambda th, *s: rule.step(th, *s, h, *atoms, **params)  # noqa: E731
         state = slaved_state(step, tracer, rule.n_aux)

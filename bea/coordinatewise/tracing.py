@@ -132,11 +132,14 @@ class Traced:
 
 
 class AtomCall:
-    """The traced atom ``f_c``: at ``θ + δ`` it returns the Taylor series of ``f_c`` there."""
+    """The traced atom ``f_c``: at ``θ + δ`` it returns the Taylor series of ``f_c`` there;
+    with ``corrections = [c_2, c_3, …]`` (expressions) that of the modified atom
+    ``f_c + h c_2 + h² c_3 + …`` (:mod:`bea.coordinatewise.modifying`)."""
 
-    def __init__(self, tracer, label: str):
+    def __init__(self, tracer, label: str, corrections=()):
         self.tracer = tracer
         self.label = label
+        self.corrections = tuple(corrections)
 
     def __call__(self, point):
         tr = self.tracer
@@ -146,7 +149,11 @@ class AtomCall:
             raise RuleError(f"atom {self.label} is evaluated at a point that is not θ + O(h) "
                             f"(its h^0 part is {point.coeffs[0]})")
         delta = [0] + list(point.coeffs[1:])
-        return Traced(tr, shift(atom(self.label), delta, tr.max_order))
+        series = shift(atom(self.label), delta, tr.max_order)
+        for power, c in enumerate(self.corrections, start=1):  # h^power c_{power+1}
+            for n, e in enumerate(shift(c, delta, tr.max_order - power) if power <= tr.max_order else []):
+                series[n + power] += e
+        return Traced(tr, series)
 
     def __repr__(self):
         return f"<atom {self.label}>"
@@ -177,8 +184,9 @@ class Tracer:
     def parameters(self) -> Traced:
         return self.constant(THETA)
 
-    def atoms(self, atoms):
-        return [AtomCall(self, a.label) for a in atoms]
+    def atoms(self, atoms, corrections=None):
+        """Traced atoms; ``corrections`` maps a label to its ``[c_2, c_3, …]``."""
+        return [AtomCall(self, a.label, (corrections or {}).get(a.label, ())) for a in atoms]
 
     def increment(self, result, what="the rule's result") -> list:
         """``θ' - θ`` of a traced result as ``[0, a_1, …, a_N]``, checked to be ``O(h)``."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatex
@@ -30,7 +31,7 @@ from ..derive import Derivation
 from . import notation as nt
 from .sections import _Walk, walk
 
-__all__ = ["Legend", "CoordinateRow", "CoordinateFlow", "ONE_NORM", "legend_text", "part_text",
+__all__ = ["Legend", "CoordinateRow", "CoordinateFlow", "CoordinateModifying", "ONE_NORM", "legend_text", "part_text",
            "row_text", "potentials", "potential_text", "potential_definition", "json_expr", "part_json"]
 
 ONE_NORM = Total(S)
@@ -61,6 +62,15 @@ class CoordinateFlow:
     order: int
     rows: tuple
     loss: str | None
+    tilde: ClassVar[bool] = False  # rows are parts of a modifying field f̃_k
+
+
+@dataclass(frozen=True)
+class CoordinateModifying(CoordinateFlow):
+    """The modifying field ``f̃ = f + h f̃_2 + …`` of a coordinate-wise rule
+    (:mod:`bea.coordinatewise.modifying`), rows as :class:`CoordinateFlow`'s."""
+
+    tilde: ClassVar[bool] = True
 
 
 @walk.register
@@ -73,8 +83,9 @@ def _(d: Derivation) -> list:
     eps = next((r.eps for r in shown if r.eps is not None), None)
     third = any(p.body.has(Deriv) for r in shown for p in r.parts)
     rows = tuple(CoordinateRow(k, r.parts) for k, r in enumerate(shown, start=1))
+    flow = CoordinateModifying if d.kind == "modifying" else CoordinateFlow
     return [_Walk(d).header(), Legend(loss, eps, any(r.uses_q for r in shown), third),
-            CoordinateFlow(d.order, rows, loss)]
+            flow(d.order, rows, loss)]
 
 
 # -- notation -------------------------------------------------------------------------

@@ -73,7 +73,7 @@ class LatexPrinter(MathPrinter):
         for r in f.rows:
             parts = [("-" if s < 0 else "+", t) for s, t in (cw.part_text(p, self.style, f.loss) for p in r.parts)]
             lines = [parts[i:i + 2] for i in range(0, len(parts), 2)] or [[("+", "0")]]
-            head = f"{nt.flow_name(r.order, self.style)} &= {nt.join_signed(lines[0])}"
+            head = f"{nt.flow_name(r.order, self.style, f.tilde)} &= {nt.join_signed(lines[0])}"
             rows.append(" \\\\\n".join([head] + [rf"&\quad {nt.join_signed(line, first=False)}" for line in lines[1:]]))
         return rows
 

@@ -68,10 +68,16 @@ class MarkdownPrinter(MathPrinter):
                 "and functions of vectors act elementwise"]
 
     def _print_CoordinateFlow(self, f) -> list[str]:
-        head = f"$\\theta' = {self._flow_head(f.order)} + O({self.style.times_h(f.order)})$"
-        rows = [f"- ${nt.flow_name(r.order, self.style)} = {cw.row_text(r, self.style, f.loss)}$" for r in f.rows]
+        if f.tilde:
+            title = "## Modifying field"
+            head = rf"$\tilde f = {self._flow_head(f.order, True)} + O({self.style.times_h(f.order)})$"
+        else:
+            title = "## Modified flow"
+            head = f"$\\theta' = {self._flow_head(f.order)} + O({self.style.times_h(f.order)})$"
+        rows = [f"- ${nt.flow_name(r.order, self.style, f.tilde)} = {cw.row_text(r, self.style, f.loss)}$"
+                for r in f.rows]
         notes = [f"- where ${cw.potential_definition(R, body, self.style, f.loss)}$" for R, body in cw.potentials(f)]
-        return ["", "## Modified flow", "", head, ""] + rows + notes
+        return ["", title, "", head, ""] + rows + notes
 
     # -- noise (bea.render.noise)
     def _print_SMEHeader(self, h) -> list[str]:

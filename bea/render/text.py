@@ -92,10 +92,16 @@ class TextPrinter(MathPrinter):
                 "  (products ⊙, quotients, powers and functions of vectors act elementwise)", ""]
 
     def _print_CoordinateFlow(self, f) -> list[str]:
-        head = f"modified flow   θ' = {self._flow_head(f.order)} + O(h{nt.superscript(str(f.order))})"
-        rows = [f"  {nt.flow_name(r.order, self.style)} = {cw.row_text(r, self.style, f.loss)}" for r in f.rows]
+        if f.tilde:
+            head = [f"modifying field   f̃ = {self._flow_head(f.order, True)} + O(h{nt.superscript(str(f.order))})",
+                    "  (run on f̃, the rule follows its first-order flow with local error "
+                    f"O(h{nt.superscript(str(f.order + 1))}))"]
+        else:
+            head = [f"modified flow   θ' = {self._flow_head(f.order)} + O(h{nt.superscript(str(f.order))})"]
+        rows = [f"  {nt.flow_name(r.order, self.style, f.tilde)} = {cw.row_text(r, self.style, f.loss)}"
+                for r in f.rows]
         notes = [f"  where {cw.potential_definition(R, body, self.style, f.loss)}" for R, body in cw.potentials(f)]
-        return [head] + rows + notes
+        return head + rows + notes
 
 
 _PER_EXAMPLE = "(1/n) Σ_i (∇ℓ_i - ∇L)(∇ℓ_i - ∇L)ᵀ"
