@@ -151,7 +151,9 @@ class AtomCall:
         delta = [0] + list(point.coeffs[1:])
         series = shift(atom(self.label), delta, tr.max_order)
         for power, c in enumerate(self.corrections, start=1):  # h^power c_{power+1}
-            for n, e in enumerate(shift(c, delta, tr.max_order - power) if power <= tr.max_order else []):
+            if power > tr.max_order:
+                break
+            for n, e in enumerate(shift(c, delta, tr.max_order - power)):
                 series[n + power] += e
         return Traced(tr, series)
 

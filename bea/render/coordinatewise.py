@@ -9,7 +9,9 @@ A :class:`~bea.derive.Derivation` whose rule has ``algebra == "coordinatewise"``
 * :class:`CoordinateFlow` — one :class:`CoordinateRow` per order, each a list of
   :class:`~bea.coordinatewise.readable.Part` ``(Σ c·g^a s^b) ⊙ body``; a part whose body
   is a preconditioned gradient ``∇R`` is printed with ``R`` (Adam's order 2 with
-  ``R = ‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)``, as Cattaneo, Klusowski & Shigida, ICML 2024).
+  ``R = ‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)``, as Cattaneo, Klusowski & Shigida, ICML 2024);
+  for a modifying field (``kind == "modifying"``) :class:`CoordinateModifying`, the same
+  rows as the parts ``f̃_k`` of ``f̃ = f + h f̃_2 + …``.
 
 This module also holds the notation of those parts in unicode text and LaTeX
 (:func:`part_text`, :func:`potential_text`) and in JSON (:func:`part_json`); the printers'
@@ -31,8 +33,8 @@ from ..derive import Derivation
 from . import notation as nt
 from .sections import _Walk, walk
 
-__all__ = ["Legend", "CoordinateRow", "CoordinateFlow", "CoordinateModifying", "ONE_NORM", "legend_text", "part_text",
-           "row_text", "potentials", "potential_text", "potential_definition", "json_expr", "part_json"]
+__all__ = ["Legend", "CoordinateRow", "CoordinateFlow", "CoordinateModifying", "ONE_NORM", "legend_text",
+           "part_text", "row_text", "potentials", "potential_text", "potential_definition", "json_expr", "part_json"]
 
 ONE_NORM = Total(S)
 """``‖∇L‖_{1,ε} = Σ_j s_j``, the perturbed one-norm of the gradient."""
