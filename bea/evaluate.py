@@ -7,7 +7,8 @@ scalars ``S(s)``, on pytrees (DESIGN.md §1, §5).
   F(t_k))``: the k-th directional derivative of ``f_c`` by ``k`` nested ``jax.jvp``
   (:func:`_d`; forward-over-reverse Hessian-vector products for gradient atoms). No
   Hessian is formed, and :func:`elementary_differentials` computes each ``F(t)`` once and
-  shares it between every tree containing it.
+  shares it between every tree containing it. :func:`planned_sum` evaluates a sum of them
+  as :mod:`bea.plan` factors it, a host and its rider in one jvp (:func:`_slot`).
 * **Loss scalars** ``S(s)`` of an unrooted tree ``s`` (a node of degree ``d`` is ``∇^d L``,
   an edge a contraction over a block; labels ``"L"`` at the root, ``"L|block"`` below,
   :func:`bea.losses.scalar_label`): from the canonical root ``r`` with sorted children
@@ -29,9 +30,10 @@ from typing import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .losses import split_scalar_label
-from .plan import Single, plan
+from .plan import Merged, Single, plan, rest_and_last
 from .trees import Tree, sort_key
 
 __all__ = ["RUNTIME", "runtime_source", "elementary_differentials", "planned_sum", "fields_from_losses",
@@ -47,6 +49,12 @@ def _d(fn, theta, *directions):
 
 def _along(fn, v):
     return lambda x: jax.jvp(fn, (x,), (v,))[1]
+
+
+def _slot(fn, theta, before, q, after, v, w):
+    """D^{k+1} fn(theta)[before…, q, after…, v] + D^k fn(theta)[before…, w, after…] in one jvp:
+    the derivative of (x, s) -> D^k fn(x)[before…, s, after…] at (theta, q) along (v, w)."""
+    return jax.jvp(lambda x, s: _d(fn, x, *before, s, *after), (theta, q), (v, w))[1]
 
 
 def _grad(loss, batch, merge=None):
@@ -141,7 +149,7 @@ def _total(theta, *terms):
     return sum((jnp.asarray(w, dtype) * s for w, s in terms), jnp.zeros((), dtype))
 
 
-RUNTIME = (_d, _along, _grad, _filter, _fd, _negative, _exact, _project, _atom, _dot, _combine, _total)
+RUNTIME = (_d, _along, _slot, _grad, _filter, _fd, _negative, _exact, _project, _atom, _dot, _combine, _total)
 """The functions generated modules carry, in this order (their source, verbatim)."""
 
 combine = _combine
@@ -180,27 +188,66 @@ def _elementary(t: Tree, fields: Mapping[str, Callable], theta, memo: dict):
     return found
 
 
-def planned_sum(terms, fields: Mapping[str, Callable], theta):
-    """``Σ_i c_i F(t_i)(θ)`` over ``terms = [(c_i, t_i)]`` (distinct trees), evaluated as
-    :func:`bea.plan.plan` factors it, with the operations of generated code in the same
-    order (so both give the same bits)."""
+def planned_sum(terms, fields: Mapping[str, Callable], theta, h=1.0):
+    """``Σ_i c_i h^{|t_i|-1} F(t_i)(θ)`` over ``terms = [(c_i, t_i)]`` (distinct trees),
+    evaluated as :func:`bea.plan.plan` factors it, with the operations of generated code in
+    the same order (so both give the same bits). Directions are scaled by ``h``,
+    ``D(t) = h^{|t|} F(t)``, so that ``h^{|t|-1} F(t) = f^{(k)}(D(t_1), …, D(t_k))`` and the
+    coefficients carry no power of ``h`` (a rider's ratio ``c_rider/c_host`` stays finite as
+    ``h → 0``); with the default ``h = 1`` the ``c_i`` are the whole coefficients. A term
+    hosts a rider only if its coefficient is a nonzero Python or NumPy number (not traced)."""
     coefficients = [c for c, _ in terms]
+    hostable = frozenset(i for i, c in enumerate(coefficients)
+                         if isinstance(c, (int, float, np.integer, np.floating)) and c != 0)
     memo: dict = {}
 
     def value(t: Tree):
-        return _elementary(t, fields, theta, memo)
+        """F(t) with h-scaled children: h^{|t|-1} F(t)."""
+        found = memo.get(t)
+        if found is None:
+            found = memo[t] = _d(fields[t.label], theta, *[direction(c) for c in sorted(t.children, key=sort_key)])
+        return found
 
-    def parts(items):
+    def direction(t: Tree):
+        key = ("D", t)
+        if key not in memo:
+            memo[key] = _combine(theta, (h, value(t)))
+        return memo[key]
+
+    def last(host):
+        _, v = rest_and_last(host)
+        return direction(v) if isinstance(host, Single) else _combine(theta, *parts(host.terms, True))
+
+    def parts(items, inner: bool):
         out = []
         for item in items:
             if isinstance(item, Single):
-                out.append((coefficients[item.index], value(item.tree)))
+                out.append((coefficients[item.index], direction(item.tree) if inner else value(item.tree)))
+            elif isinstance(item, Merged):
+                v = _combine(theta, *parts(item.terms, True))
+                out.append((h if inner else 1, _d(fields[item.label], theta, *map(direction, item.prefix), v)))
             else:
-                v = _combine(theta, *parts(item.terms))
-                out.append((1, _d(fields[item.label], theta, *[value(p) for p in item.prefix], v)))
+                out.append(paired(item, inner))
         return out
 
-    return _combine(theta, *parts(plan(tuple(t for _, t in terms))))
+    def paired(item, inner: bool):
+        host, rider = item.host, item.rider
+        rest = [direction(r) for r in rest_and_last(host)[0]]
+        c = coefficients[host.index] if isinstance(host, Single) else None
+        if isinstance(rider, Single):
+            kid = sorted(rider.tree.children, key=sort_key)[item.free]
+            w = [(coefficients[rider.index], direction(kid))]
+        else:
+            w = parts(rider.terms, True)
+        if c is not None:
+            w = [(a / c, x) for a, x in w]
+        y = _slot(fields[host.label if isinstance(host, Merged) else host.tree.label], theta,
+                  tuple(rest[:item.slot]), rest[item.slot], tuple(rest[item.slot + 1:]), last(host),
+                  _combine(theta, *w))
+        scale = 1 if c is None else c
+        return (scale * h if inner else scale, y)
+
+    return _combine(theta, *parts(plan(tuple(t for _, t in terms), hostable), False))
 
 
 def scalar_value(s: Tree, losses: Mapping[str, Callable], theta, blocks=(None,), memo=None):

@@ -9,9 +9,10 @@
    (median) and XLA's flop count of the compiled function (deterministic, unlike wall time
    on a shared machine), with ``hvp="exact"`` and ``"finite-difference"``, beside the same
    field evaluated one nested jvp per tree (:func:`bea.evaluate.elementary_differentials`,
-   what generated code did before :mod:`bea.plan`) and the plan's count of
-   distinct jvp channels. Targets: ≤ 10 gradients at order 4, ≤ 24 at order 5. Compile
-   time (lower + compile) at order 5, target ≤ 10 s on CPU.
+   what generated code did before :mod:`bea.plan`), the plan's count of
+   distinct jvp channels and of host/rider pairs (one jvp each, :class:`bea.plan.Paired`).
+   Targets: ≤ 10 gradients at order 4, ≤ 24 at order 5, by flops. Compile time
+   (lower + compile) at order 5, target ≤ 10 s on CPU.
 3. One optimizer step with the explicit regularizer, ``optax.chain(regularizer_transform(
    gd2, (loss,), h, hvp="finite-difference"), optax.sgd(h))`` reusing the step's
    gradient, vs the plain ``optax.sgd(h)`` step; target ≤ 2.1×.
@@ -32,7 +33,7 @@ import numpy as np
 from bea.codegen import functions
 from bea.derive import derive
 from bea.evaluate import elementary_differentials, fields_from_losses
-from bea.plan import Single, channel_count, plan
+from bea.plan import Merged, Paired, Single, channel_count, plan
 from bea.schemes import build
 from bea.trees import sort_key
 
@@ -111,8 +112,10 @@ def main(repeats: int) -> None:
         module = functions(derivation)
         per_tree = jax.jit(tree_by_tree(derivation, loss))
         trees = field_trees(derivation)
-        print(f"gd modified field, order {order}: {channel_count(plan(trees))} distinct jvp channels "
-              f"(one per tree: {channel_count(tuple(Single(i, t) for i, t in enumerate(trees)))}); one nested jvp "
+        planned = plan(trees, frozenset(range(len(trees))))  # gd's coefficients are numbers
+        print(f"gd modified field, order {order}: {channel_count(planned)} distinct jvp channels "
+              f"(one per tree: {channel_count(tuple(Single(i, t) for i, t in enumerate(trees)))}), "
+              f"{pair_count(planned)} host/rider pairs; one nested jvp "
               f"per tree: {flops(per_tree, params) / f_grad:.2f} gradients by flops")
         for hvp in ("exact", "finite-difference"):
             field = jax.jit(module.modified_field((loss,), H, hvp=hvp))
@@ -124,6 +127,17 @@ def main(repeats: int) -> None:
             print(f"gd modified field, order {order}, hvp={hvp}: {t / t_grad:.2f} gradients by time, "
                   f"{flops(field, params) / f_grad:.2f} by flops, compile {compile_s:.1f} s")
     step_ratio(params, loss, repeats)
+
+
+def pair_count(items) -> int:
+    """Host/rider pairs of a plan, nested ones included."""
+    n = 0
+    for item in items:
+        if isinstance(item, Paired):
+            n += 1 + pair_count((item.host, item.rider))
+        elif isinstance(item, Merged):
+            n += pair_count(item.terms)
+    return n
 
 
 def field_trees(derivation) -> tuple:

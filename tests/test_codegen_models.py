@@ -80,8 +80,8 @@ def _nnx_model():
 
     class Net(nnx.Module):
         def __init__(self, rngs):
-            self.a = nnx.Linear(3, 5, rngs=rngs)
-            self.b = nnx.Linear(5, 1, rngs=rngs)
+            self.a = nnx.Linear(3, 5, rngs=rngs, dtype=jnp.float64, param_dtype=jnp.float64)
+            self.b = nnx.Linear(5, 1, rngs=rngs, dtype=jnp.float64, param_dtype=jnp.float64)
             self.calls = nnx.Variable(jnp.array(0))  # an integer leaf: not a parameter
 
         def __call__(self, x):
@@ -114,7 +114,8 @@ def test_flax_linen_params():
     class Net(nn.Module):
         @nn.compact
         def __call__(self, x):
-            return nn.Dense(1)(jnp.tanh(nn.Dense(5)(x)))
+            dense = dict(dtype=jnp.float64, param_dtype=jnp.float64)  # float64, as the tolerance is
+            return nn.Dense(1, **dense)(jnp.tanh(nn.Dense(5, **dense)(x)))
 
     net = Net()
     variables = net.init(jax.random.PRNGKey(0), _X)

@@ -11,7 +11,7 @@ import pytest
 import sympy
 
 from bea.derive import derive
-from bea.plan import Merged, Single, channel_count, plan
+from bea.plan import Merged, Paired, Single, channel_count, merge, plan, rest_and_last
 from bea.schemes import build
 from bea.trees import sort_key, tree
 
@@ -29,21 +29,39 @@ def trees_of(name, order, options):
 
 
 def expand(items) -> Counter:
-    """Σ coef·F(tree) of a plan, by multilinearity of f^{(k)} in its last argument."""
+    """Σ coef·F(tree) of a plan, by multilinearity of f^{(k)} in each argument: a paired
+    rider's trees are rebuilt from the host's directions with the slot replaced by W."""
     out: Counter = Counter()
     for item in items:
         if isinstance(item, Single):
             out[item.tree] += sympy.Symbol(f"c{item.index}")
-        else:
+        elif isinstance(item, Merged):
             for u, coef in expand(item.terms).items():
                 out[tree(item.label, item.prefix + (u,))] += coef
+        else:
+            out.update(expand((item.host,)))
+            rest, _ = rest_and_last(item.host)
+            others = rest[:item.slot] + rest[item.slot + 1:]
+            label = item.host.tree.label if isinstance(item.host, Single) else item.host.label
+            rider = item.rider
+            if isinstance(rider, Single):
+                w = sorted(rider.tree.children, key=sort_key)[item.free]
+                out[tree(label, others + (w,))] += sympy.Symbol(f"c{rider.index}")
+            else:
+                for u, coef in expand(rider.terms).items():
+                    out[tree(label, others + (u,))] += coef
     return out
+
+
+def hostable(trees):
+    return frozenset(range(len(trees)))
 
 
 @pytest.mark.parametrize("name, order, options", CASES)
 def test_plan_is_the_same_sum(name, order, options):
     trees = trees_of(name, order, options)
-    assert expand(plan(trees)) == Counter({t: sympy.Symbol(f"c{i}") for i, t in enumerate(trees)})
+    for hosts in (frozenset(), hostable(trees)):
+        assert expand(plan(trees, hosts)) == Counter({t: sympy.Symbol(f"c{i}") for i, t in enumerate(trees)})
 
 
 @pytest.mark.parametrize("name, order, options", CASES)
@@ -51,17 +69,39 @@ def test_plan_never_costs_more_channels(name, order, options):
     trees = trees_of(name, order, options)
     alone = tuple(Single(i, t) for i, t in enumerate(trees))
     assert channel_count(plan(trees)) <= channel_count(alone)
+    assert channel_count(plan(trees, hostable(trees))) <= channel_count(merge(trees))
 
 
 def test_gd_channels():
     """gd order 4: ∇L and f'f, f''(f,f), f'(f'f), f''(f,f'f) each once, then ONE jvp for
     c f'f''(f,f) + c' f'f'f'f (Horner); 7 channels one tree at a time. Order 5: 13, not 17."""
-    p4 = plan(trees_of("gd", 4, {}))
+    p4 = merge(trees_of("gd", 4, {}))
     assert channel_count(p4) == 6
     merged = [i for i in p4 if isinstance(i, Merged)]
     assert len(merged) == 1 and merged[0].prefix == ()
     assert {str(i.tree) for i in merged[0].terms} == {"f[f,f]", "f[f[f]]"}
     assert channel_count(plan(trees_of("gd", 5, {}))) == 13
+
+
+def test_gd_riders():
+    """gd order 4: f''(f, f'f) carries the Horner jvp f'(c f''(f,f) + c' f'f'f) as its rider.
+    Order 5: three pairs, each rider a merged combination (a new direction anyway); with no
+    coefficient known to be a nonzero number, only merged groups (coefficient 1) host."""
+    trees = trees_of("gd", 4, {})
+    (paired,) = [i for i in plan(trees, hostable(trees)) if isinstance(i, Paired)]
+    assert str(paired.host.tree) == "f[f,f[f]]" and isinstance(paired.rider, Merged)
+    trees = trees_of("gd", 5, {})
+
+    def pairs(items):
+        for i in items:
+            if isinstance(i, Paired):
+                yield i
+                yield from pairs((i.host, i.rider))
+            elif isinstance(i, Merged):
+                yield from pairs(i.terms)
+    found = list(pairs(plan(trees, hostable(trees))))
+    assert len(found) == 3 and all(isinstance(p.rider, Merged) for p in found)
+    assert all(isinstance(p.host, Merged) for p in pairs(plan(trees)))  # no coefficient known
 
 
 def test_deterministic():

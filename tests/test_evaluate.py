@@ -50,9 +50,11 @@ def test_generated_code_and_the_check_agree_bit_for_bit(scheme, order, options, 
     coeffs = numeric_coefficients(d)
     fields = evaluate.fields_from_losses(d.rule.atoms, setup.losses)
     terms = [(k, t) for k in range(1, order + 1) for t in sorted(d.flow[k], key=sort_key) if coeffs[k][t]]
-    field = evaluate.planned_sum([(coeffs[k][t] * h ** (k - 1) if k > 1 else coeffs[k][t], t) for k, t in terms],
-                                 fields, theta)
+    field = evaluate.planned_sum([(coeffs[k][t], t) for k, t in terms], fields, theta, h)
     assert np.array_equal(generated.modified_field(losses, h)(theta), field)
+    # the same sum with h in the coefficients and unscaled directions (h = 1), as the check's solver has it
+    unscaled = evaluate.planned_sum([(coeffs[k][t] * h ** (k - 1), t) for k, t in terms], fields, theta)
+    np.testing.assert_allclose(unscaled, field, rtol=1e-13)
     if has_loss:
         memo: dict = {}
         weights = [(k, s, to_float(d.field.to_sympy(w), {})) for k in range(1, order + 1)

@@ -5,12 +5,15 @@ What the generated code computes (DESIGN.md §1, §5):
 
 * the modified field ``f_1 + h f_2 + … + h^{N-1} f_N`` with ``f_k = Σ_{|t|=k} c(t) F(t)``.
   ``F(t) = f_c^{(k)}(F(t_1), …, F(t_k))`` is ``k`` nested ``jax.jvp`` of the atom field
-  ``f_c = -sign·P_block ∇L`` (forward-over-reverse): no Hessian is materialized. The sum
-  is evaluated as :func:`bea.plan.plan` factors it by linearity: terms that differ
-  in one child share one derivative along the combination of those children
-  (``V1 = _combine(theta, (c6, F3), (c7, F4))``, ``M1 = _d(f, theta, V1)``: Horner's rule
-  for the tall trees), the other trees are one line per distinct subtree
-  (``F5 = _d(f, theta, F1, F2)``), each computed once per call and shared;
+  ``f_c = -sign·P_block ∇L`` (forward-over-reverse): no Hessian is materialized. The
+  directions carry the powers of h, ``D(t) = h^{|t|} F(t)`` (``D1 = _combine(theta, (h, F1))``),
+  so ``h^{|t|-1} F(t) = f_c^{(k)}(D(t_1), …, D(t_k))`` and the printed coefficients are free
+  of h. The sum is evaluated as :func:`bea.plan.plan` factors it: terms that differ in one
+  child share one derivative along the combination of those children
+  (``V1 = _combine(theta, (c6, D3), (c7, D4))``, ``M1 = _d(f, theta, V1)``: Horner's rule
+  for the tall trees); a host and its rider are one jvp (``P1 = _slot(f, theta, (), D1, (),
+  D1, V2)`` is ``f''(f, f) + f'(V2)``); the other trees are one line per distinct subtree
+  (``F5 = _d(f, theta, D1, D2)``), each computed once per call and shared;
 * the modified loss of block ``β``, ``L̃_β = Σ_k h^{k-1} Σ_s w_s S(s)``, where a scalar
   ``s`` is an unrooted tree whose node of degree ``d`` is ``∇^d L`` and whose edges are
   contractions over a block. ``S(s)`` is evaluated from its canonical root ``r`` with
@@ -30,8 +33,8 @@ What the generated code computes (DESIGN.md §1, §5):
   ``drift_correction``, the modifying field's correction computed at emission time (what
   the optax transform uses to cancel the drift, :mod:`bea.codegen.optax`).
 
-Every factory takes ``hvp="exact" | "finite-difference"`` (first-order differentials by
-a forward difference of gradients) and its function accepts any pytree as ``theta``:
+Every factory takes ``hvp="exact" | "finite-difference"`` (first-order differentials
+evaluated on their own by a forward difference of gradients; a rider stays exact) and its function accepts any pytree as ``theta``:
 leaves that are not inexact arrays (an equinox module's activation, flax NNX integer
 state) are held fixed and come back as ``None``, as ``eqx.filter_grad`` has them. With
 one loss the function also takes ``gradient=∇L`` and does not recompute it.
@@ -51,7 +54,7 @@ from __future__ import annotations
 import functools
 
 from ..losses import split_gradient, split_scalar_label
-from ..plan import Single, plan
+from ..plan import Merged, Paired, Single, plan, rest_and_last
 from ..render import render
 from ..trees import Tree, sort_key, tree
 from .source import _GRADIENT_DOC, _HVP_DOC, _Coefficients, _docstring, _identifier, _Statements
@@ -74,39 +77,83 @@ class _Body(_Statements):
                            f"{name} = _atom({loss}, batch, negate={negate}, block={block}, merge=merge)", name)
 
     def elementary(self, t: Tree) -> str:
-        kids = [self.elementary(c) for c in sorted(t.children, key=sort_key)]
+        """``h^{|t|-1} F(t)``: the derivative of the atom along its children's directions."""
+        kids = [self.direction(c) for c in sorted(t.children, key=sort_key)]
         fn = self.atom_fn(t.label)
         exact = f"_d({', '.join([fn, 'theta', *kids])})"
+        comment = _power(t.order - 1) + str(t)
         if not kids and self.gen.reuse_gradient:
             negate = self.gen.atom_of[t.label].sign == 1
             given = "_negative(gradient)" if negate else "gradient"
-            return self.var(("F", t), "F", f"{exact} if gradient is None else {given}", str(t))
+            return self.var(("F", t), "F", f"{exact} if gradient is None else {given}", comment)
         if len(kids) == 1:
             base = self.names.get(("F", tree(t.label)), f"_d({fn}, theta)")
-            return self.var(("F", t), "F", f"{exact} if exact else _fd({fn}, theta, {kids[0]}, {base})", str(t))
-        return self.var(("F", t), "F", exact, str(t))
+            return self.var(("F", t), "F", f"{exact} if exact else _fd({fn}, theta, {kids[0]}, {base})", comment)
+        return self.var(("F", t), "F", exact, comment)
 
-    def combination(self, items: tuple, names: list[str]) -> list[str]:
+    def direction(self, t: Tree) -> str:
+        """``D(t) = h^{|t|} F(t)``: a direction of the derivatives above ``t``."""
+        return self.var(("D", t), "D", f"_combine(theta, (h, {self.elementary(t)}))", _power(t.order) + str(t))
+
+    def combination(self, items: tuple, names: list[str], inner: bool = False) -> list[str]:
         """``(coefficient, variable)`` parts whose sum is a :func:`plan` with coefficient
-        ``names[i]`` for term ``i`` (merged groups become one derivative along their
-        combination ``V``); the operations of :func:`bea.evaluate.planned_sum`."""
+        ``names[i]`` for term ``i``: at the top level of values ``h^{|t|-1} F(t)``, ``inner``
+        (a combination ``V`` of directions) of values ``h^{|t|} F(t)``. Merged groups become
+        one derivative along their combination, paired ones one jvp
+        (:func:`bea.evaluate._slot`); the operations of :func:`bea.evaluate.planned_sum`."""
         parts = []
         for item in items:
             if isinstance(item, Single):
-                parts.append(f"({names[item.index]}, {self.elementary(item.tree)})")
-                continue
-            inner = self.combination(item.terms, names)
-            v = self.var(("V", tuple(inner)), "V", f"_combine(theta, {', '.join(inner)})",
-                         " + ".join(_term(part) for part in inner))
-            fn = self.atom_fn(item.label)
-            kids = [self.elementary(p) for p in item.prefix]
-            exact = f"_d({', '.join([fn, 'theta', *kids, v])})"
-            if not kids:
-                base = self.names.get(("F", tree(item.label)), f"_d({fn}, theta)")
-                exact = f"{exact} if exact else _fd({fn}, theta, {v}, {base})"
-            merged = f"{item.label}[{', '.join([*map(str, item.prefix), v])}]"
-            parts.append(f"(1, {self.var(('M', item.label, tuple(kids), v), 'M', exact, merged)})")
+                value = self.direction(item.tree) if inner else self.elementary(item.tree)
+                parts.append(f"({names[item.index]}, {value})")
+            elif isinstance(item, Merged):
+                v = self.combined(item.terms, names)
+                fn = self.atom_fn(item.label)
+                kids = [self.direction(p) for p in item.prefix]
+                exact = f"_d({', '.join([fn, 'theta', *kids, v])})"
+                if not kids:
+                    base = self.names.get(("F", tree(item.label)), f"_d({fn}, theta)")
+                    exact = f"{exact} if exact else _fd({fn}, theta, {v}, {base})"
+                merged = f"{item.label}[{', '.join([*map(str, item.prefix), v])}]"
+                parts.append(f"({'h' if inner else '1'}, {self.var(('M', item.label, tuple(kids), v), 'M', exact, merged)})")
+            else:
+                parts.append(self.paired(item, names, inner))
         return parts
+
+    def combined(self, items: tuple, names: list[str], scale: str | None = None) -> str:
+        """The combination ``V`` of ``items`` (directions), each coefficient divided by ``scale``."""
+        inner = self.combination(items, names, inner=True)
+        if scale is not None:
+            inner = [f"({c} / {scale}, {x})" for c, x in (part[1:-1].split(", ") for part in inner)]
+        return self.var(("V", tuple(inner)), "V", f"_combine(theta, {', '.join(inner)})",
+                        " + ".join(_term(part) for part in inner))
+
+    def paired(self, item: Paired, names: list[str], inner: bool) -> str:
+        """A host and its rider in one jvp (:class:`bea.plan.Paired`)."""
+        host, rider = item.host, item.rider
+        rest, last = rest_and_last(host)
+        rest = [self.direction(r) for r in rest]
+        scale = names[host.index] if isinstance(host, Single) else None
+        if isinstance(host, Single):
+            v, label = self.direction(last), host.tree.label
+        else:
+            v, label = self.combined(host.terms, names), host.label
+        if isinstance(rider, Single):
+            kid = self.direction(sorted(rider.tree.children, key=sort_key)[item.free])
+            ratio = names[rider.index] if scale is None else f"{names[rider.index]} / {scale}"
+            w = self.var(("V", ((ratio, kid),)), "V", f"_combine(theta, ({ratio}, {kid}))", f"{ratio} {kid}")
+        else:
+            w = self.combined(rider.terms, names, scale)
+        fn = self.atom_fn(label)
+        before, after = ", ".join(rest[:item.slot]), ", ".join(rest[item.slot + 1:])
+        text = (f"_slot({fn}, theta, ({before}{',' if before else ''}), {rest[item.slot]}, "
+                f"({after}{',' if after else ''}), {v}, {w})")
+        comment = f"{host.tree if isinstance(host, Single) else 'M'} along {v}, rider along {w}"
+        y = self.var(("P", label, tuple(rest), item.slot, v, w), "P", text, comment)
+        coef = "1" if scale is None else scale
+        if inner:
+            coef = "h" if scale is None else f"{scale} * h"
+        return f"({coef}, {y})"
 
     # -- scalars: S(s) -----------------------------------------------------------------
     def grad_fn(self, loss: str) -> str:
@@ -140,6 +187,11 @@ class _Body(_Statements):
             return self.var(("S", s), "S", f"{loss}(theta if merge is None else merge(theta), *batch)", f"S({s})")
         last = self.vector(kids[-1])
         return self.var(("S", s), "S", f"_dot({self.gradient(s.label, kids[:-1])}, {last})", f"S({s})")
+
+
+def _power(k: int) -> str:
+    """``"h^k "`` for a comment (``""`` for k = 0, ``"h "`` for k = 1)."""
+    return "" if k == 0 else "h " if k == 1 else f"h^{k} "
 
 
 def _term(part: str) -> str:
@@ -207,19 +259,31 @@ class _Generator:
 
     # -- emission -----------------------------------------------------------------------
     def field_function(self, name: str, doc: str, terms: list, grouped: bool = False) -> list[str]:
-        """``terms``: one term list; with ``grouped`` a list of them, one result each
-        (a tuple in ATOMS order, or the single result when there is one atom)."""
+        """``terms``: one term list ``[(power of h, tree, coefficient)]``; with ``grouped`` a
+        list of them, one result each (a tuple in ATOMS order, or the single result when
+        there is one atom). A group's powers of h are ``|t| - 1 + e`` for one ``e``: the
+        coefficients are printed without h (it scales the directions, :mod:`bea.evaluate`)
+        and the group's sum is multiplied by ``h^e``."""
         body = _Body(self)
         coeff_lines, results = [], []
         n = 0
         for group in (terms if grouped else [terms]):
-            names = []
-            for power, t, e in group:
+            names, hostable = [], set()
+            extra = {power - (t.order - 1) for power, t, _ in group}
+            if len(extra) > 1:
+                raise ValueError(f"{name}: powers of h are not |t| - 1 + e for one e ({sorted(extra)})")
+            for i, (power, t, e) in enumerate(group):
                 n += 1
-                coeff_lines.append(f"    c{n} = {self.coeffs.code(e, power)}  # {t}")
+                coeff_lines.append(f"    c{n} = {self.coeffs.code(e, 0)}  # {t}")
                 names.append(f"c{n}")
-            parts = body.combination(plan(tuple(t for _, t, _ in group)), names)
-            results.append(f"_combine(theta{''.join(', ' + p for p in parts)})")
+                if not e.free_symbols:
+                    hostable.add(i)
+            parts = body.combination(plan(tuple(t for _, t, _ in group), frozenset(hostable)), names)
+            result = f"_combine(theta{''.join(', ' + p for p in parts)})"
+            e = extra.pop() if extra else 0
+            if e:
+                result = f"_combine(theta, ({'h' if e == 1 else f'h**{e}'}, {result}))"
+            results.append(result)
         result = results[0] if len(results) == 1 else "(" + ", ".join(results) + ",)"
         return self.factory(name, doc, coeff_lines, body, [f"return {result}"])
 
