@@ -392,3 +392,17 @@ def test_cli(tmp_path):
         result = runner.invoke(codegen, bad)
         assert result.exit_code == 2, (bad, result.output)
         assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("case", ["gd5", "momentum-numeric"])
+def test_small_and_zero_h(case):
+    """Riders divide by a host's coefficient, never by h (the directions carry h^|t|): at
+    h = 0 the field is the atom field exactly, and at small h it is the dense reference."""
+    d = derivation(case)
+    kwargs = CASES[case][3]
+    params = template(d)
+    ref = Reference(d, params, kwargs)
+    field = functions(d).modified_field(ref.pytree_losses(), 0.0, **kwargs)
+    np.testing.assert_array_equal(flat(field(params)), np.asarray(ref.field(flat(params), 0.0)))
+    small = functions(d).modified_field(ref.pytree_losses(), 1e-6, **kwargs)
+    np.testing.assert_allclose(flat(small(params)), ref.field(flat(params), 1e-6), rtol=1e-12, atol=1e-14)
