@@ -15,7 +15,7 @@ Two facts make a sum of elementary differentials cheaper than its terms:
 
 So a tree evaluated on its own makes its children directions whose channels other
 terms may reuse (``f''(f, f'f)`` brings ``f'(f'f)`` for free), while merging saves a
-channel per term whose own channels are not shared. :func:`plan` chooses which trees
+channel per term whose own channels are not shared. :func:`merge` chooses which trees
 to evaluate on their own by local search on the number of distinct channels.
 
 A third fact saves flops, not channels:
@@ -220,14 +220,9 @@ def _label(item) -> str:
     return item.tree.label if isinstance(item, Single) else item.label
 
 
-def _without(seq: tuple, i: int) -> list:
-    return sorted(seq[:i] + seq[i + 1:], key=_key)
-
-
-def _key(d) -> tuple:
-    """Order of directions: trees by sort_key, merged combinations after them (by identity
-    of their terms)."""
-    return (0, sort_key(d)) if isinstance(d, Tree) else (1, repr(d))
+def _without(trees: tuple, i: int) -> list:
+    """``trees`` but the ``i``-th, sorted."""
+    return sorted(trees[:i] + trees[i + 1:], key=sort_key)
 
 
 def _fit(host, rider) -> tuple[int, int | None] | None:
@@ -236,7 +231,7 @@ def _fit(host, rider) -> tuple[int, int | None] | None:
         return None
     rest, _ = rest_and_last(host)
     if isinstance(rider, Merged):
-        wanted = [sorted(rider.prefix, key=_key)]
+        wanted = [sorted(rider.prefix, key=sort_key)]
         frees = [None]
     else:
         kids = tuple(_children(rider.tree))

@@ -34,7 +34,8 @@ What the generated code computes (DESIGN.md §1, §5):
   the optax transform uses to cancel the drift, :mod:`bea.codegen.optax`).
 
 Every factory takes ``hvp="exact" | "finite-difference"`` (first-order differentials
-evaluated on their own by a forward difference of gradients; a rider stays exact) and its function accepts any pytree as ``theta``:
+evaluated on their own by a forward difference of gradients; a rider stays exact) and its
+function accepts any pytree as ``theta``:
 leaves that are not inexact arrays (an equinox module's activation, flax NNX integer
 state) are held fixed and come back as ``None``, as ``eqx.filter_grad`` has them. With
 one loss the function also takes ``gradient=∇L`` and does not recompute it.
@@ -115,7 +116,8 @@ class _Body(_Statements):
                     base = self.names.get(("F", tree(item.label)), f"_d({fn}, theta)")
                     exact = f"{exact} if exact else _fd({fn}, theta, {v}, {base})"
                 merged = f"{item.label}[{', '.join([*map(str, item.prefix), v])}]"
-                parts.append(f"({'h' if inner else '1'}, {self.var(('M', item.label, tuple(kids), v), 'M', exact, merged)})")
+                m = self.var(("M", item.label, tuple(kids), v), "M", exact, merged)
+                parts.append(f"({'h' if inner else '1'}, {m})")
             else:
                 parts.append(self.paired(item, names, inner))
         return parts
