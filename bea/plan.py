@@ -43,7 +43,8 @@ from dataclasses import dataclass
 
 from .trees import Tree, sort_key
 
-__all__ = ["Single", "Merged", "Paired", "plan", "pair", "channel_count", "rest_and_last", "PAIR_SEARCH_LIMIT"]
+__all__ = ["Single", "Merged", "Paired", "plan", "merge", "pair", "channel_count", "rest_and_last", "exact_anyway",
+           "PAIR_SEARCH_LIMIT"]
 
 PAIR_SEARCH_LIMIT = 40
 """Pairs of flips are tried only up to this many candidate trees (their number grows as
@@ -340,3 +341,38 @@ def _matching(level: tuple, fits: dict) -> list[tuple[int, int]]:
     for u in sorted(neighbours):
         augment(u, set())
     return sorted((u, v) if (u, v) in fits else (v, u) for v, u in mate.items())
+
+
+def exact_anyway(items: tuple) -> set:
+    """``(label, u)`` for every first-order derivative ``f_label'(F(u))`` that a
+    derivative of degree ≥ 2 of the plan computes anyway (a nested jvp computes every
+    sub-multiset of its directions): evaluating it on its own by a finite difference would
+    cost a gradient more, not less."""
+    out: set = set()
+
+    def tree_dirs(t: Tree) -> None:
+        if len(t.children) >= 2:
+            out.update((t.label, c) for c in t.children)
+        for c in t.children:
+            tree_dirs(c)
+
+    def walk(items: tuple) -> None:
+        for item in items:
+            if isinstance(item, Paired):
+                rest, last = rest_and_last(item.host)
+                label = _label(item.host)
+                out.update((label, r) for r in rest)
+                if isinstance(last, Tree):
+                    out.add((label, last))
+                walk((item.host, item.rider))
+            elif isinstance(item, Single):
+                tree_dirs(item.tree)
+            else:
+                if item.prefix:
+                    out.update((item.label, p) for p in item.prefix)
+                for p in item.prefix:
+                    tree_dirs(p)
+                walk(item.terms)
+
+    walk(items)
+    return out

@@ -34,7 +34,7 @@ What the generated code computes (DESIGN.md §1, §5):
   the optax transform uses to cancel the drift, :mod:`bea.codegen.optax`).
 
 Every factory takes ``hvp="exact" | "finite-difference"`` (first-order differentials
-evaluated on their own by a forward difference of gradients; a rider stays exact) and its
+that no higher one computes anyway, by a forward difference of gradients; a rider stays exact) and its
 function accepts any pytree as ``theta``:
 leaves that are not inexact arrays (an equinox module's activation, flax NNX integer
 state) are held fixed and come back as ``None``, as ``eqx.filter_grad`` has them. With
@@ -55,7 +55,7 @@ from __future__ import annotations
 import functools
 
 from ..losses import split_gradient, split_scalar_label
-from ..plan import Merged, Paired, Single, plan, rest_and_last
+from ..plan import Merged, Paired, Single, exact_anyway, plan, rest_and_last
 from ..render import render
 from ..trees import Tree, sort_key, tree
 from .source import _GRADIENT_DOC, _HVP_DOC, _Coefficients, _docstring, _identifier, _Statements
@@ -63,6 +63,10 @@ from .source import _GRADIENT_DOC, _HVP_DOC, _Coefficients, _docstring, _identif
 
 class _Body(_Statements):
     """The tree generator's statements: elementary differentials and loss scalars."""
+
+    def __init__(self, gen):
+        super().__init__(gen)
+        self.exact_anyway: set = set()  # first-order derivatives a higher one computes (bea.plan.exact_anyway)
 
     # -- atom trees: F(t) ------------------------------------------------------------
     def atom_fn(self, label: str) -> str:
@@ -87,7 +91,7 @@ class _Body(_Statements):
             negate = self.gen.atom_of[t.label].sign == 1
             given = "_negative(gradient)" if negate else "gradient"
             return self.var(("F", t), "F", f"{exact} if gradient is None else {given}", comment)
-        if len(kids) == 1:
+        if len(kids) == 1 and (t.label, t.children[0]) not in self.exact_anyway:
             base = self.names.get(("F", tree(t.label)), f"_d({fn}, theta)")
             return self.var(("F", t), "F", f"{exact} if exact else _fd({fn}, theta, {kids[0]}, {base})", comment)
         return self.var(("F", t), "F", exact, comment)
@@ -267,7 +271,7 @@ class _Generator:
         coefficients are printed without h (it scales the directions, :mod:`bea.evaluate`)
         and the group's sum is multiplied by ``h^e``."""
         body = _Body(self)
-        coeff_lines, results = [], []
+        coeff_lines, groups = [], []
         n = 0
         for group in (terms if grouped else [terms]):
             names, hostable = [], set()
@@ -280,9 +284,12 @@ class _Generator:
                 names.append(f"c{n}")
                 if not e.free_symbols:
                     hostable.add(i)
-            parts = body.combination(plan(tuple(t for _, t, _ in group), frozenset(hostable)), names)
-            result = f"_combine(theta{''.join(', ' + p for p in parts)})"
-            e = extra.pop() if extra else 0
+            items = plan(tuple(t for _, t, _ in group), frozenset(hostable))
+            body.exact_anyway |= exact_anyway(items)
+            groups.append((items, names, extra.pop() if extra else 0))
+        results = []
+        for items, names, e in groups:
+            result = f"_combine(theta{''.join(', ' + p for p in body.combination(items, names))})"
             if e:
                 result = f"_combine(theta, ({'h' if e == 1 else f'h**{e}'}, {result}))"
             results.append(result)

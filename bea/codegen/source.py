@@ -118,12 +118,13 @@ class _Statements:
 _HVP_DOC = """
 hvp: "exact" (default) or "finite-difference". Exact: every derivative by nested jax.jvp
 (forward-over-reverse). Finite-difference: each first-order directional derivative
-D g(θ)[v] of a gradient g (a Hessian-vector product) evaluated on its own is the forward difference
+D g(θ)[v] of a gradient g (a Hessian-vector product) that no higher derivative computes anyway
+is the forward difference
 (g(θ + εv) − g(θ))/ε, reusing g(θ), with ε = sqrt(eps)·(1 + ‖θ‖)/‖v‖ (eps of θ's dtype):
 one gradient instead of one HVP (~2-3 gradients). Its error is ε/2 ‖D²g‖‖v‖² plus
 rounding ~eps·‖g‖/ε, i.e. relative error O(sqrt(eps)·(1 + ‖θ‖)) for a loss with bounded
 third derivatives: ~1e-8 in float64, ~3e-4 in float32. Higher derivatives, and first-order
-ones evaluated in one jvp with a higher one (a rider, bea.plan), stay exact."""
+ones that a higher one computes anyway or that ride in its jvp (bea.plan), stay exact."""
 
 _GRADIENT_DOC = """
 The returned function takes an optional gradient=∇L(theta, *batch) (a pytree like the
