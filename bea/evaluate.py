@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .losses import split_scalar_label
-from .plan import Merged, Single, plan, rest_and_last
+from .plan import Merged, Single, plan, rest_and_last, root_label
 from .trees import Tree, sort_key
 
 __all__ = ["RUNTIME", "runtime_source", "elementary_differentials", "planned_sum", "fields_from_losses",
@@ -241,7 +241,7 @@ def planned_sum(terms, fields: Mapping[str, Callable], theta, h=1.0):
             w = parts(rider.terms, True)
         if c is not None:
             w = [(a / c, x) for a, x in w]
-        y = _slot(fields[host.label if isinstance(host, Merged) else host.tree.label], theta,
+        y = _slot(fields[root_label(host)], theta,
                   tuple(rest[:item.slot]), rest[item.slot], tuple(rest[item.slot + 1:]), last(host),
                   _combine(theta, *w))
         scale = 1 if c is None else c

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 from .trees import Tree, sort_key
 
-__all__ = ["Single", "Merged", "Paired", "plan", "merge", "pair", "channel_count", "rest_and_last", "exact_anyway",
+__all__ = ["Single", "Merged", "Paired", "plan", "merge", "pair", "channel_count", "rest_and_last", "root_label", "exact_anyway",
            "PAIR_SEARCH_LIMIT"]
 
 PAIR_SEARCH_LIMIT = 40
@@ -217,7 +217,8 @@ def _degree(item) -> int:
     return len(item.tree.children) if isinstance(item, Single) else len(item.prefix) + 1
 
 
-def _label(item) -> str:
+def root_label(item) -> str:
+    """The atom at the root of a single tree or a merged group."""
     return item.tree.label if isinstance(item, Single) else item.label
 
 
@@ -228,7 +229,7 @@ def _without(trees: tuple, i: int) -> list:
 
 def _fit(host, rider) -> tuple[int, int | None] | None:
     """``(slot, free)`` where ``rider`` rides on ``host`` (:class:`Paired`), or None."""
-    if _label(host) != _label(rider) or _degree(host) < 2 or _degree(rider) != _degree(host) - 1:
+    if root_label(host) != root_label(rider) or _degree(host) < 2 or _degree(rider) != _degree(host) - 1:
         return None
     rest, _ = rest_and_last(host)
     if isinstance(rider, Merged):
@@ -359,12 +360,13 @@ def exact_anyway(items: tuple) -> set:
     def walk(items: tuple) -> None:
         for item in items:
             if isinstance(item, Paired):
-                rest, last = rest_and_last(item.host)
-                label = _label(item.host)
-                out.update((label, r) for r in rest)
-                if isinstance(last, Tree):
-                    out.add((label, last))
-                walk((item.host, item.rider))
+                # the jvp computes the host's directions; the rider adds only its W (a new one)
+                walk((item.host,))
+                if isinstance(item.rider, Merged):
+                    walk(item.rider.terms)
+                else:
+                    for c in item.rider.tree.children:
+                        tree_dirs(c)
             elif isinstance(item, Single):
                 tree_dirs(item.tree)
             else:

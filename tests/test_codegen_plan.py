@@ -11,7 +11,7 @@ import pytest
 import sympy
 
 from bea.derive import derive
-from bea.plan import Merged, Paired, Single, channel_count, merge, plan, rest_and_last
+from bea.plan import Merged, Paired, Single, channel_count, merge, plan, rest_and_last, root_label
 from bea.schemes import build
 from bea.trees import sort_key, tree
 
@@ -42,7 +42,7 @@ def expand(items) -> Counter:
             out.update(expand((item.host,)))
             rest, _ = rest_and_last(item.host)
             others = rest[:item.slot] + rest[item.slot + 1:]
-            label = item.host.tree.label if isinstance(item.host, Single) else item.host.label
+            label = root_label(item.host)
             rider = item.rider
             if isinstance(rider, Single):
                 w = sorted(rider.tree.children, key=sort_key)[item.free]

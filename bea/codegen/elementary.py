@@ -55,7 +55,7 @@ from __future__ import annotations
 import functools
 
 from ..losses import split_gradient, split_scalar_label
-from ..plan import Merged, Paired, Single, exact_anyway, plan, rest_and_last
+from ..plan import Merged, Paired, Single, exact_anyway, plan, rest_and_last, root_label
 from ..render import render
 from ..trees import Tree, sort_key, tree
 from .source import _GRADIENT_DOC, _HVP_DOC, _Coefficients, _docstring, _identifier, _Statements
@@ -140,10 +140,8 @@ class _Body(_Statements):
         rest, last = rest_and_last(host)
         rest = [self.direction(r) for r in rest]
         scale = names[host.index] if isinstance(host, Single) else None
-        if isinstance(host, Single):
-            v, label = self.direction(last), host.tree.label
-        else:
-            v, label = self.combined(host.terms, names), host.label
+        label = root_label(host)
+        v = self.direction(last) if isinstance(host, Single) else self.combined(host.terms, names)
         if isinstance(rider, Single):
             kid = self.direction(sorted(rider.tree.children, key=sort_key)[item.free])
             ratio = names[rider.index] if scale is None else f"{names[rider.index]} / {scale}"
