@@ -18,8 +18,10 @@ from __future__ import annotations
 import itertools
 import math
 
+import flint
 import sympy
 
+from .ring import ZERO, as_elem
 from .expressions import (
     THETA, TotalSymbol, VectorSymbol, canonical, differential, frozen, info,
     times, total,
@@ -149,25 +151,26 @@ def shift(expr, delta, max_order: int) -> list:
 
 class CoordinateAlgebra:
     """The three operations :func:`bea.logarithm.logarithm` asks of a series, for
-    coordinate-wise fields: an order's part is one canonical expression."""
+    coordinate-wise fields: an order's part is one element of
+    :mod:`~bea.coordinatewise.ring` (converted to canonical sympy form at the boundary)."""
 
     def by_order(self, terms, max_order: int) -> list:
-        return [canonical(terms[n]) if n < len(terms) else sympy.S.Zero for n in range(max_order + 1)]
+        return [as_elem(terms[n]) if n < len(terms) else ZERO() for n in range(max_order + 1)]
 
     def zero(self):
-        return sympy.S.Zero
+        return ZERO()
 
     def nonzero(self, x) -> bool:
-        return x != 0
+        return not x.is_zero()
 
     def add_into(self, acc, x, factor=None):
-        return canonical(acc + (x if factor is None else factor * x))
+        return acc + (x if factor is None else x * factor)
 
     def lie(self, p, z, max_order: int):
-        return derivative(p, z)
+        return p.derivative(z)
 
     def number(self, q):
-        return sympy.Rational(q.numerator, q.denominator)
+        return flint.fmpq(q.numerator, q.denominator)
 
 
 def parameter_derivative(expr, t) -> sympy.Expr:

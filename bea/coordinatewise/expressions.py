@@ -131,8 +131,10 @@ _MONOMIALS: dict = {}
 
 
 def canonical(expr) -> sympy.Expr:
-    """The canonical form of ``expr`` (see the module docstring); cached."""
-    expr = sympy.sympify(expr)
+    """The canonical form of ``expr`` (see the module docstring; an element of
+    :mod:`~bea.coordinatewise.ring` is converted); cached."""
+    to_sympy = getattr(expr, "to_sympy", None)
+    expr = sympy.sympify(expr) if to_sympy is None else to_sympy()
     found = _CANONICAL.get(expr)
     if found is None:
         found = sympy.Add(*[c * m for c, m in _split(expr)])

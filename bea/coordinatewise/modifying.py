@@ -25,6 +25,7 @@ from ..tracing import RuleError
 from .calculus import CoordinateAlgebra
 from .expressions import THETA, TotalSymbol, VectorSymbol, atom, canonical
 from .pipeline import trace_map
+from .ring import from_sympy
 
 __all__ = ["modifying_field"]
 
@@ -42,17 +43,17 @@ def modifying_field(rule, order: int, progress: Callable[[int], None] | None = N
     label = rule.atoms[0].label
     f = atom(label)
     algebra = CoordinateAlgebra()
-    first = logarithm(trace_map(rule, 1)[0], 1, None, None, algebra)[1]
-    weight = _weight(first, f)
+    first = canonical(logarithm(trace_map(rule, 1)[0], 1, None, None, algebra)[1])
+    weight = from_sympy(_weight(first, f))
     corrections: list = []
     flow = [sympy.S.Zero, f]
     if progress is not None:
         progress(1)
     for n in range(2, order + 1):
         z = logarithm(trace_map(rule, n, {label: corrections})[0], n, None, None, algebra)[n]
-        c = canonical(-z / weight)
+        c = -z / weight
         corrections.append(c)
-        flow.append(c)
+        flow.append(canonical(c))
         if progress is not None:
             progress(n)
     velocity = trace_map(rule, order, {label: corrections})[1] if rule.n_aux else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..domain import exact_number
 from ..tracing import RuleError
+from .ring import to_canonical
 from .slaving import slaved_state
 from .tracing import Traced, Tracer
 
@@ -16,8 +17,10 @@ __all__ = ["trace_map"]
 
 
 def trace_map(rule, order: int, corrections=None) -> tuple[list, list | None]:
-    """``[0, a_1, …, a_N]`` of one cycle, and the slaved state ``[[S_0, …, S_N], …]``;
-    ``corrections`` (label → ``[c_2, …]``) runs the rule on modified atoms."""
+    """``[0, a_1, …, a_N]`` of one cycle (ring elements: the logarithm runs on them), and
+    the slaved state ``[[S_0, …, S_N], …]`` (canonical sympy expressions, as a
+    :class:`~bea.derive.Derivation` holds them); ``corrections`` (label → ``[c_2, …]``,
+    elements) runs the rule on modified atoms."""
     if tuple(rule.blocks) != (None,):
         raise RuleError("coordinate-wise rules act on one parameter vector; blocks (players) "
                         "are not supported")
@@ -31,7 +34,8 @@ def trace_map(rule, order: int, corrections=None) -> tuple[list, list | None]:
         step = lambda th, *s: rule.step(th, *s, h, *atoms, **params)  # noqa: E731
         state = slaved_state(step, tracer, rule.n_aux)
         result = step(tracer.parameters(), *[Traced(tracer, s) for s in state])[0]
-        return tracer.increment(result, "the parameter update"), state
+        velocity = [[to_canonical(c) for c in s] for s in state]
+        return tracer.increment(result, "the parameter update"), velocity
     return tracer.increment(rule.step(tracer.parameters(), h, *atoms, **params)), None
 
 

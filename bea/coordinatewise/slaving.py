@@ -17,22 +17,25 @@ from __future__ import annotations
 import sympy
 
 from ..tracing import RuleError
-from .calculus import deep_symbols, shift
+from .calculus import deep_symbols
 from .expressions import canonical, frozen
+from .ring import RING, ZERO, from_sympy, sum_, taylor_shift, to_canonical
 from .tracing import Traced
 
 __all__ = ["slaved_state"]
 
 
 def slaved_state(step, tracer, n_aux: int) -> list[list]:
-    """The invariant manifold ``S(θ)`` as h-coefficient lists, one per state variable.
+    """The invariant manifold ``S(θ)`` as h-coefficient lists (ring elements), one per
+    state variable. ``step(theta, *state)`` returns ``(θ', *state')`` as traced values.
 
-    ``step(theta, *state)`` returns ``(θ', *state')`` as traced values.
+    The leading-order solve is small (``h^0`` parts such as ``f``, ``f⊙f``, ``1 − β``)
+    and runs on canonical sympy expressions; the order-by-order sweeps run in the ring.
     """
     n = tracer.max_order
     probes = [frozen(f"\0s{i}") for i in range(n_aux)]
-    out = _outputs(step, tracer, [tracer.constant(p) for p in probes], n_aux)
-    leading = [o.coeffs[0] for o in out[1:]]
+    out = _outputs(step, tracer, [tracer.constant(RING.frozen(p.name)) for p in probes], n_aux)
+    leading = [to_canonical(o.coeffs[0]) for o in out[1:]]
     for value in leading:
         if any(set(probes) & deep_symbols(x) for x in value.free_symbols if x not in probes):
             raise RuleError("the auxiliary state enters an atom, a norm or an inner product at "
@@ -57,26 +60,27 @@ def slaved_state(step, tracer, n_aux: int) -> list[list]:
         raise RuleError("the leading-order state equation s = F(θ, s) is not solved exactly by "
                         "Newton's method (the update is nonlinear in the state beyond a "
                         "triangular structure)")
-    state = [[canonical(x)] + [sympy.S.Zero] * n for x in current]
+    inverse = [[from_sympy(inverse[i, j]) for j in range(n_aux)] for i in range(n_aux)]
+    state = [[from_sympy(x)] + [ZERO()] * n for x in current]
     for _ in range(n):
         out = _outputs(step, tracer, [Traced(tracer, s) for s in state], n_aux)
         increment = tracer.increment(out[0], "the parameter update")
-        residual = [[canonical(a_ - b_) for a_, b_ in zip(o.coeffs, _shifted(s, increment, n))]
+        residual = [[a_ - b_ for a_, b_ in zip(o.coeffs, _shifted(s, increment, n))]
                     for o, s in zip(out[1:], state)]
-        if all(c == 0 for r in residual for c in r):
+        if all(c.is_zero() for r in residual for c in r):
             break
-        state = [[canonical(s[k] + sum(inverse[i, j] * residual[j][k] for j in range(n_aux)))
+        state = [[s[k] + sum_([inverse[i][j] * residual[j][k] for j in range(n_aux)])
                   for k in range(n + 1)] for i, s in enumerate(state)]
     return state
 
 
 def _shifted(series, increment, n):
     """``S(θ + δ)`` for ``S = Σ h^i S_i``: each ``S_i`` shifted, truncated at ``h^n``."""
-    out = [sympy.S.Zero] * (n + 1)
+    out = [ZERO()] * (n + 1)
     for i, c in enumerate(series):
-        if c != 0:
-            for k, v in enumerate(shift(c, increment, n - i)):
-                out[i + k] += v
+        if not c.is_zero():
+            for k, v in enumerate(taylor_shift(c, increment, n - i)):
+                out[i + k] = out[i + k] + v
     return out
 
 

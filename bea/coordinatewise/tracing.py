@@ -21,18 +21,20 @@ import math
 import numbers
 from fractions import Fraction
 
+import flint
 import sympy
 
 from ..domain import exact_number
 from ..tracing import RuleError
-from .calculus import shift
-from .expressions import THETA, atom, canonical, times, total
+from .ring import ONE, RING, ZERO, Elem, as_elem, from_sympy, sum_, taylor_shift, to_canonical
+from .ring import _rational_power
 
 __all__ = ["Traced", "Tracer", "sqrt", "exp", "log", "tanh", "dot", "norm"]
 
 
 class Traced:
-    """A truncated h-series ``Σ_{n≤N} h^n c_n`` of coordinate-wise expressions."""
+    """A truncated h-series ``Σ_{n≤N} h^n c_n`` of coordinate-wise expressions (elements
+    of :mod:`~bea.coordinatewise.ring`)."""
 
     __slots__ = ("tracer", "coeffs")
     _op_priority = 100.0  # sympy defers to our operators (beta * m)
@@ -40,7 +42,7 @@ class Traced:
 
     def __init__(self, tracer, coeffs):
         self.tracer = tracer
-        self.coeffs = tuple(canonical(c) for c in coeffs)
+        self.coeffs = tuple(as_elem(c) for c in coeffs)
 
     # -- arithmetic ---------------------------------------------------------------
     def _lift(self, other) -> "Traced":
@@ -65,14 +67,15 @@ class Traced:
 
     def __mul__(self, other):
         o = self._lift(other)
-        n = len(self.coeffs)
+        a, b = self.coeffs, o.coeffs
         return Traced(self.tracer, [
-            sympy.Add(*[times(self.coeffs[i], o.coeffs[k - i]) for i in range(k + 1)]) for k in range(n)])
+            sum_([a[i] * b[k - i] for i in range(k + 1) if not a[i].is_zero() and not b[k - i].is_zero()])
+            for k in range(len(a))])
 
     __rmul__ = __mul__
 
     def __truediv__(self, other):
-        return self * self._lift(other).apply(lambda x: 1 / x, "1/x")
+        return self * self._lift(other).apply("power", "1/x", sympy.Integer(-1))
 
     def __rtruediv__(self, other):
         return self._lift(other) / self
@@ -81,29 +84,28 @@ class Traced:
         if isinstance(exponent, Traced):
             return exp(exponent * log(self))
         p = self.tracer.number(exponent)
-        return self.apply(lambda x: x**p, f"x**{p}")
+        return self.apply("power", f"x**{p}", p)
 
     def __rpow__(self, base):
         return exp(self * log(self._lift(base)))
 
-    def apply(self, phi, name: str) -> "Traced":
-        """``φ`` applied elementwise: Taylor expansion around the ``h^0`` coefficient."""
-        x = sympy.Dummy("x")
+    def apply(self, kind: str, name: str, p=None) -> "Traced":
+        """``φ`` applied elementwise (``kind``: ``power`` with exponent ``p``, ``exp``,
+        ``log``, ``tanh``): Taylor expansion around the ``h^0`` coefficient,
+        ``φ(c_0 + ε) = Σ_k φ^{(k)}(c_0) ε^k / k!``."""
         c0, rest = self.coeffs[0], Traced(self.tracer, (0,) + self.coeffs[1:])
-        expr = phi(x)
-        out = [sympy.S.Zero] * len(self.coeffs)
+        values = _derivatives(kind, c0, p, name)
+        out = [ZERO() for _ in self.coeffs]
         power = self.tracer.constant(1)
         for k in range(len(self.coeffs)):
             if k:
-                expr = sympy.diff(expr, x)
                 power = power * rest
-                if all(c == 0 for c in power.coeffs):
+                if all(c.is_zero() for c in power.coeffs):
                     break
-            value = expr.xreplace({x: c0})
-            if value.has(sympy.zoo, sympy.oo, sympy.nan, sympy.S.ComplexInfinity):
-                raise RuleError(f"{name} is not analytic at the value {c0} the rule gives it")
+            value = next(values) * flint.fmpq(1, math.factorial(k))
             for n, c in enumerate(power.coeffs):
-                out[n] += times(value, c) / math.factorial(k)
+                if not c.is_zero():
+                    out[n] = out[n] + value * c
         return Traced(self.tracer, out)
 
     # -- refusals -----------------------------------------------------------------
@@ -128,7 +130,52 @@ class Traced:
             "bea.coordinatewise.sqrt/exp/log/tanh/dot/norm and atom calls")
 
     def __repr__(self):
-        return "Traced(" + " + ".join(f"h^{n}·({c})" for n, c in enumerate(self.coeffs) if c != 0) + ")"
+        return "Traced(" + " + ".join(f"h^{n}·({c.to_sympy()})" for n, c in enumerate(self.coeffs)
+                                      if not c.is_zero()) + ")"
+
+
+_X = sympy.Dummy("x")
+
+
+def _derivatives(kind: str, c0: Elem, p, name: str):
+    """``φ^{(k)}(c_0)`` for ``k = 0, 1, …`` (a generator): roots and powers through
+    :func:`~bea.coordinatewise.ring._rational_power`, ``exp``/``log``/``tanh`` of ``c_0``
+    as generators; at a number ``c_0``, sympy's exact values (refused where infinite)."""
+    value = c0.is_constant()
+    if value is not None:
+        x0 = sympy.Rational(int(value.p), int(value.q))
+        expr = _X**p if kind == "power" else getattr(sympy, kind)(_X)
+        while True:
+            v = expr.xreplace({_X: x0})
+            if v.has(sympy.zoo, sympy.oo, sympy.nan, sympy.S.ComplexInfinity):
+                raise RuleError(f"{name} is not analytic at the value {x0} the rule gives it")
+            yield from_sympy(v)
+            expr = sympy.diff(expr, _X)
+    if kind == "power":
+        if p.is_Rational:
+            r, falling = Fraction(int(p.p), int(p.q)), Fraction(1)
+            for k in range(10**9):
+                yield _rational_power(c0, r - k) * flint.fmpq(falling.numerator, falling.denominator)
+                falling *= r - k
+        power, falling, inverse = RING.power(c0, p), ONE(), c0.inverse()
+        for k in range(10**9):
+            yield falling * power * inverse**k
+            falling = falling * from_sympy(p - k)
+    fn = RING.function(kind, c0)
+    if kind == "exp":
+        while True:
+            yield fn
+    if kind == "log":
+        yield fn
+        inverse, value = c0.inverse(), ONE()
+        for k in range(1, 10**9):
+            value = value * inverse * (-(k - 1) if k > 1 else 1)
+            yield value
+    t = fn.gens()[0]  # tanh: φ^{(k+1)} = dφ^{(k)}/dT · (1 - T²)
+    value = fn
+    while True:
+        yield value
+        value = value.partial(t) * (ONE() - fn * fn)
 
 
 class AtomCall:
@@ -145,16 +192,16 @@ class AtomCall:
         tr = self.tracer
         if not isinstance(point, Traced):
             raise RuleError(f"atom {self.label} must be called at the parameters")
-        if canonical(point.coeffs[0] - THETA) != 0:
+        if not (point.coeffs[0] - RING.theta()).is_zero():
             raise RuleError(f"atom {self.label} is evaluated at a point that is not θ + O(h) "
-                            f"(its h^0 part is {point.coeffs[0]})")
-        delta = [0] + list(point.coeffs[1:])
-        series = shift(atom(self.label), delta, tr.max_order)
+                            f"(its h^0 part is {to_canonical(point.coeffs[0])})")
+        delta = [ZERO()] + list(point.coeffs[1:])
+        series = taylor_shift(RING.atom(self.label), delta, tr.max_order)
         for power, c in enumerate(self.corrections, start=1):  # h^power c_{power+1}
             if power > tr.max_order:
                 break
-            for n, e in enumerate(shift(c, delta, tr.max_order - power)):
-                series[n + power] += e
+            for n, e in enumerate(taylor_shift(as_elem(c), delta, tr.max_order - power)):
+                series[n + power] = series[n + power] + e
         return Traced(tr, series)
 
     def __repr__(self):
@@ -184,7 +231,7 @@ class Tracer:
         return value
 
     def parameters(self) -> Traced:
-        return self.constant(THETA)
+        return self.constant(RING.theta())
 
     def atoms(self, atoms, corrections=None):
         """Traced atoms; ``corrections`` maps a label to its ``[c_2, c_3, …]``."""
@@ -195,9 +242,9 @@ class Tracer:
         if not isinstance(result, Traced):
             raise RuleError(f"{what} is a {type(result).__name__}, not a traced vector")
         inc = result - self.parameters()
-        if inc.coeffs[0] != 0:
+        if not inc.coeffs[0].is_zero():
             raise RuleError(f"{what} is not θ + O(h): its h^0 part differs from θ by "
-                            f"{inc.coeffs[0]}")
+                            f"{to_canonical(inc.coeffs[0])}")
         return list(inc.coeffs)
 
 
@@ -210,10 +257,10 @@ def _flatten(values):
 
 
 # -- elementwise functions: traced or numeric ----------------------------------------
-def _elementwise(name: str, phi):
+def _elementwise(name: str, kind: str, p=None):
     def function(x):
         if isinstance(x, Traced):
-            return x.apply(phi, name)
+            return x.apply(kind, name, p)
         import jax.numpy as jnp  # numeric use only: the exact core stays JAX-free
 
         return getattr(jnp, name)(x)
@@ -223,17 +270,17 @@ def _elementwise(name: str, phi):
     return function
 
 
-sqrt = _elementwise("sqrt", sympy.sqrt)
-exp = _elementwise("exp", sympy.exp)
-log = _elementwise("log", sympy.log)
-tanh = _elementwise("tanh", sympy.tanh)
+sqrt = _elementwise("sqrt", "power", sympy.S.Half)
+exp = _elementwise("exp", "exp")
+log = _elementwise("log", "log")
+tanh = _elementwise("tanh", "tanh")
 
 
 def dot(u, v):
     """``⟨u, v⟩ = Σ_j u_j v_j`` (the scalar atom ``Σ[u⊙v]``), on traced values or pytrees."""
     if isinstance(u, Traced) or isinstance(v, Traced):
         w = u * v if isinstance(u, Traced) else v * u
-        return Traced(w.tracer, [total(c) for c in w.coeffs])
+        return Traced(w.tracer, [RING.total(c) for c in w.coeffs])
     import jax
 
     return sum(jax.numpy.vdot(a, b) for a, b in zip(jax.tree_util.tree_leaves(u),

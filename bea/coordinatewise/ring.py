@@ -1,0 +1,827 @@
+"""The arithmetic of coordinate-wise expressions: a polynomial ring over their atoms.
+
+:mod:`~bea.coordinatewise.expressions` defines what an expression *is* and its canonical
+sympy form, the form a :class:`~bea.derive.Derivation` holds and every printer, check and
+code generator reads. Computing in that form is slow: every sum, product and derivative
+went through sympy's ``FracField``, ``factor_list`` and ``cancel`` (Adam at order 4 with
+numeric β, ρ, ε: ≈ 90 s, almost all of it there). Here the same expressions are elements
+of one polynomial ring over ``Q`` (python-flint ``fmpq_mpoly``, C arithmetic) whose
+generators are
+
+* the vector atoms ``θ``, ``D^k f_c[m_1 … m_k]`` (arguments: canonical vector monomials
+  of this ring), frozen directions, and the scalar atoms ``Σ[m]``;
+* the parameters (``β, ρ, ε``: symbolic parameters are generators too, so no rational-
+  function field and no gcd on every operation);
+* roots ``R = b^{1/q}`` (relation ``R^q = b``, reduced on the fly), ``exp``, ``log``,
+  ``tanh`` of elements, symbolic powers;
+
+over *known denominators*: an element is ``N / Π p_j^{e_j}`` with ``p_j`` monic
+irreducible polynomials registered once (Adam's ``ε + f²``, ``1 − β``, ``1 − ρ``), ``N``
+not divisible by any of them, and a root in a denominator cleared (``1/R = R^{q−1}/b``).
+That form is unique for roots of independent bases, so zero is ``N = 0`` and sums collect.
+Sums bring terms to the least common denominator with one exact division test per
+factor; derivatives of generators are memoized per direction monomial (``D_w`` is linear
+in ``w``), and the Taylor shift substitutes each pattern of directions once.
+
+A vector atom's arguments are split into scalar coefficient times vector monomial
+(:meth:`Ring.split`); with one vector denominator factor ``p`` the monomials are
+``x^a/p^k`` with ``x^a`` reduced modulo ``p`` (its ``p``-adic expansion), a basis over the
+scalars, so ``D f[·]`` is linear on the nose and atoms collect. Conversion to sympy
+(:meth:`Elem.to_sympy`) happens at the boundary only (:func:`to_canonical`); measured on
+Adam (see ``bench/bench_coordinatewise.py``) the engine runs 10–30× faster than the
+sympy canonical form it replaces, and the result is the same canonical expression.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from fractions import Fraction
+
+import flint
+import sympy
+
+from .expressions import (
+    THETA, FrozenSymbol, TotalSymbol, VectorSymbol, canonical, differential, info, total,
+)
+
+__all__ = ["Elem", "RING", "from_sympy", "to_canonical", "RuleValueError"]
+
+
+class RuleValueError(ValueError):
+    """A value the algebra cannot represent (division by zero, a float, …)."""
+
+
+class _Gen:
+    """A generator: ``kind`` and ``data`` (see the module docstring), ``vector`` whether it
+    depends on the coordinate, ``deep`` the frozen generators it holds (for substitution)."""
+
+    __slots__ = ("index", "kind", "data", "vector", "deep", "_sympy", "root")
+
+    def __init__(self, index, kind, data, vector, deep):
+        self.index, self.kind, self.data, self.vector, self.deep = index, kind, data, vector, deep
+        self._sympy = None
+        self.root = None  # (q, base Elem) for a root
+
+
+class Ring:
+    """The generators, the current flint context, and the registered denominators."""
+
+    def __init__(self):
+        self.gens: list[_Gen] = []
+        self.by_key: dict = {}
+        self.roots: list[int] = []
+        self.factors: list = []      # fid -> [poly, vector, sympy or None]
+        self.factor_ids: dict = {}
+        self.capacity = 0
+        self.ctx = None
+        self._grow(64)
+        self._derivatives: dict = {}   # (gen index, direction monomial key) -> Elem
+        self._split: dict = {}
+        self._reordered: dict = {}
+        self.args: dict = {}           # gen index -> its arguments (Elems; a power: (base, exponent))
+
+    # -- context ------------------------------------------------------------------
+    def _grow(self, capacity):
+        self.capacity = capacity
+        self.ctx = flint.fmpq_mpoly_ctx.get(tuple(f"x{i}" for i in range(capacity)), "lex")
+        self.zero_poly = self.ctx.from_dict({})
+        self.one_poly = self.ctx.constant(1)
+
+    def lift(self, p):
+        return p if p.context() is self.ctx else p.project_to_context(self.ctx)
+
+    def gen(self, kind, data, vector, deep=frozenset()) -> int:
+        key = (kind, data)
+        found = self.by_key.get(key)
+        if found is None:
+            found = len(self.gens)
+            if found >= self.capacity:
+                self._grow(2 * self.capacity)
+            self.gens.append(_Gen(found, kind, data, vector, frozenset(deep)))
+            self.by_key[key] = found
+        return found
+
+    def var(self, index) -> "Elem":
+        return Elem(self.ctx.gen(index), ())
+
+    def const(self, q) -> "Elem":
+        return Elem(self.ctx.constant(flint.fmpq(q.numerator, q.denominator) if isinstance(q, Fraction)
+                                      else q), ())
+
+    # -- generators ---------------------------------------------------------------
+    def theta(self) -> "Elem":
+        return self.var(self.gen("theta", None, True))
+
+    def param(self, symbol) -> "Elem":
+        return self.var(self.gen("param", symbol, False))
+
+    def frozen(self, name) -> "Elem":
+        i = self.gen("frozen", name, True)
+        self.gens[i].deep = frozenset({i})
+        return self.var(i)
+
+    def atom(self, label, args=()) -> "Elem":
+        """``D^k f_label[u_1 … u_k]``, multilinear over scalars (``label`` None: ``θ``)."""
+        if label is None:
+            if not args:
+                return self.theta()
+            return args[0] if len(args) == 1 else ZERO()
+        terms = [(ONE(), ())]
+        for u in args:
+            split = self.split(u)
+            terms = [(c * cu, ms + (mu,)) for c, ms in terms for cu, mu in split]
+        out = []
+        for c, ms in terms:
+            ms = tuple(sorted(ms, key=lambda m: m.key))
+            deep = frozenset().union(*[m.deep() for m in ms])
+            i = self.gen("atom", (label, tuple(m.key for m in ms)), True, deep)
+            self.args.setdefault(i, ms)
+            out.append(c * self.var(i))
+        return sum_(out)
+
+    def total(self, u) -> "Elem":
+        """``Σ[u]``, linear over scalars."""
+        out = []
+        for c, m in self.split(u):
+            i = self.gen("total", m.key, False, m.deep())
+            self.args.setdefault(i, (m,))
+            out.append(c * self.var(i))
+        return sum_(out)
+
+    def root(self, base: "Elem", q: int) -> int:
+        i = self.gen("root", (base.key, q), base.is_vector(), base.deep())
+        g = self.gens[i]
+        if g.root is None:
+            g.root = (q, base)
+            self.roots.append(i)
+        return i
+
+    def function(self, name: str, arg: "Elem") -> "Elem":
+        i = self.gen(name, arg.key, arg.is_vector(), arg.deep())
+        self.args.setdefault(i, (arg,))
+        return self.var(i)
+
+    def power(self, base: "Elem", exponent: sympy.Expr) -> "Elem":
+        """``b^e`` with a symbolic exponent ``e`` (a free generator)."""
+        i = self.gen("pow", (base.key, exponent), base.is_vector(), base.deep())
+        self.args.setdefault(i, (base, exponent))
+        return self.var(i)
+
+    # -- denominators ----------------------------------------------------------------
+    def factor_id(self, p) -> int:
+        """The id of the monic irreducible ``p`` (registered on first sight)."""
+        p = p / p.leading_coefficient()
+        key = str(p)
+        fid = self.factor_ids.get(key)
+        if fid is None:
+            fid = len(self.factors)
+            degrees = p.degrees()
+            vector = any(d and self.gens[i].vector for i, d in enumerate(degrees))
+            self.factors.append([p, vector, None])
+            self.factor_ids[key] = fid
+        return fid
+
+    def factor_poly(self, fid):
+        entry = self.factors[fid]
+        entry[0] = self.lift(entry[0])
+        return entry[0]
+
+    # -- splitting into scalar coefficient times vector monomial ---------------------
+    def split(self, u: "Elem") -> list:
+        """``u = Σ c_i m_i`` with scalar ``c_i`` and distinct canonical vector monomials ``m_i``."""
+        key = u.key
+        found = self._split.get(key)
+        if found is not None:
+            return found
+        scalar_den = tuple((f, e) for f, e in u.den if not self.factors[f][1])
+        vector_den = tuple((f, e) for f, e in u.den if self.factors[f][1])
+        num = self.lift(u.num)
+        pieces = []  # (numerator poly, vector den)
+        if len(vector_den) == 1 and (var := self._main_variable(vector_den[0][0])) is not None:
+            (fid, e), = vector_den
+            p = self.factor_poly(fid)
+            ctx2 = self._reordered_ctx(var)
+            p2 = p.project_to_context(ctx2)
+            rest = num.project_to_context(ctx2)
+            for k in range(e, 0, -1):
+                if rest.is_zero():
+                    break
+                rest, digit = divmod(rest, p2)
+                pieces.append((digit.project_to_context(self.ctx), ((fid, k),)))
+            pieces.append((rest.project_to_context(self.ctx), ()))
+        else:
+            pieces.append((num, vector_den))
+        vector = [g.vector for g in self.gens] + [False] * (self.capacity - len(self.gens))
+        grouped: dict = {}
+        for poly, vden in pieces:
+            for exps, c in poly.terms():
+                vexp = tuple((i, int(x)) for i, x in enumerate(exps) if x and vector[i])
+                sexp = tuple(0 if vector[i] else int(x) for i, x in enumerate(exps))
+                grouped.setdefault((vexp, vden), {})[sexp] = c
+        out = []
+        for (vexp, vden), terms in grouped.items():
+            mono = self.ctx.from_dict({tuple(_exps(vexp, self.capacity)): 1})
+            c = Elem(self.ctx.from_dict(terms), scalar_den)._normal()
+            if not c.is_zero():
+                out.append((c, Elem(mono, vden)))
+        out.sort(key=lambda cm: cm[1].key)
+        self._split[key] = out
+        return out
+
+    def _main_variable(self, fid):
+        """The one vector generator of factor ``fid`` when its leading coefficient in that
+        generator is a number (so division by it stays polynomial), else None."""
+        p = self.factor_poly(fid)
+        degrees = p.degrees()
+        vars_ = [i for i, d in enumerate(degrees) if d and self.gens[i].vector]
+        if len(vars_) != 1:
+            return None
+        (i,) = vars_
+        d = degrees[i]
+        lead = [e for e in p.monoms() if e[i] == d]
+        return i if len(lead) == 1 and all(x == 0 for j, x in enumerate(lead[0]) if j != i) else None
+
+    def _reordered_ctx(self, i):
+        key = (i, self.capacity)
+        ctx = self._reordered.get(key)
+        if ctx is None:
+            names = [f"x{i}"] + [f"x{j}" for j in range(self.capacity) if j != i]
+            ctx = flint.fmpq_mpoly_ctx.get(tuple(names), "lex")
+            self._reordered[key] = ctx
+        return ctx
+
+
+def _exps(pairs, n):
+    out = [0] * n
+    for i, x in pairs:
+        out[i] = x
+    return out
+
+
+RING = Ring()
+
+
+class Elem:
+    """``num / Π p_fid^e`` (``den`` a sorted tuple of ``(fid, e)``), normalised by
+    :meth:`_normal`; immutable."""
+
+    __slots__ = ("num", "den", "_key")
+
+    def __init__(self, num, den=()):
+        self.num = num
+        self.den = den
+        self._key = None
+
+    # -- normal form ----------------------------------------------------------------
+    def _normal(self) -> "Elem":
+        ring = RING
+        num = ring.lift(self.num)
+        if num.is_zero():
+            return Elem(ring.zero_poly, ())
+        den = dict(self.den)
+        if ring.roots:
+            degrees = num.degrees()
+            for r in ring.roots:
+                q, base = ring.gens[r].root
+                if r < len(degrees) and degrees[r] >= q:
+                    reduced = _reduce_root(num, r, q, base)
+                    reduced = reduced * Elem(ring.one_poly, tuple(den.items()))
+                    return reduced
+        for fid in list(den):
+            p = ring.factor_poly(fid)
+            while den[fid]:
+                quo, rem = divmod(num, p)
+                if not rem.is_zero():
+                    break
+                num = quo
+                den[fid] -= 1
+        return Elem(num, tuple(sorted((f, e) for f, e in den.items() if e)))
+
+    @property
+    def key(self):
+        if self._key is None:
+            self._key = (str(RING.lift(self.num)), self.den)
+        return self._key
+
+    def is_zero(self) -> bool:
+        return self.num.is_zero()
+
+    def __eq__(self, other):
+        if isinstance(other, (int, Fraction)) or not isinstance(other, Elem):
+            other = as_elem(other)
+        return (self - other).is_zero()
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def deep(self) -> frozenset:
+        out = set()
+        for i, d in enumerate(RING.lift(self.num).degrees()):
+            if d:
+                out |= RING.gens[i].deep
+        for fid, _ in self.den:
+            for i, d in enumerate(RING.factor_poly(fid).degrees()):
+                if d:
+                    out |= RING.gens[i].deep
+        return frozenset(out)
+
+    def gens(self) -> list[int]:
+        """Indices of the generators in the numerator and the denominator factors."""
+        out = {i for i, d in enumerate(RING.lift(self.num).degrees()) if d}
+        for fid, _ in self.den:
+            out |= {i for i, d in enumerate(RING.factor_poly(fid).degrees()) if d}
+        return sorted(out)
+
+    def is_vector(self) -> bool:
+        return any(RING.gens[i].vector for i in self.gens())
+
+    def is_constant(self):
+        """The rational value when this is a number, else None."""
+        if self.den or not self.num.is_constant():
+            return None
+        return self.num.leading_coefficient() if not self.num.is_zero() else flint.fmpq(0)
+
+    # -- arithmetic -----------------------------------------------------------------
+    def __add__(self, other):
+        return sum_([self, as_elem(other)])
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return Elem(-self.num, self.den)
+
+    def __sub__(self, other):
+        return sum_([self, -as_elem(other)])
+
+    def __rsub__(self, other):
+        return sum_([as_elem(other), -self])
+
+    def __mul__(self, other):
+        if isinstance(other, (int, flint.fmpq)):
+            return Elem(RING.lift(self.num) * other, self.den) if other else ZERO()
+        if isinstance(other, Fraction):
+            return self * flint.fmpq(other.numerator, other.denominator)
+        other = as_elem(other)
+        if not other.den and other.num.is_constant():
+            return self * other.is_constant()
+        if not self.den and self.num.is_constant():
+            return other * self.is_constant()
+        den = dict(self.den)
+        for f, e in other.den:
+            den[f] = den.get(f, 0) + e
+        return Elem(RING.lift(self.num) * RING.lift(other.num), tuple(sorted(den.items())))._normal()
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return self * as_elem(other).inverse()
+
+    def __rtruediv__(self, other):
+        return as_elem(other) * self.inverse()
+
+    def __pow__(self, k: int):
+        if k < 0:
+            return self.inverse() ** (-k)
+        out = ONE()
+        for _ in range(k):
+            out = out * self
+        return out
+
+    def inverse(self) -> "Elem":
+        """``1/self``: the numerator's irreducible factors join the denominator (a root
+        factor is cleared: ``1/R = R^{q-1}/b``)."""
+        ring = RING
+        num = ring.lift(self.num)
+        if num.is_zero():
+            raise ZeroDivisionError("division by zero")
+        top = ONE()
+        for f, e in self.den:
+            top = top * Elem(ring.factor_poly(f) ** e, ())
+        if num.is_constant():
+            return top * (1 / num.leading_coefficient())
+        content, factors = num.factor()
+        den: dict = {}
+        scale = flint.fmpq(content)
+        for p, e in factors:
+            e = int(e)
+            scale *= p.leading_coefficient() ** e
+            monic = p / p.leading_coefficient()
+            degrees = monic.degrees()
+            used = [i for i, d in enumerate(degrees) if d]
+            if len(used) == 1 and degrees[used[0]] == 1 and ring.gens[used[0]].root is not None \
+                    and monic == ring.ctx.gen(used[0]):
+                q, base = ring.gens[used[0]].root
+                top = top * Elem(monic ** ((q - 1) * e), ()) * base.inverse() ** e
+                continue
+            fid = ring.factor_id(monic)
+            den[fid] = den.get(fid, 0) + e
+        return (top * (1 / scale)) * Elem(ring.one_poly, tuple(sorted(den.items())))
+
+    # -- calculus ----------------------------------------------------------------------
+    def partial(self, i: int) -> "Elem":
+        """``∂/∂x_i`` treating every other generator as constant (roots and functions of
+        ``x_i`` by the chain rule)."""
+        return _differentiate(self, lambda g: ONE() if g == i else _chain(g, lambda e: e.partial(i))
+                              if i in _depends(g) else None)
+
+    def derivative(self, w: "Elem") -> "Elem":
+        """``D_w self`` for a frozen direction ``w`` (linear in ``w`` over scalars)."""
+        if w.is_zero():
+            return ZERO()
+        split = RING.split(w)
+        return _differentiate(self, lambda g: _atom_derivative_along(g, split))
+
+    def substitute(self, mapping: dict, memo: dict) -> "Elem":
+        """Frozen generators ``mapping`` (index -> Elem) replaced, inside atoms too."""
+        keys = frozenset(mapping)
+        values = {}
+        for i in self.gens():
+            if RING.gens[i].deep & keys:
+                values[i] = _substituted_gen(i, mapping, keys, memo)
+        if not values:
+            return self
+        return _compose(self, values)
+
+    # -- sympy ------------------------------------------------------------------------
+    def to_sympy(self) -> sympy.Expr:
+        """The value as a sympy expression in the canonical symbols (not yet canonical)."""
+        ring = RING
+        num = ring.lift(self.num)
+        images = {}
+        terms = []
+        for exps, c in num.terms():
+            factors = [sympy.Rational(int(c.p), int(c.q))]
+            for i, x in enumerate(exps):
+                if x:
+                    if i not in images:
+                        images[i] = _gen_sympy(i)
+                    factors.append(images[i] ** int(x))
+            terms.append(sympy.Mul(*factors))
+        out = sympy.Add(*terms)
+        if self.den:
+            out = out / sympy.Mul(*[_factor_sympy(f) ** e for f, e in self.den])
+        return out
+
+    def __repr__(self):
+        return f"Elem({self.to_sympy()})"
+
+
+def ZERO() -> Elem:
+    return Elem(RING.zero_poly, ())
+
+
+def ONE() -> Elem:
+    return Elem(RING.one_poly, ())
+
+
+def sum_(elems) -> Elem:
+    """The sum over the least common denominator, normalised once."""
+    elems = [e for e in elems if not e.num.is_zero()]
+    if not elems:
+        return ZERO()
+    if len(elems) == 1:
+        return elems[0]
+    ring = RING
+    den: dict = {}
+    for e in elems:
+        for f, x in e.den:
+            if x > den.get(f, 0):
+                den[f] = x
+    total_ = ring.zero_poly
+    for e in elems:
+        num = ring.lift(e.num)
+        have = dict(e.den)
+        for f, x in den.items():
+            missing = x - have.get(f, 0)
+            if missing:
+                num = num * ring.factor_poly(f) ** missing
+        total_ = total_ + num
+    if not den:
+        return Elem(total_, ())
+    return Elem(total_, tuple(sorted(den.items())))._normal()
+
+
+def as_elem(x) -> Elem:
+    if isinstance(x, Elem):
+        return x
+    if isinstance(x, bool):
+        raise TypeError("a boolean is not a value of the algebra")
+    if isinstance(x, int):
+        return Elem(RING.ctx.constant(x), ())
+    if isinstance(x, Fraction):
+        return RING.const(x)
+    if isinstance(x, flint.fmpq):
+        return Elem(RING.ctx.constant(x), ())
+    return from_sympy(sympy.sympify(x))
+
+
+def _reduce_root(num, r, q, base) -> Elem:
+    """``num`` with ``R^k`` replaced by ``b^{k//q} R^{k mod q}`` (``R`` generator ``r``)."""
+    ring = RING
+    by_power: dict = {}
+    for exps, c in num.terms():
+        k = int(exps[r])
+        exps = list(exps)
+        exps[r] = k % q
+        by_power.setdefault(k // q, {})[tuple(exps)] = c
+    parts = []
+    for j, terms in by_power.items():
+        poly = Elem(ring.ctx.from_dict(terms), ())
+        parts.append(poly * base ** j if j else poly)
+    return sum_(parts)
+
+
+# -- calculus on generators ---------------------------------------------------------
+
+def _differentiate(e: Elem, gen_derivative) -> Elem:
+    """``Σ_x ∂e/∂x · d(x)`` over the generators ``x`` of ``e`` (numerator and denominator),
+    ``d`` given per generator index (None: zero)."""
+    ring = RING
+    num = ring.lift(e.num)
+    cache: dict = {}
+
+    def d(i):
+        if i not in cache:
+            cache[i] = gen_derivative(i)
+        return cache[i]
+
+    def poly_derivative(p):
+        parts = []
+        for i, x in enumerate(p.degrees()):
+            if x:
+                di = d(i)
+                if di is not None and not di.is_zero():
+                    parts.append(Elem(p.derivative(i), ()) * di)
+        return sum_(parts)
+
+    parts = [poly_derivative(num) * Elem(ring.one_poly, e.den)]
+    for f, x in e.den:  # d(N/p^x) ∋ -x N dp / p^{x+1}
+        dp = poly_derivative(ring.factor_poly(f))
+        if not dp.is_zero():
+            den = dict(e.den)
+            den[f] += 1
+            parts.append(Elem(num * (-x), tuple(sorted(den.items())))._normal() * dp)
+    return sum_(parts)
+
+
+def _depends(i) -> set:
+    """Generators that generator ``i``'s argument holds (for partial derivatives)."""
+    g = RING.gens[i]
+    if g.kind in ("root",):
+        return set(g.root[1].gens()) | {j for j in g.root[1].gens() for j in _depends(j)}
+    if g.kind in ("exp", "log", "tanh", "pow"):
+        arg = RING.args[i][0]
+        return set(arg.gens()) | {j for j2 in arg.gens() for j in _depends(j2)}
+    return set()
+
+
+def _chain(i, d) -> Elem:
+    """The derivative of a root or function generator ``i`` with inner derivative ``d``."""
+    ring = RING
+    g = ring.gens[i]
+    x = ring.var(i)
+    if g.kind == "root":
+        q, base = g.root
+        db = d(base)
+        return ZERO() if db.is_zero() else db * x / (base * q)
+    arg = ring.args[i][0]
+    da = d(arg)
+    if da.is_zero():
+        return ZERO()
+    if g.kind == "exp":
+        return x * da
+    if g.kind == "log":
+        return da / arg
+    if g.kind == "tanh":
+        return (ONE() - x * x) * da
+    exponent = from_sympy(ring.args[i][1])
+    de = d(exponent)
+    out = exponent * x * da / arg
+    if not de.is_zero():
+        out = out + x * ring.function("log", arg) * de
+    return out
+
+
+def _atom_derivative_along(i, split) -> Elem | None:
+    """``D_w x_i`` with ``w = Σ c_j m_j``: ``Σ c_j D_{m_j} x_i`` (memoized per monomial)."""
+    g = RING.gens[i]
+    if g.kind in ("param", "frozen"):
+        return None
+    return sum_([c * _along_monomial(i, m) for c, m in split])
+
+
+def _along_monomial(i, m: Elem) -> Elem:
+    ring = RING
+    key = (i, m.key)
+    found = ring._derivatives.get(key)
+    if found is not None:
+        return found
+    g = ring.gens[i]
+    if g.kind == "theta":
+        found = m
+    elif g.kind == "atom":
+        label, _ = g.data
+        args = ring.args[i]
+        parts = [ring.atom(label, args + (m,))]
+        for j, u in enumerate(args):
+            du = u.derivative(m)
+            if not du.is_zero():
+                parts.append(ring.atom(label, args[:j] + (du,) + args[j + 1:]))
+        found = sum_(parts)
+    elif g.kind == "total":
+        found = ring.total(ring.args[i][0].derivative(m))
+    elif g.kind in ("param", "frozen"):
+        found = ZERO()
+    else:
+        found = _chain(i, lambda e: e.derivative(m))
+    ring._derivatives[key] = found
+    return found
+
+
+def _substituted_gen(i, mapping, keys, memo) -> Elem:
+    found = memo.get(i)
+    if found is not None:
+        return found
+    ring = RING
+    g = ring.gens[i]
+    if i in mapping:
+        found = mapping[i]
+    elif g.kind == "atom":
+        found = ring.atom(g.data[0], [u.substitute(mapping, memo) for u in ring.args[i]])
+    elif g.kind == "total":
+        found = ring.total(ring.args[i][0].substitute(mapping, memo))
+    elif g.kind == "root":
+        q, base = g.root
+        found = _rational_power(base.substitute(mapping, memo), Fraction(1, q))
+    elif g.kind in ("exp", "log", "tanh"):
+        found = ring.function(g.kind, ring.args[i][0].substitute(mapping, memo))
+    else:
+        found = ring.power(ring.args[i][0].substitute(mapping, memo), ring.args[i][1])
+    memo[i] = found
+    return found
+
+
+def _compose(e: Elem, values: dict) -> Elem:
+    """``e`` with generators ``values`` (index -> Elem) replaced: terms grouped by their
+    exponents in those generators, each product of values formed once."""
+    ring = RING
+    subs = sorted(values)
+    groups: dict = {}
+    num = ring.lift(e.num)
+    for exps, c in num.terms():
+        key = tuple(int(exps[i]) for i in subs)
+        rest = list(exps)
+        for i in subs:
+            rest[i] = 0
+        groups.setdefault(key, {})[tuple(rest)] = c
+    parts = []
+    powers: dict = {}
+    for key, terms in groups.items():
+        part = Elem(ring.ctx.from_dict(terms), ())
+        for i, k in zip(subs, key):
+            if k:
+                if (i, k) not in powers:
+                    powers[(i, k)] = values[i] ** k
+                part = part * powers[(i, k)]
+        parts.append(part)
+    out = sum_(parts)
+    if e.den:
+        den = ONE()
+        for f, x in e.den:
+            den = den * _compose(Elem(ring.factor_poly(f), ()), values) ** x
+        out = out / den
+    return out
+
+
+def _rational_power(c0: Elem, r: Fraction) -> Elem:
+    """``c0^r`` for a rational ``r``: ``c0^{⌊r⌋} R^{(r-⌊r⌋)q}`` with the root ``R = c0^{1/q}``."""
+    value = c0.is_constant()
+    if value is not None:
+        return from_sympy(sympy.Rational(int(value.p), int(value.q)) ** sympy.Rational(r.numerator, r.denominator))
+    n = math.floor(r)
+    out = c0 ** n
+    if r != n:
+        q = r.denominator
+        i = RING.root(c0, q)
+        out = out * RING.var(i) ** int((r - n) * q)
+    return out
+
+
+# -- sympy <-> ring ----------------------------------------------------------------
+
+def _gen_sympy(i) -> sympy.Expr:
+    g = RING.gens[i]
+    if g._sympy is None:
+        if g.kind == "theta":
+            g._sympy = THETA
+        elif g.kind == "param":
+            g._sympy = g.data
+        elif g.kind == "frozen":
+            g._sympy = FrozenSymbol(g.data)
+        elif g.kind == "atom":
+            g._sympy = differential(g.data[0], [canonical(m.to_sympy()) for m in RING.args[i]])
+        elif g.kind == "total":
+            g._sympy = total(canonical(RING.args[i][0].to_sympy()))
+        elif g.kind == "root":
+            q, base = g.root
+            g._sympy = canonical(base.to_sympy()) ** sympy.Rational(1, q)
+        elif g.kind == "pow":
+            base, exponent = RING.args[i]
+            g._sympy = canonical(base.to_sympy()) ** exponent
+        else:
+            g._sympy = getattr(sympy, g.kind)(canonical(RING.args[i][0].to_sympy()))
+    return g._sympy
+
+
+def _factor_sympy(fid) -> sympy.Expr:
+    entry = RING.factors[fid]
+    if entry[2] is None:
+        entry[2] = Elem(RING.factor_poly(fid), ()).to_sympy()
+    return entry[2]
+
+
+_FROM: dict = {}
+
+
+def from_sympy(expr) -> Elem:
+    """A sympy expression in the canonical symbols (exact numbers, parameters, roots,
+    ``exp``/``log``/``tanh``) as an element."""
+    expr = sympy.sympify(expr)
+    found = _FROM.get(expr)
+    if found is not None:
+        return found
+    ring = RING
+    if expr.is_Rational:
+        found = ring.const(Fraction(int(expr.p), int(expr.q)))
+    elif isinstance(expr, VectorSymbol):
+        label, args = info(expr)
+        found = ring.theta() if expr == THETA else ring.atom(label, [from_sympy(a) for a in args])
+    elif isinstance(expr, TotalSymbol):
+        found = ring.total(from_sympy(info(expr)))
+    elif isinstance(expr, FrozenSymbol):
+        found = ring.frozen(expr.name)
+    elif expr.is_Symbol:
+        found = ring.param(expr)
+    elif expr.is_Add:
+        found = sum_([from_sympy(a) for a in expr.args])
+    elif expr.is_Mul:
+        found = ONE()
+        for a in expr.args:
+            found = found * from_sympy(a)
+    elif expr.is_Pow:
+        base, exp = expr.args
+        if exp.is_Integer:
+            found = from_sympy(base) ** int(exp)
+        elif exp.is_Rational:
+            found = _rational_power(from_sympy(base), Fraction(int(exp.p), int(exp.q)))
+        else:
+            found = ring.power(from_sympy(base), canonical(exp))
+    elif isinstance(expr, (sympy.exp, sympy.log, sympy.tanh)):
+        found = ring.function(type(expr).__name__, from_sympy(expr.args[0]))
+    elif expr.is_Number:
+        raise ValueError(f"{expr} is not an exact number")
+    else:
+        raise ValueError(f"cannot put {expr} ({type(expr).__name__}) in canonical form")
+    _FROM[expr] = found
+    return found
+
+
+def to_canonical(e) -> sympy.Expr:
+    """The canonical sympy form (:func:`~bea.coordinatewise.expressions.canonical`) of an
+    element: the boundary to printers, checks and generated code."""
+    return canonical(e.to_sympy()) if isinstance(e, Elem) else canonical(e)
+
+
+_DIRECTIONS: list = []
+
+
+def taylor_shift(expr: Elem, delta: list, max_order: int) -> list:
+    """Coefficients ``[e_0, …, e_N]`` of ``h^n`` in ``expr(θ + δ)``, ``δ = Σ_{i≥1} h^i δ_i``
+    (``delta = [0, δ_1, …]``): ``D^k E[w_1 … w_k]`` with distinct frozen directions, then
+    each multiset ``{i_1 ≤ … ≤ i_k}`` of orders with ``Σ i ≤ N`` substituted once, weighted
+    ``1/Π(multiplicity!)`` (Taylor's ``1/k!`` times the number of orderings)."""
+    while len(_DIRECTIONS) < max_order:
+        _DIRECTIONS.append(RING.frozen(f"\0w{len(_DIRECTIONS)}"))
+    out = [ZERO() for _ in range(max_order + 1)]
+    out[0] = expr
+    orders = [i for i in range(1, min(len(delta), max_order + 1)) if not as_elem(delta[i]).is_zero()]
+    if not orders:
+        return out
+    delta = [as_elem(d) for d in delta]
+    term = expr
+    for k in range(1, max_order // orders[0] + 1):
+        term = term.derivative(_DIRECTIONS[k - 1])
+        if term.is_zero():
+            break
+        for chosen in itertools.combinations_with_replacement(orders, k):
+            power = sum(chosen)
+            if power > max_order:
+                continue
+            weight = 1
+            for i in set(chosen):
+                weight *= math.factorial(chosen.count(i))
+            mapping = {_DIRECTIONS[j].gens()[0]: delta[i] for j, i in enumerate(chosen)}
+            value = term.substitute(mapping, {})
+            out[power] = out[power] + (value * flint.fmpq(1, weight) if weight != 1 else value)
+    return out
