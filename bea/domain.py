@@ -1,11 +1,12 @@
 """Exact coefficient fields.
 
-Coefficients of series live in a sympy polynomial-domain field chosen once per
-derivation: ``QQ`` (gmpy2 rationals when installed) when every parameter is a number,
-``QQ<√3>`` for tableaux with surds (Gauss–Legendre), and the rational-function field
-``K(β, α, …)`` when parameters are symbols. Domain elements are canonical, so a
-coefficient is zero exactly when it compares equal to zero: no ``simplify`` is ever
-needed, and the numeric fast path never touches ``sympy.Expr``.
+Coefficients of series live in an exact field chosen once per derivation: sympy's ``QQ``
+(gmpy2 rationals when installed) when every parameter is a number, the rational-function
+field ``Q(β, α, …)`` of :mod:`bea.coefficients` (FLINT) when parameters are symbols, and
+sympy's algebraic fields for tableaux with surds (``QQ<√3>`` in Gauss–Legendre, and
+``QQ<√3>(β, …)`` with symbols too). Elements are canonical, so a coefficient is zero
+exactly when it compares equal to zero: no ``simplify`` is ever needed, and the fast paths
+never touch ``sympy.Expr``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from fractions import Fraction
 
 import sympy
 from sympy.polys.domains import QQ
+
+from .coefficients import field_of
 
 __all__ = ["field_for", "exact_number"]
 
@@ -41,6 +44,8 @@ def exact_number(value) -> sympy.Expr:
         return exact_number(repr(value))
     if isinstance(value, str):
         text = value.strip()
+        if "_" in text:  # Fraction accepts 1_000 and 1e4_00, past the exponent check below
+            raise ValueError(f"{value[:40]!r}: write numbers without '_' (e.g. 10000, 1e4)")
         exponent = re.search(r"[eE]([+-]?[0-9]+)$", text)
         if len(text) > _MAX_DIGITS or (exponent and abs(int(exponent.group(1))) > _MAX_EXPONENT):
             raise ValueError(f"{value[:40]!r} is too long or too large a number")
@@ -59,8 +64,9 @@ def field_for(values) -> sympy.polys.domains.Domain:
     """The smallest convenient exact field holding every value in ``values``.
 
     ``values`` may nest tuples (a tableau's rows).
-    Rationals give ``QQ``; algebraic numbers (e.g. ``sqrt(3)``) an algebraic extension;
-    free symbols a field of rational functions over that.
+    Rationals give ``QQ``; free symbols the rational functions of
+    :class:`bea.coefficients.RationalFunctionField`; algebraic numbers (e.g. ``sqrt(3)``)
+    an algebraic extension (with symbols, sympy's rational functions over it).
     """
     exprs = [exact_number(v) for v in _flatten(values)]
     symbols = sorted({s for e in exprs for s in e.free_symbols}, key=str)
@@ -69,7 +75,9 @@ def field_for(values) -> sympy.polys.domains.Domain:
         for a in sympy.preorder_traversal(e):
             if isinstance(a, sympy.Pow) and a.base.is_Rational and not a.exp.is_Integer:
                 surds.add(a)
-    base = QQ.algebraic_field(*sorted(surds, key=str)) if surds else QQ
+    if not surds:
+        return field_of(symbols) if symbols else QQ
+    base = QQ.algebraic_field(*sorted(surds, key=str))
     return base.frac_field(*symbols) if symbols else base
 
 

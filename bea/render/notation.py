@@ -25,13 +25,16 @@ A :class:`Style` carries the few primitives that differ between text and LaTeX.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 import sympy
 
+from ..coefficients import factored
 from ..losses import split_scalar_label
 from ..trees import Tree, sort_key
+from .readable import mul_text, readable
 
 __all__ = [
     "TEXT", "LATEX", "Style", "subscript", "superscript", "name", "field_name", "flow_name",
@@ -221,9 +224,12 @@ def sum_prefix(letters: tuple[str, ...], constraint: str, style: Style) -> str:
     return f"Σ_{index} " if len(index) == 1 else f"Σ_{{{index}}} "
 
 
+@functools.lru_cache(maxsize=65536)
 def _tidy(expr: sympy.Expr) -> tuple[int, sympy.Expr]:
-    """``(sign, magnitude)``: factored, with factors ``β - 1`` written ``1 - β``."""
-    num, den = sympy.fraction(sympy.factor(expr))
+    """``(sign, magnitude)``: factored (:func:`bea.coefficients.factored`), with factors
+    ``β - 1`` written ``1 - β``. Memoized: a printer asks for the same coefficient in
+    several sections and formats, and for its magnitude again."""
+    num, den = sympy.fraction(factored(expr))
     sign = -1 if num.could_extract_minus_sign() else 1
     num = -num if sign < 0 else num
 
@@ -241,18 +247,40 @@ def _tidy(expr: sympy.Expr) -> tuple[int, sympy.Expr]:
         return sympy.Mul(*out)
 
     num, den = flip(num), flip(den)
-    return sign, num / den
+    magnitude = num / den
+    _TIDIED[magnitude] = (1, magnitude)  # the magnitude is its own tidy form
+    return sign, magnitude
 
 
+_TIDIED: dict = {}
+
+
+def _tidied(expr: sympy.Expr) -> tuple[int, sympy.Expr]:
+    found = _TIDIED.get(expr)
+    return found if found is not None else _tidy(expr)
+
+
+@functools.lru_cache(maxsize=65536)
 def coefficient(expr: sympy.Expr, style: Style) -> str:
     """A coefficient, factored, with Greek names for β, α, λ."""
-    sign, expr = _tidy(expr)
+    if not style.latex:
+        if expr.is_Rational:
+            return _unicode(str(expr))
+        form = readable(expr)
+        if form is not None:
+            return _unicode(("-" if form.sign < 0 else "") + mul_text(form))
+    sign, expr = _tidied(expr)
     prefix = "-" if sign < 0 else ""
     if style.latex:
         latex_names = {s: sympy.Symbol("lambda" if s.name == "lam" else s.name) for s in expr.free_symbols}
-        return prefix + sympy.latex(expr.subs(latex_names))
+        return prefix + sympy.latex(expr.xreplace(latex_names))
     greek = {s: sympy.Symbol(_GREEK.get(s.name, s.name)) for s in expr.free_symbols}
-    text = prefix + sympy.sstr(expr.subs(greek) if greek else expr)
+    return _unicode(prefix + sympy.sstr(expr.xreplace(greek) if greek else expr))
+
+
+def _unicode(text: str) -> str:
+    """sympy's ``str`` of a coefficient in bea's text notation: ``β**2 → β²``,
+    ``10*β → 10β``, other products ``·``."""
     text = re.sub(r"\*\*(\d+)", lambda m: superscript(m.group(1)), text)
     return re.sub(r"(?<=\d)\*(?=[A-Za-z(α-ω])", "", text).replace("*", "·")
 
@@ -262,7 +290,12 @@ def signed_terms(terms: list[tuple[sympy.Expr, str]], style: Style) -> list[tupl
     a sum as coefficient parenthesized."""
     parts = []
     for coeff, body in terms:
-        sign, magnitude = _tidy(coeff)
+        fast = None if style.latex else _text_term(coeff)
+        if fast is not None:
+            sign, text = fast
+            parts.append(("-" if sign < 0 else "+", f"{text} {body}" if body and text else text or body))
+            continue
+        sign, magnitude = _tidied(coeff)
         text = coefficient(magnitude, style)
         if magnitude == 1:
             term = body
@@ -272,6 +305,18 @@ def signed_terms(terms: list[tuple[sympy.Expr, str]], style: Style) -> list[tupl
             term = f"{text} {body}" if body else text
         parts.append(("-" if sign < 0 else "+", term))
     return parts
+
+
+def _text_term(coeff: sympy.Expr) -> tuple[int, str] | None:
+    """``(sign, text of the magnitude)`` in text style without sympy arithmetic (``""``
+    for a unit), or ``None`` where :func:`_tidy` must decide."""
+    if coeff.is_Rational:
+        magnitude = abs(coeff)
+        return (-1 if coeff < 0 else 1), ("" if magnitude == 1 else str(magnitude))
+    form = readable(coeff)
+    if form is None:
+        return None
+    return form.sign, _unicode(mul_text(form))
 
 
 def join_signed(parts: list[tuple[str, str]], first: bool = True) -> str:
