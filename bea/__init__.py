@@ -4,6 +4,7 @@ Give an update rule; get, order by order in the learning rate ``h``, the modifie
 the iterates follow, and the modified loss where one exists.
 """
 
+from ._version import __version__ as __version__
 from .coordinatewise import dot, exp, log, norm, sqrt, tanh
 from .custom import load_rule, rule_from_function
 from .derive import Derivation, Family, Rule, derive
@@ -15,4 +16,3 @@ __all__ = [
     "derive", "dot", "exp", "fixed_point", "load_rule", "log", "norm", "parse", "rule_from_function",
     "sqrt", "tanh", "tree",
 ]
-__version__ = "0.1.0"

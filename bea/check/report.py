@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._version import versioned
 from .common import CheckError
 
 __all__ = ["validate_plot_path", "check_json", "check_text", "check_plot", "drift_json", "drift_text",
@@ -49,7 +50,7 @@ def _slope(x) -> float | None:
 
 
 def check_json(rule, order, problem, result, modifying: bool = False) -> dict:
-    return {
+    return versioned({
         "scheme": rule.name, "options": {k: str(v) for k, v in rule.options.items()},
         "order": order, "modifying": modifying, "problem": problem.name, "tolerance": result.tolerance, "ok": result.ok,
         "orders": [
@@ -65,7 +66,7 @@ def check_json(rule, order, problem, result, modifying: bool = False) -> dict:
             }
             for i, n in enumerate(result.orders)
         ],
-    }
+    })
 
 
 def check_text(rule, order, problem, result, modifying: bool = False) -> str:
@@ -130,7 +131,7 @@ def _series(x):
 
 
 def drift_json(rule, problem, r) -> dict:
-    return {
+    return versioned({
         "scheme": rule.name, "problem": problem.name, "parameters": r.n_params, "h": r.h,
         "diverged_at": r.diverged_at,
         "times": _series(r.times), "observed_drift": _series(r.observed),
@@ -139,7 +140,7 @@ def drift_json(rule, problem, r) -> dict:
         "cosine": {str(n): _series(r.cosine[n]) for n in r.cosine},
         "loss": _series(r.loss), "regularizer": _series(r.regularizer),
         **({"principal": _series(r.principal)} if r.principal is not None else {}),
-    }
+    })
 
 
 def drift_text(rule, problem, r) -> str:

@@ -338,8 +338,9 @@ class _Generator:
                  "A coordinate-wise rule: its modified field is an elementwise expression in the gradient",
                  "g = ∇L and Hessian-vector products, evaluated here on pytrees with jnp operations and",
                  "nested jax.jvp (no Hessian is formed). Built-in adaptive schemes follow bea's",
-                 "conventions (REFERENCES.md): no bias correction (the regime after the transient) and",
-                 "ε inside the square root, s = √(g⊙g + ε); auxiliary state (m, v) is slaved to θ.",
+                 "conventions (Cattaneo, Klusowski & Shigida, On the Implicit Bias of Adam, ICML 2024):",
+                 "no bias correction (the regime after the transient), ε inside the square root,",
+                 "s = √(g⊙g + ε); auxiliary state (m, v) is slaved to θ.",
                  "Atoms:"]
         for a in self.atoms:
             lines.append(f"  {a.label}: a vector field (given in `fields`)" if a.loss is None

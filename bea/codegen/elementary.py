@@ -1,7 +1,7 @@
 """The generator of JAX source for a tree (B-series) derivation, behind
 :func:`bea.codegen.emit_module`.
 
-What the generated code computes (DESIGN.md §1, §5):
+What the generated code computes (conventions: the README's *Conventions*):
 
 * the modified field ``f_1 + h f_2 + … + h^{N-1} f_N`` with ``f_k = Σ_{|t|=k} c(t) F(t)``.
   ``F(t) = f_c^{(k)}(F(t_1), …, F(t_k))`` is ``k`` nested ``jax.jvp`` of the atom field

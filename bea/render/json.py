@@ -1,7 +1,8 @@
-"""JSON: the derivation as data (DESIGN.md §4; grammar in ``docs/json.md``).
+"""JSON: the derivation as data (grammar in ``docs/json.md``).
 
-Top level: ``scheme``, ``kind`` (``"flow"``: the modified flow; ``"modifying"``: the
-modifying field ``f̃`` of :mod:`bea.modifying`, whose ``flow`` orders are the corrections
+Top level: ``bea_version`` and ``schema_version`` (:func:`bea._version.versioned`),
+``scheme``, ``kind`` (``"flow"``: the modified flow; ``"modifying"``: the modifying field
+``f̃`` of :mod:`bea.modifying`, whose ``flow`` orders are the corrections
 ``f̃_k``, each tree belonging to the atom at its root, and whose ``loss`` is the loss to
 train on), ``description``, ``options``, ``order``, ``atoms`` (labels in update
 order; ``["f_k"]`` for a family of symbolic size), ``atom_fields`` (``label``, ``loss``,
@@ -46,6 +47,7 @@ import json
 
 import sympy
 
+from .._version import versioned
 from ..stochastic.outer import outer_json
 from . import coordinatewise as cw
 from . import notation as nt
@@ -70,7 +72,7 @@ class JsonPrinter(Printer):
             data.update(part)
         data.setdefault("loss", None)
         data["symbols"] = sorted(self._symbols)
-        return data
+        return versioned(data)
 
     def _print_Header(self, h) -> dict:
         return {

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._version import versioned
+
 __all__ = ["weak_text", "weak_json", "weak_plot", "noise_text", "noise_json"]
 
 
@@ -35,7 +37,7 @@ def weak_text(sampling: dict, problem, result) -> str:
 
 
 def weak_json(sampling: dict, problem, result) -> dict:
-    return {
+    return versioned({
         "scheme": "sgd", "sampling": "iid", "options": sampling, "problem": problem.name,
         "error": "one-step weak error max_φ |E φ(θ_SGD) - E φ(X_h)|",
         "tolerance": result.tolerance, "ok": result.ok,
@@ -43,7 +45,7 @@ def weak_json(sampling: dict, problem, result) -> dict:
                     "expected": result.expected[i], "agrees": result.agrees(i),
                     "points": [{"h": float(h), "error": float(e)} for h, e in zip(result.hs, result.errors[i])]}
                    for i, p in enumerate(result.orders)],
-    }
+    })
 
 
 def weak_plot(path, sampling: dict, problem, result) -> None:
@@ -85,8 +87,8 @@ def noise_json(sampling: dict, problem, h: float, runs: int, paths) -> dict:
     def series(x):
         return [float(v) for v in np.asarray(x).ravel()] if np.ndim(x) == 1 else np.asarray(x).tolist()
 
-    return {
+    return versioned({
         "scheme": "sgd", "sampling": "iid", "options": sampling, "problem": problem.name, "h": h,
         "runs": runs, "times": series(paths.times),
         "stats": {name: {key: series(value) for key, value in s.items()} for name, s in paths.stats.items()},
-    }
+    })
