@@ -27,11 +27,16 @@ Two modes:
   LOBPCG finds the *algebraically* largest eigenvalues, so strongly negative curvature is
   left to the series. Needs ``5k < n``.
 
-Evaluation of ``ψ`` avoids the ``0/0`` at ``z = 0`` and the cancellation in ``R - 1``:
-with ``p(μ, z)`` the polynomial whose root is ``R`` (leading coefficient ``a``, other root
-``R_2`` when ``p`` is quadratic), ``R - 1 = -p(1, z)/(a·(1 - R_2))`` and ``p(1, z)/z`` is a
-polynomial, so ``ψ = [log1p(x)/x]·(x/z)`` with ``x = R - 1`` computed without
-cancellation.
+``R`` is the eigenvalue of the one-step matrix of largest modulus
+(:mod:`bea.principal.dominant`): with ``p(μ, z) = aμ² + bμ + c`` the root
+``(−b − √Δ)/(2a)`` where ``b > 0`` and ``Δ = b² − 4ac ≥ 0``, else ``(−b + √Δ)/(2a)``
+(principal square root: ``Im R > 0`` on a complex pair when ``a > 0``), the same branches as
+the symbolic ``R``. Evaluation of ``ψ`` avoids the ``0/0`` at ``z = 0`` and the cancellation
+in ``R − 1``: with ``R_2`` the other root (``R_2 = 0`` for ``p`` linear),
+``R − 1 = −p(1, z)/(a·(1 − R_2))`` and ``p(1, z)/z`` is a polynomial, so
+``ψ = [log1p(x)/x]·(x/z)`` with ``x = R − 1``; this form is used where ``R`` is nearer to 1
+than ``R_2`` (always near ``z = 0``), ``(R − 1)/z`` elsewhere. A real ``R < 0`` is taken
+with imaginary part ``+0``, so ``log R = log|R| + iπ`` as in the symbolic ``ψ``.
 """
 
 from __future__ import annotations
@@ -68,26 +73,44 @@ def psi_function(flow: PrincipalFlow) -> Callable[[jax.Array], jax.Array]:
     """``ψ`` as a JAX function of real ``z`` (any shape), complex-valued (principal log)."""
     z = _check_numeric(flow)
     poly = sympy.Poly(flow.polynomial, MU)
-    lead = poly.LC()
-    if poly.degree() == 1:
-        rest = sympy.Integer(1)
-    elif poly.degree() == 2:
-        rest = 1 - (-poly.coeff_monomial(MU) / lead - flow.R)
-    else:
+    if poly.degree() > 2:
         raise ValueError(f"{flow.scheme!r}: ψ is evaluated for linear steps of size ≤ 2")
+    coefficients = [sympy.lambdify(z, c, modules="jax") for c in poly.all_coeffs()]
     p1 = sympy.Poly(poly.as_expr().subs(MU, 1), z)
-    x_over_z = -sympy.quo(p1, sympy.Poly(z, z)).as_expr() / (lead * rest)
-    ratio = sympy.lambdify(z, x_over_z, modules="jax")
+    ratio = sympy.lambdify(z, sympy.quo(p1, sympy.Poly(z, z)).as_expr(), modules="jax")
 
     def psi(zv):
         zc = jnp.asarray(zv) + 0j
-        xz = ratio(zc) * jnp.ones_like(zc)
-        x = zc * xz
+        ones = jnp.ones_like(zc)
+        a, *rest = (f(zc) * ones for f in coefficients)
+        if len(rest) == 1:  # p = aμ + c: R = -c/a, R_2 = 0
+            x_over_z = -ratio(zc) * ones / a
+        else:
+            r, other = _dominant(a, *rest)
+            safe = lambda d: jnp.where(d == 0, 1, d)  # noqa: E731
+            formula = -ratio(zc) * ones / (a * safe(1 - other))
+            direct = (r - 1) / safe(zc)
+            x_over_z = jnp.where(jnp.abs(1 - other) > jnp.abs(1 - r), formula, direct)
+        x = _plus_zero(zc * x_over_z)
         nonzero = x != 0
         log_ratio = jnp.where(nonzero, jnp.log1p(x) / jnp.where(nonzero, x, 1), 1)
-        return log_ratio * xz
+        return log_ratio * x_over_z
 
     return psi
+
+
+def _dominant(a, b, c):
+    """``(R, R_2)``: the root of ``aμ² + bμ + c`` of largest modulus and the other one."""
+    delta = b * b - 4 * a * c
+    root = jnp.sqrt(delta)
+    minus = (b.real > 0) & (delta.real >= 0)
+    r = _plus_zero(jnp.where(minus, (-b - root) / (2 * a), (-b + root) / (2 * a)))
+    return r, -b / a - r
+
+
+def _plus_zero(x):
+    """``x`` with a zero imaginary part made ``+0`` (``log`` of a negative real: ``+iπ``)."""
+    return jax.lax.complex(x.real, x.imag + 0.0)
 
 
 def _series_coefficients(flow: PrincipalFlow, order: int) -> list[float]:

@@ -57,6 +57,9 @@ def derive_command(fmt, modifying, principal, covariance, **options):
     rule, order, work = rule_and_estimate(options)
     if covariance and (rule.name != "sgd" or rule.options.get("shuffle") != "random" or modifying):
         fail("--covariance is the epoch noise of --scheme sgd --shuffle random (without --modifying)")
+    if principal:  # refused before any work (a RuleError: one line, exit 2)
+        from bea.principal import require_linear
+        require_linear(rule)
     d = derive_with_progress(rule, order, work, modifying)
     if covariance:
         from bea.render.noise import WithEpochCovariance

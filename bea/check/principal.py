@@ -38,7 +38,7 @@ import numpy as np
 import sympy
 
 from ..domain import exact_number
-from ..principal import MU, PrincipalFlow, Threshold, stability_function
+from ..principal import MU, PrincipalFlow, stability_function
 from ..principal_jax import psi_function
 from .common import CheckError, float64
 from .problems import Problem
@@ -63,8 +63,11 @@ _NO_THRESHOLD_Z = 1.5
 def numeric_flow(rule, values: Mapping | None) -> PrincipalFlow:
     """The principal flow of ``rule`` with the symbols of ``values`` replaced by numbers.
 
-    Refuses (:class:`CheckError`) a scheme outside :data:`PRINCIPAL_SCHEMES` and a symbol
-    without a value (defaults are not used: the PF's thresholds depend on them).
+    The flow is derived again from the rule with the numbers in its parameters, so that the
+    dominant root and its thresholds are those of the given values (a symbolic flow's
+    thresholds are checked at a sample point only). Refuses (:class:`CheckError`) a scheme
+    outside :data:`PRINCIPAL_SCHEMES` and a symbol without a value (defaults are not used:
+    the PF's thresholds depend on them).
     """
     if rule.name not in PRINCIPAL_SCHEMES or len(rule.atoms) != 1 or tuple(rule.blocks) != (None,):
         raise CheckError(f"--principal works for {', '.join(PRINCIPAL_SCHEMES)} (one loss, numeric "
@@ -79,10 +82,18 @@ def numeric_flow(rule, values: Mapping | None) -> PrincipalFlow:
     exact = {s: exact_number(given[str(s)]) for s in symbols}
     if not exact:
         return flow
-    return dataclasses.replace(
-        flow, R=flow.R.subs(exact), psi=flow.psi.subs(exact), cycle=sympy.sympify(flow.cycle).subs(exact),
-        polynomial=sympy.expand(flow.polynomial.subs(exact)), matrix=flow.matrix.subs(exact),
-        thresholds=tuple(Threshold(sympy.sympify(t.z).subs(exact), t.crossing) for t in flow.thresholds))
+    return stability_function(dataclasses.replace(
+        rule, params={k: _substituted(v, exact) for k, v in rule.params.items()},
+        cycle=_substituted(rule.cycle, exact)))
+
+
+def _substituted(value, exact: dict):
+    """``value`` (a parameter: number, sympy expression or nested tuple) with ``exact`` put in."""
+    if isinstance(value, sympy.Basic):
+        return value.subs(exact)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_substituted(v, exact) for v in value)
+    return value
 
 
 def _loss(setup: Setup):

@@ -16,22 +16,26 @@ epoch, the summed loss of a joint multitask step): ``ψ = ρ/ζ``, ``ζ = Σ_c w
 ``w_c = 1/cycle``. ``ψ(0) = -1`` for gd, SGD and Runge–Kutta; ``-1/(1-β)`` for momentum.
 
 **Rules with auxiliary state** (momentum): ``(θ, v) ↦ M(z)(θ, v)`` per eigendirection, and
-``R`` is the eigenvalue of ``M`` that tends to 1 as ``z → 0``: on its eigenvector (the
-linear slaved manifold ``v = (1 - 1/R)θ`` for heavy ball) the rule is the map ``θ ↦ Rθ``
-(Cattaneo & Shigida, arXiv 2509.08483). It is given in closed form (radicals) and, for
-the series, as the root of ``p(R, z) = det(R·I - M(z)) = 0`` by a chord iteration.
+``R`` is the eigenvalue of ``M`` of largest modulus, the one that decides stability
+(:mod:`.dominant`, which states the convention where the two have equal modulus). Near
+``z = 0`` it is the eigenvalue continuing ``R(0) = 1``: on its eigenvector (the linear
+slaved manifold ``v = (1 - 1/R)θ`` for heavy ball) the rule is the map ``θ ↦ Rθ``
+(Cattaneo & Shigida, arXiv 2509.08483). Past a branch point it is the other root: heavy
+ball beyond ``z = (1 + √β)²``, so that ``|R| > 1`` beyond ``z = 2(1 + β)`` as for the
+iterates. ``R`` is given in closed form (radicals, a ``Piecewise`` of the two roots) and,
+for the series, as the root of ``p(R, z) = det(R·I - M(z)) = 0`` by a chord iteration.
 
 **Complex logarithm.** Where ``R ≤ 0`` (gradient descent for ``z > 1``) or ``R`` is
-complex (momentum between the real-root regions) ``log`` is the principal branch,
+complex (momentum between its branch points) ``log`` is the principal branch,
 ``log|R| + i·arg R`` (``+iπ`` for ``R < 0``), as in Rosca et al. The PF is then complex;
 its solution ``R^{t/(cycle·h)} θ_i(0)`` is real at every integer number of cycles, where it
 equals the iterates, and its real part ``|R|^{t/τ} cos(π t/τ)`` (``τ = cycle·h``, ``R < 0``)
 interpolates the sign-alternating iterates between them.
 
 **Thresholds.** On the positive real axis (all ``z_c = z`` when there are several atoms),
-the ``z`` where an eigenvalue of ``M(z)`` crosses ``±1`` (``|R(z)| = 1`` for rules without
-state): gd ``z = 2``, rk4 ``z ≈ 2.785``, heavy ball ``z = 2(1+β)``. Crossings of ``|μ| = 1``
-by a complex pair are not searched (for heavy ball ``|μ|² = β < 1`` there).
+the ``z`` where this ``R`` reaches ``±1`` (``|R| = 1``): gd ``z = 2``, rk4 ``z ≈ 2.785``,
+heavy ball ``z = 2(1+β)``, Nesterov ``z = 2(1+β)/(1+2β)``
+(:func:`.dominant.thresholds`; decimals where the roots are irrational).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from dataclasses import dataclass
 
 import sympy
 
+from .dominant import DIGITS, DOMINANT, MU, SAMPLE, Threshold, dominant_root, thresholds
 from .linear import COMMUTING_HESSIANS, linear_step
 
 __all__ = ["PrincipalFlow", "Threshold", "stability_function", "COMPLEX_LOG", "MU"]
@@ -52,17 +57,7 @@ COMPLEX_LOG = (
     "its real part interpolates them in between"
 )
 
-MU = sympy.Dummy("mu")
-"""The unknown of :attr:`PrincipalFlow.polynomial` (a Dummy: no clash with user symbols)."""
 _Z = sympy.Symbol("z")
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """``|R| = 1`` at ``z`` (all ``z_c = z``): an eigenvalue of ``M`` equals ``crossing = ±1``."""
-
-    z: sympy.Expr
-    crossing: int
 
 
 @dataclass(frozen=True)
@@ -72,7 +67,7 @@ class PrincipalFlow:
     ``R``: growth factor of one cycle per eigendirection, in ``variables``; ``psi``:
     ``log R/(cycle·ζ)``; ``weights``: ``w_c = 1/cycle`` with ``ζ = Σ w_c z_c`` and
     ``g = Σ_c w_c ∇L_c``; ``polynomial``:
-    ``p(μ, z)`` (``μ`` is :data:`MU`) whose root ``μ = R`` with ``R(0) = 1`` is meant (``D(z)μ - N(z)`` for a
+    ``p(μ, z)`` (``μ`` is :data:`MU`) whose dominant root is ``R`` (``D(z)μ - N(z)`` for a
     rational ``R = N/D``; the characteristic polynomial of ``M`` with auxiliary state);
     ``shuffled``: ``R`` is the mean over orderings of the atoms.
     """
@@ -134,9 +129,10 @@ class PrincipalFlow:
             "R": str(self.R),
             "psi": str(self.psi),
             "variables": [str(v) for v in self.variables],
-            "thresholds": [{"z": str(t.z), "R": str(t.crossing)} for t in self.thresholds],
+            "thresholds": [{"z": str(t.z), "R": _crossing_text(t)} for t in self.thresholds],
             "cycle": str(self.cycle),
             "assumption": self.assumption,
+            "eigenvalue": DOMINANT,
             "logarithm": COMPLEX_LOG,
         }
 
@@ -146,21 +142,42 @@ class PrincipalFlow:
         return (f"θ' = Σ_i ψ(z_i) (gᵀu_i) u_i, g = (1/{self.cycle}) Σ_c ∇L_c, "
                 "z_c = hλ_{c,i}")
 
+    def _R_text(self, zs: str) -> list[str]:
+        if not isinstance(self.R, sympy.Piecewise):
+            return [f"  R({zs}) = {self.R}", f"  ψ({zs}) = {self.psi}"]
+        (far, condition), (near, _) = self.R.args
+        a, b, c = sympy.Poly(self.polynomial, MU).all_coeffs()
+        delta = sympy.expand(b**2 - 4 * a * c)
+        where = _interval_text(condition) or f"{b} > 0 and {delta} ≥ 0"
+        denominator = self.cycle * self.zeta
+        pad = " " * len(f"  R({zs}) ")
+        return [f"  R({zs}) = {far}   where {where} (the root of larger modulus)",
+                f"{pad}= {near}   elsewhere (continuing R(0) = 1)",
+                f"  {DOMINANT}",
+                f"  ψ({zs}) = log(R({zs}))/{_factor_text(denominator)}"]
+
     def to_text(self) -> str:
         zs = ", ".join(map(str, self.variables))
         lines = [
             f"principal flow of {self.scheme} (assumes {self.assumption})",
-            f"  R({zs}) = {self.R}",
-            f"  ψ({zs}) = {self.psi}",
+            *self._R_text(zs),
             f"  {self._field_text()}",
             f"  {COMPLEX_LOG}",
         ]
         if self.thresholds:
-            where = ", ".join(f"z = {t.z} (R = {t.crossing:+d})" for t in self.thresholds)
-            lines.append(f"  |R| = 1 at {where}")
+            where = ", ".join(f"z = {t.z} (R = {_crossing_text(t)})" for t in self.thresholds)
+            lines.append(f"  |R| = 1 at {where}{self._threshold_note()}")
         else:
             lines.append("  |R| < 1 for every z > 0 (no threshold on the positive real axis)")
         return "\n".join(lines)
+
+    def _threshold_note(self) -> str:
+        notes = []
+        if any(isinstance(t.z, sympy.Float) for t in self.thresholds):
+            notes.append(f"decimals: numeric roots of the exact polynomial, {DIGITS} significant digits")
+        if any(sympy.sympify(t.z).free_symbols for t in self.thresholds):
+            notes.append(f"symbolic: the dominant root checked with every parameter = {SAMPLE}")
+        return f"   ({'; '.join(notes)})" if notes else ""
 
     def to_latex(self) -> str:
         zs = ", ".join(sympy.latex(v) for v in self.variables)
@@ -168,21 +185,41 @@ class PrincipalFlow:
             f"R({zs}) = {sympy.latex(self.R)}",
             f"\\psi({zs}) = {sympy.latex(self.psi)}",
         ]
-        lines += [f"|R| = 1 \\text{{ at }} z = {sympy.latex(t.z)} \\; (R = {t.crossing:+d})"
+        lines += [f"|R| = 1 \\text{{ at }} z = {sympy.latex(t.z)} \\; (R = {_crossing_text(t)})"
                   for t in self.thresholds]
         return "\n".join(lines)
+
+
+def _crossing_text(t: Threshold) -> str:
+    return f"{t.crossing:+d}" if t.crossing else "complex"
+
+
+def _factor_text(expr) -> str:
+    text = str(expr)
+    return text if expr.is_Symbol or expr.is_Number else f"({text})"
+
+
+def _interval_text(condition) -> str | None:
+    """``z ≥ a`` for a condition on one variable that is a half-line, else ``None``."""
+    if len(condition.free_symbols) != 1:
+        return None
+    (z,) = condition.free_symbols
+    region = condition.as_set()
+    if isinstance(region, sympy.Interval) and region.end == sympy.oo:
+        return f"{z} {'>' if region.left_open else '≥'} {region.start}"
+    return None
 
 
 def stability_function(rule) -> PrincipalFlow:
     """The principal flow of ``rule`` under commuting Hessians (exact, closed form).
 
     Traces ``rule.step`` itself on linear fields (:func:`bea.principal.linear.linear_step`),
-    takes the eigenvalue of ``M(z)`` continuing ``R(0) = 1``, averages over orderings for
-    random reshuffling, and finds the stability thresholds.
+    takes the eigenvalue of ``M(z)`` of largest modulus (:func:`.dominant.dominant_root`),
+    averages over orderings for random reshuffling, and finds where it reaches ``±1``.
     """
     variables, matrix = linear_step(rule)
     polynomial = _characteristic(matrix)
-    R = _continuing_root(polynomial, variables, rule.name)
+    R = dominant_root(polynomial, variables, rule.name)
     shuffled = bool(rule.shuffle) and not _symmetric(R, variables)
     if shuffled:
         perms = list(itertools.permutations(variables))
@@ -194,66 +231,18 @@ def stability_function(rule) -> PrincipalFlow:
     psi = sympy.log(R) / (cycle * zeta)
     # on the diagonal z_c = z every ordering gives the same R: thresholds need no averaging
     return PrincipalFlow(rule.name, variables, R, psi, cycle, weights,
-                         _thresholds(polynomial, variables), polynomial, matrix, shuffled)
+                         thresholds(polynomial, variables, R), polynomial, matrix, shuffled)
 
 
 def _characteristic(matrix: sympy.Matrix) -> sympy.Expr:
-    """``det(μI - M)`` with denominators in ``z`` cleared (a polynomial in ``μ`` and ``z``)."""
+    """``det(μI - M)`` with denominators in ``z`` cleared (a polynomial in ``μ`` and ``z``).
+
+    Cancelled over the field of its coefficients (``extension=True``): a tableau with ``√3``
+    gives ``R = N/D`` in lowest terms, without a common factor over ``ℚ(√3)``."""
     n = matrix.shape[0]
     det = (MU * sympy.eye(n) - matrix).det(method="berkowitz")
-    numerator, _ = sympy.fraction(sympy.cancel(sympy.together(det)))
+    numerator, _ = sympy.fraction(sympy.cancel(sympy.together(det), extension=True))
     return sympy.expand(numerator)
-
-
-def _sample(expr, extra: dict | None = None) -> complex:
-    """``expr`` at a sample point of its parameters (every free symbol 1/3)."""
-    values = {s: sympy.Rational(1, 3) for s in expr.free_symbols}
-    values.update(extra or {})
-    return complex(expr.subs(values).evalf(30))
-
-
-def _continuing_root(polynomial, variables, name) -> sympy.Expr:
-    poly = sympy.Poly(polynomial, MU)
-    roots = sympy.roots(poly)
-    if sum(roots.values()) != poly.degree():
-        raise ValueError(f"rule {name!r}: the eigenvalues of its linear step have no closed form")
-    at_zero = {v: 0 for v in variables}
-    near = [r for r in roots if abs(_sample(r, at_zero) - 1) < 1e-12]
-    if len(near) != 1:
-        raise ValueError(f"rule {name!r}: no single eigenvalue of its linear step tends to 1 as "
-                         "z → 0 (the auxiliary state is not contracted)")
-    root = near[0]
-    return sympy.cancel(root) if root.is_rational_function(*variables) else root
-
-
-def _thresholds(polynomial, variables) -> tuple[Threshold, ...]:
-    """Positive real ``z`` (all ``z_c = z``) where ``p(±1, z) = 0``, sorted.
-
-    Exact when the roots are rational or the parameters symbolic (radicals), otherwise
-    15 significant digits. Symbolic roots are kept when positive at the sample point
-    (every parameter 1/3).
-    """
-    diagonal = polynomial.subs({v: _Z for v in variables}, simultaneous=True)
-    found = []
-    for crossing in (1, -1):
-        q = sympy.Poly(diagonal.subs(MU, crossing), _Z)
-        if q.is_zero:
-            continue
-        while q.degree() > 0 and q.eval(0) == 0:
-            q = sympy.quo(q, sympy.Poly(_Z, _Z))
-        if q.degree() < 1:
-            continue
-        if q.free_symbols - {_Z}:
-            candidates = list(sympy.roots(q))
-        else:
-            candidates = [r if r.is_Rational else sympy.Float(r.evalf(15), 15)
-                          for r in q.real_roots()]
-        for r in candidates:
-            value = _sample(r)
-            if abs(value.imag) < 1e-12 and value.real > 0 and all(
-                    sympy.simplify(r - t.z) != 0 for t in found):
-                found.append(Threshold(sympy.factor(r), crossing))
-    return tuple(sorted(found, key=lambda t: _sample(t.z).real))
 
 
 def _symmetric(R, variables) -> bool:

@@ -25,8 +25,9 @@ from fractions import Fraction
 import sympy
 
 from ..domain import exact_number
+from ..tracing import RuleError
 
-__all__ = ["COMMUTING_HESSIANS", "linear_step", "variables_for"]
+__all__ = ["COMMUTING_HESSIANS", "PrincipalError", "linear_step", "require_linear", "variables_for"]
 
 COMMUTING_HESSIANS = (
     "commuting Hessians: each atom is linear, f_c(θ) = -A_c θ, and the A_c share one "
@@ -53,22 +54,41 @@ def _scalar(value) -> sympy.Expr:
         return value
     if isinstance(value, (numbers.Integral, Fraction, float)) and not isinstance(value, bool):
         return exact_number(value)
-    raise ValueError(f"the rule returned {value!r} on a linear field; expected a scalar expression")
+    raise PrincipalError(f"the rule returned {value!r} on a linear field; expected a scalar expression")
+
+
+class PrincipalError(RuleError):
+    """A rule whose principal flow is not defined here (a ``ValueError``; the CLI prints it
+    as one line, exit status 2)."""
+
+
+def require_linear(rule) -> None:
+    """Refuse, before any work, a rule whose principal flow is not defined here.
+
+    :class:`PrincipalError` for a coordinate-wise rule (Adam, RMSProp, normalized steps, rules with
+    ``sqrt`` or norms: not linear on linear fields, so no ``R(z)``), parameter blocks (games,
+    whose players' fields do not share an eigenbasis) and a symbolic number of minibatches.
+    """
+    if rule.algebra == "coordinatewise":
+        raise PrincipalError(f"rule {rule.name!r} is coordinate-wise (square roots, norms or elementwise "
+                         "products of gradients): the principal flow needs a rule that is linear on "
+                         "linear fields (gd, sgd, rk, momentum, multitask or an affine --rule)")
+    if tuple(rule.blocks) != (None,):
+        raise PrincipalError(f"rule {rule.name!r} has parameter blocks {rule.blocks}; the principal "
+                         "flow needs one parameter vector shared by commuting fields")
+    if rule.family is not None and not isinstance(rule.family.size, int):
+        raise PrincipalError(f"rule {rule.name!r} has a symbolic number of minibatches; give the "
+                         "number of batches (e.g. --batches 2) for the principal flow")
 
 
 def linear_step(rule) -> tuple[tuple[sympy.Symbol, ...], sympy.Matrix]:
     """The variables ``z_c`` and the matrix ``M(z)`` of one call of ``rule.step``.
 
-    Raises ``ValueError`` for rules this cannot describe: parameter blocks (games, whose
-    players' fields do not share an eigenbasis), a symbolic number of minibatches, or a
-    rule in which ``h`` appears apart from the products ``hλ_c``.
+    Raises :class:`PrincipalError` for the rules :func:`require_linear` refuses, a step that is not
+    a rational function of the ``z_c`` on linear fields, and a rule in which ``h`` appears
+    apart from the products ``hλ_c``.
     """
-    if tuple(rule.blocks) != (None,):
-        raise ValueError(f"rule {rule.name!r} has parameter blocks {rule.blocks}; the principal "
-                         "flow needs one parameter vector shared by commuting fields")
-    if rule.family is not None and not isinstance(rule.family.size, int):
-        raise ValueError(f"rule {rule.name!r} has a symbolic number of minibatches; give the "
-                         "number of batches (e.g. --batches 2) for the principal flow")
+    require_linear(rule)
     variables = variables_for(rule.atoms)
     lams = [sympy.Dummy(f"lambda_{i}", positive=True) for i in range(len(rule.atoms))]
     fields = [(lambda x, lam=lam: -lam * x) for lam in lams]
@@ -80,12 +100,15 @@ def linear_step(rule) -> tuple[tuple[sympy.Symbol, ...], sympy.Matrix]:
         if rule.n_aux:
             out = rule.step(state[0], *state[1:], _H, *fields, **rule.params)
             if not isinstance(out, (tuple, list)) or len(out) != n:
-                raise ValueError(f"rule {rule.name!r} must return {n} values (θ' and its state)")
+                raise PrincipalError(f"rule {rule.name!r} must return {n} values (θ' and its state)")
         else:
             out = (rule.step(state[0], _H, *fields, **rule.params),)
         columns.append([sympy.cancel(_scalar(x).subs(to_z)) for x in out])
     matrix = sympy.Matrix(n, n, lambda i, j: columns[j][i])
     if _H in matrix.free_symbols:
-        raise ValueError(f"rule {rule.name!r} is not a function of hλ on a linear field: "
+        raise PrincipalError(f"rule {rule.name!r} is not a function of hλ on a linear field: "
                          "h appears apart from the atom values")
+    if not all(entry.is_rational_function(*variables) for entry in matrix):
+        raise PrincipalError(f"rule {rule.name!r} is not linear on linear fields (its step is not a "
+                         "rational function of hλ): no principal flow")
     return variables, matrix
