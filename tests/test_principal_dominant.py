@@ -88,6 +88,8 @@ def test_text_states_the_branch_convention():
     assert "where z ≥ sqrt(2) + 3/2 (the root of larger modulus)" in text  # (1 + √β)², β = 1/2
     assert "largest modulus" in text and "same |R|" in text
     assert "|R| = 1 at z = 3 (R = -1)" in text
+    latex = momentum("1/2", False).to_latex()
+    assert r"z \ge \sqrt{2} + \frac{3}{2}" in latex and "largest modulus" in latex
 
 
 # -- R is the dominant root ----------------------------------------------------------------
@@ -288,3 +290,10 @@ def test_coordinatewise_principal_is_refused_up_front(args, tmp_path, monkeypatc
 def test_library_refuses_coordinatewise_rules():
     with pytest.raises(PrincipalError, match="coordinate-wise"):
         stability_function(build("adam", 1))
+
+
+def test_drift_principal_refuses_coordinatewise_schemes():
+    result = CliRunner().invoke(main, ["drift", "--principal", "--iterations", "3", "-s", "adam"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not for adam" in lines[0]

@@ -148,7 +148,8 @@ class PrincipalFlow:
         (far, condition), (near, _) = self.R.args
         a, b, c = sympy.Poly(self.polynomial, MU).all_coeffs()
         delta = sympy.expand(b**2 - 4 * a * c)
-        where = _interval_text(condition) or f"{b} > 0 and {delta} ≥ 0"
+        half = _half_line(condition)
+        where = f"{half[0]} {'>' if half[1] else '≥'} {half[2]}" if half else f"{b} > 0 and {delta} ≥ 0"
         denominator = self.cycle * self.zeta
         pad = " " * len(f"  R({zs}) ")
         return [f"  R({zs}) = {far}   where {where} (the root of larger modulus)",
@@ -181,10 +182,21 @@ class PrincipalFlow:
 
     def to_latex(self) -> str:
         zs = ", ".join(sympy.latex(v) for v in self.variables)
-        lines = [
-            f"R({zs}) = {sympy.latex(self.R)}",
-            f"\\psi({zs}) = {sympy.latex(self.psi)}",
-        ]
+        if isinstance(self.R, sympy.Piecewise):
+            (far, condition), (near, _) = self.R.args
+            half = _half_line(condition)
+            relation = ">" if half and half[1] else r"\ge"
+            where = (f"{sympy.latex(half[0])} {relation} {sympy.latex(half[2])}"
+                     if half else sympy.latex(condition))
+            lines = [
+                f"R({zs}) = \\begin{{cases}} {sympy.latex(far)} & {where} \\\\ "
+                f"{sympy.latex(near)} & \\text{{otherwise}} \\end{{cases}}",
+                "\\text{R: the eigenvalue of the one-step matrix of largest modulus, continuing } R(0)=1"
+                "\\text{; a complex pair (equal modulus): the principal square root, same } |R|",
+                f"\\psi({zs}) = \\frac{{\\log R({zs})}}{{{sympy.latex(self.cycle * self.zeta)}}}",
+            ]
+        else:
+            lines = [f"R({zs}) = {sympy.latex(self.R)}", f"\\psi({zs}) = {sympy.latex(self.psi)}"]
         lines += [f"|R| = 1 \\text{{ at }} z = {sympy.latex(t.z)} \\; (R = {_crossing_text(t)})"
                   for t in self.thresholds]
         return "\n".join(lines)
@@ -199,14 +211,14 @@ def _factor_text(expr) -> str:
     return text if expr.is_Symbol or expr.is_Number else f"({text})"
 
 
-def _interval_text(condition) -> str | None:
-    """``z ≥ a`` for a condition on one variable that is a half-line, else ``None``."""
+def _half_line(condition):
+    """``(z, strict, a)`` when a condition on one variable ``z`` is ``z > a`` / ``z ≥ a``, else ``None``."""
     if len(condition.free_symbols) != 1:
         return None
     (z,) = condition.free_symbols
     region = condition.as_set()
     if isinstance(region, sympy.Interval) and region.end == sympy.oo:
-        return f"{z} {'>' if region.left_open else '≥'} {region.start}"
+        return z, bool(region.left_open), region.start
     return None
 
 
