@@ -42,25 +42,45 @@ class Patterns:
 
     def __init__(self, family, scalar: bool):
         members = family.losses if scalar else family.labels
+        self.members = tuple(members)
         self.index = {lab: i for i, lab in enumerate(members)}
         self.base = {lab: stem(lab) for lab in members}
         self.ordered = family.ordered
+        self._found = _PATTERNS.setdefault((self.members, self.ordered), {})
 
     def _used(self, t: Tree) -> list[str]:
         found = {split_scalar_label(lab)[0] for lab in labels_of(t)} & set(self.index)
         return sorted(found, key=self.index.get)
 
-    def _rename(self, t: Tree, mapping: dict) -> Tree:
+    def _rename(self, t: Tree, mapping: dict, plain: bool = False) -> Tree:
+        """Members renamed to ``base_letter`` by ``mapping`` (member → letter); ``plain``:
+        heads renamed to ``mapping[head]`` as they are (pattern labels back to members)."""
         def fn(label):
             head, _ = split_scalar_label(label)
             if head in mapping:
-                return with_loss(label, f"{self.base[head]}_{mapping[head]}")
+                return with_loss(label, mapping[head] if plain else f"{self.base[head]}_{mapping[head]}")
             return label
 
         return _map_labels(t, fn)
 
     def pattern(self, t: Tree) -> tuple[Tree, tuple[str, ...], int]:
-        """``(representative, letters, number of letter permutations fixing it)``."""
+        """``(representative, letters, number of letter permutations fixing it)``.
+
+        Memoized for the whole orbit at once: every tree the representative becomes under a
+        renaming of its letters to members (injective; increasing for an ordered family)
+        has the same pattern, so each orbit costs its ``k!`` relabelings once instead of
+        once per member of the orbit (``sgd --order 5``: 98 650 → 4 000 searches)."""
+        found = self._found.get(t)
+        if found is None:
+            found = self._search(t)
+            rep, letters, _ = found
+            choose = itertools.combinations if self.ordered else itertools.permutations
+            for chosen in choose(self.members, len(letters)):
+                self._found[self._rename(rep, {f"{self.base[m]}_{x}": m for x, m in zip(letters, chosen)},
+                                         plain=True)] = found
+        return found
+
+    def _search(self, t: Tree) -> tuple[Tree, tuple[str, ...], int]:
         used = self._used(t)
         letters = _letters(len(used))
         if self.ordered:
@@ -75,6 +95,11 @@ class Patterns:
             return ""
         return "<".join(letters) if self.ordered else (
             "≠".join(letters) if len(letters) == 2 else ",".join(letters) + " distinct")
+
+
+# Patterns already found, per family (members, ordered): tree → (representative, letters,
+# stabilizer size). Trees are interned, so the entries stay valid for the process.
+_PATTERNS: dict = {}
 
 
 def group(terms: dict, patterns: Patterns | None, field) -> list[tuple[Tree, object, str, tuple]]:
