@@ -23,7 +23,10 @@ Every field evaluation takes the dense Hessian and its eigendecomposition, so th
 may have at most :data:`PARAMETER_LIMIT` parameters. Momentum starts from the slaved
 velocity of the order-N derivation (:mod:`.discrete`), which agrees with the PF's linear
 slaved manifold up to ``O(h^{N+1})``: the PF of momentum follows the iterates to that
-accuracy, not to round-off.
+accuracy, not to round-off. Its ``R`` is the eigenvalue of largest modulus
+(:mod:`bea.principal.dominant`); past heavy ball's branch point ``hλ = (1 + √β)²`` that is
+no longer the slaved root, and the PF and the iterates agree in growth per step (``|R|``,
+divergence beyond ``hλ = 2(1 + β)``) rather than in value.
 """
 
 from __future__ import annotations
