@@ -29,11 +29,17 @@ __all__ = ["load_rule", "rule_from_function"]
 
 def rule_from_function(step, name: str | None = None) -> Rule:
     """A :class:`Rule` from ``step(theta, h, *atoms)`` (gradient atoms named after its
-    parameters)."""
-    params = list(inspect.signature(step).parameters)
+    parameters); ``step`` may be a function or any callable object."""
+    if not callable(step):
+        raise TypeError(f"step must be a function step(theta, h, *atoms), got {type(step).__name__}")
+    called = getattr(step, "__name__", type(step).__name__)  # a callable object has no __name__
+    try:
+        params = list(inspect.signature(step).parameters)
+    except (TypeError, ValueError):  # a builtin or an object whose signature cannot be read
+        params = []
     if len(params) < 3 or params[1] != "h":
         raise RuleError(
-            f"rule {name or step.__name__!r} must have the signature (theta, h, f, …): the "
+            f"rule {name or called!r} must have the signature (theta, h, f, …): the "
             "parameters, the learning rate h, then one argument per atom; for auxiliary "
             "state or blocks build a bea.Rule"
         )
@@ -42,7 +48,7 @@ def rule_from_function(step, name: str | None = None) -> Rule:
         atoms = (Atom(names[0], "L"),)
     else:
         atoms = tuple(Atom(n, f"L_{n}") for n in names)
-    rule = Rule(step, atoms, name=name or step.__name__, description=f"user rule {step.__name__}")
+    rule = Rule(step, atoms, name=name or called, description=f"user rule {called}")
     return _with_algebra(rule)
 
 
@@ -60,7 +66,9 @@ def _with_algebra(rule: Rule) -> Rule:
     candidate = dataclasses.replace(rule, algebra="coordinatewise")
     try:
         coordinatewise.trace_map(candidate, 1)
-    except Exception:  # the user's code or the coordinate-wise tracer refused too
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # the user's code or the coordinate-wise tracer refused too
         return rule
     return candidate
 

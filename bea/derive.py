@@ -23,6 +23,7 @@ from typing import Callable, Mapping
 import sympy
 
 from . import coordinatewise
+from .estimate import MAX_TERMS, check_work
 from .logarithm import average_over_orderings, logarithm
 from .slaving import slaved_velocity
 from .domain import exact_number, field_for
@@ -76,6 +77,44 @@ class Rule:
     description: str = ""
     algebra: str = "trees"
 
+    def __post_init__(self):
+        """Refuse malformed fields before any work: ``TypeError`` or ``ValueError`` naming
+        the argument (a cycle of 0 would divide by zero, ``h`` is the step size)."""
+        if not callable(self.step):
+            raise TypeError(f"Rule: step must be a function step(theta, h, *atoms), got {type(self.step).__name__}")
+        if not isinstance(self.atoms, (tuple, list)) or not all(isinstance(a, Atom) for a in self.atoms):
+            raise TypeError("Rule: atoms must be a tuple of bea.Atom, e.g. (bea.Atom('f', 'L'),)")
+        object.__setattr__(self, "atoms", tuple(self.atoms))
+        if not isinstance(self.name, str):
+            raise TypeError(f"Rule: name must be text, got {type(self.name).__name__}")
+        if isinstance(self.n_aux, bool) or not isinstance(self.n_aux, int) or self.n_aux < 0:
+            raise ValueError(f"Rule: n_aux must be a whole number ≥ 0, got {self.n_aux!r}")
+        if not isinstance(self.params, Mapping) or not all(isinstance(k, str) for k in self.params):
+            raise TypeError("Rule: params must be a mapping from parameter names (text) to values")
+        for key, value in self.params.items():
+            if "h" in {s.name for s in _symbols(value)}:
+                raise ValueError(f"Rule: params[{key!r}] uses the symbol h, which is the step size; "
+                                 "choose another name")
+        _check_cycle(self.cycle)
+        if self.algebra not in ("trees", "coordinatewise"):
+            raise ValueError(f"Rule: algebra must be 'trees' or 'coordinatewise', got {self.algebra!r}")
+
+
+def _symbols(value) -> set:
+    if isinstance(value, (tuple, list)):
+        return set().union(*(_symbols(v) for v in value)) if value else set()
+    return value.free_symbols if isinstance(value, sympy.Basic) else set()
+
+
+def _check_cycle(cycle) -> None:
+    """``cycle`` is a positive number of updates, or a symbol not known to be ``≤ 0``."""
+    if isinstance(cycle, bool) or not isinstance(cycle, (int, sympy.Basic)):
+        raise TypeError(f"Rule: cycle must be a whole number ≥ 1 or a sympy symbol, got {cycle!r}")
+    value = sympy.sympify(cycle)
+    if value.is_positive is False or (value.is_number and not value.is_positive):
+        raise ValueError(f"Rule: cycle must be positive (the number of updates one call stands for), "
+                         f"got {cycle!r}")
+
 
 @dataclass
 class Derivation:
@@ -127,7 +166,9 @@ class Derivation:
 
 
 def _rule_error(rule: Rule, exc: BaseException) -> RuleError:
-    """A RuleError naming the rule and the line of the user's code that failed."""
+    """A RuleError naming the rule and the line of the user's code that failed (a step that
+    is a callable object has no source file: no line; a message that cannot be printed is
+    replaced by the exception's type)."""
     frames = traceback.extract_tb(exc.__traceback__)
     try:
         source = inspect.getsourcefile(rule.step)
@@ -135,7 +176,11 @@ def _rule_error(rule: Rule, exc: BaseException) -> RuleError:
         source = None
     where = next((f for f in reversed(frames) if f.filename == source), None)
     at = f" (line {where.lineno}: {where.line.strip()})" if where and where.line else ""
-    return RuleError(f"rule {rule.name!r}{at}: {exc}")
+    try:
+        message = str(exc) or type(exc).__name__
+    except Exception:  # the user's __str__ raised
+        message = f"{type(exc).__name__} (its message could not be printed)"
+    return RuleError(f"rule {rule.name!r}{at}: {message}")
 
 
 def trace_map(rule: Rule, order: int, field, fields: dict | None = None) -> tuple[dict, list | None]:
@@ -158,17 +203,29 @@ def trace_map(rule: Rule, order: int, field, fields: dict | None = None) -> tupl
         else:
             out = rule.step(theta, h, *atoms, **rule.params)
             increment = tracer.increment(out, rule.atoms)
-    except Exception as exc:  # a RuleError, or the user's code raised: name the line
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a RuleError, or the user's code raised: name the line
         raise _rule_error(rule, exc) from None
     if rule.shuffle:
         increment = average_over_orderings(increment, tuple(a.label for a in rule.atoms), field)
     return increment, velocity
 
 
-def derive(rule: Rule, order: int, progress: Callable[[int], None] | None = None) -> Derivation:
-    """Modified flow of ``rule`` to order ``order`` (``f_1 … f_order``), exactly."""
+def derive(rule: Rule, order: int, progress: Callable[[int], None] | None = None,
+           max_terms: int | None = MAX_TERMS) -> Derivation:
+    """Modified flow of ``rule`` to order ``order`` (``f_1 … f_order``), exactly.
+
+    The work is estimated first (:mod:`bea.estimate`: trees or coordinate-wise terms,
+    updates, the parameters' field) and refused beyond ``max_terms`` with
+    :class:`bea.estimate.TooMuchWork` (a ``ValueError``) before any work; ``max_terms=None``
+    turns the guard off."""
+    if not isinstance(rule, Rule):
+        raise TypeError(f"rule must be a bea.Rule (or bea.rule_from_function(step)), got {type(rule).__name__}")
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ValueError(f"order must be an integer ≥ 1, got {order!r}")
+    if max_terms is not None:
+        check_work(rule, order, max_terms)
     if rule.algebra == "coordinatewise":
         return _derive_coordinatewise(rule, order, progress)
     if rule.algebra != "trees":
@@ -190,7 +247,9 @@ def _derive_coordinatewise(rule: Rule, order: int, progress) -> Derivation:
     """The same pipeline over coordinate-wise expressions (:mod:`bea.coordinatewise`)."""
     try:
         increment, state = coordinatewise.trace_map(rule, order)
-    except Exception as exc:  # a RuleError, or the user's code raised: name the line
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a RuleError, or the user's code raised: name the line
         raise _rule_error(rule, exc) from None
     z = logarithm(increment, order, None, progress, coordinatewise.CoordinateAlgebra())
     cycle = exact_number(rule.cycle)

@@ -3,8 +3,8 @@
 Every command that takes a derivation accepts the same scheme options, generated from
 the typed declarations in :data:`bea.schemes.SCHEMES` (one click option per option name;
 each scheme accepts only its own, anything else is bad input). Before any work, the size
-of the derivation is estimated (:mod:`bea.schemes.size`) and refused beyond
-``--max-terms``. Bad input ends with one line on stderr and exit status 2.
+of the derivation is estimated (:mod:`bea.estimate`: every algebra, field and
+``--modifying``) and refused beyond ``--max-terms``. Bad input ends with one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bea.schemes import (
     MAX_TERMS, SCHEMES, SchemeError, build, check_reserved, estimate_scheme, parse_options, too_large,
 )
 from bea.schemes._options import Integer, setting
-from bea.schemes.size import Estimate, estimate
+from bea.estimate import Estimate, estimate_rule
 from bea.tracing import RuleError
 
 __all__ = ["scheme_options", "rule_from_options", "rule_and_estimate", "fail", "bad_input_exits_2",
@@ -104,8 +104,9 @@ def rule_from_options(options: dict) -> tuple[Rule, int]:
     return rule, order
 
 
-def rule_and_estimate(options: dict) -> tuple[Rule, int, Estimate]:
-    """:func:`rule_from_options` with the work :class:`Estimate` of the derivation."""
+def rule_and_estimate(options: dict, modifying: bool = False) -> tuple[Rule, int, Estimate]:
+    """:func:`rule_from_options` with the work :class:`Estimate` of the derivation (of the
+    modifying field with ``modifying``)."""
     scheme, rule_spec = options.pop("scheme", None), options.pop("rule", None)
     order_text, limit_text = options.pop("order", None), options.pop("max_terms", None)
     given = {k: options.pop(k) for k in _declarations() if k in options}
@@ -118,9 +119,8 @@ def rule_and_estimate(options: dict) -> tuple[Rule, int, Estimate]:
             fail(f"option --{stray[0].replace('_', '-')} belongs to built-in schemes, not to --rule")
         order = 2 if order_text is None else whole_number("--order", order_text)
         rule = load_rule(rule_spec)
-        updates = rule.cycle if isinstance(rule.cycle, int) else order
-        work = estimate(order, len(rule.atoms), updates)
-        if work.terms > limit:
+        work = estimate_rule(rule, order, modifying)
+        if too_large(work, limit) is not None:
             fail(too_large(work, limit))
         check_reserved(rule)
         return rule, order, work
@@ -128,8 +128,8 @@ def rule_and_estimate(options: dict) -> tuple[Rule, int, Estimate]:
         fail(f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
     order = SCHEMES[scheme].default_order if order_text is None else whole_number("--order", order_text)
     typed = parse_options(scheme, **given)
-    work = estimate_scheme(scheme, order, typed)
-    if work.terms > limit:
+    work = estimate_scheme(scheme, order, typed, modifying)
+    if too_large(work, limit, scheme, typed) is not None:
         fail(too_large(work, limit, scheme, typed))
     return build(scheme, order, max_terms=limit, **typed), order, work
 
@@ -145,9 +145,10 @@ def parse_settings(pairs) -> dict:
 def derive_with_progress(rule: Rule, order: int, work: Estimate | None = None, modifying: bool = False):
     """:func:`bea.derive` (or, with ``modifying``, :func:`bea.modifying.modifying_field`);
     on a terminal, a derivation estimated beyond :data:`SHOW_PROGRESS_TERMS` announces its
-    estimate and shows a progress bar. A rule that exits while being traced is bad input."""
+    estimate and shows a progress bar. A rule that exits while being traced is bad input.
+    The estimate was checked against ``--max-terms`` already: the library's own guard is off."""
     show = work is not None and work.terms > SHOW_PROGRESS_TERMS and sys.stderr.isatty()
-    run = modifying_field if modifying else derive
+    run = modifying_field if modifying else functools.partial(derive, max_terms=None)
     if show:
         click.echo(f"bea: {work.describe()}; this may take a while", err=True)
     try:

@@ -26,7 +26,7 @@ def codegen(output, assignments, modifying, **options):
     values = parse_settings(assignments)
     if output is not None:
         writable_file("--output", output)
-    rule, order, work = rule_and_estimate(options)
+    rule, order, work = rule_and_estimate(options, modifying)
     derivation = derive_with_progress(rule, order, work, modifying)
     symbols = ({str(s) for v in rule.params.values() for s in exact_number(v).free_symbols}
                if rule.algebra == "coordinatewise" else

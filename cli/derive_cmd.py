@@ -54,7 +54,7 @@ def derive_command(fmt, modifying, principal, covariance, **options):
     if iid is not None:
         click.echo(render(iid_sme(iid), fmt), nl=False)
         return
-    rule, order, work = rule_and_estimate(options)
+    rule, order, work = rule_and_estimate(options, modifying)
     if covariance and (rule.name != "sgd" or rule.options.get("shuffle") != "random" or modifying):
         fail("--covariance is the epoch noise of --scheme sgd --shuffle random (without --modifying)")
     if principal:  # refused before any work (a RuleError: one line, exit 2)

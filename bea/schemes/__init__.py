@@ -2,7 +2,8 @@
 
 The scheme contract: a scheme module defines ``build(order, **options) -> Rule`` and,
 when it traces more than one atom or update, ``size(order, **options) -> (atoms,
-updates)`` for the work estimate (:mod:`bea.schemes.size`). ``build`` and ``size``
+updates)`` for the work estimate (:mod:`bea.estimate`; the registry entry names the
+algebra, the typed option values the field). ``build`` and ``size``
 receive every declared option as a typed value (a default where the option was not
 given), never command-line text. The registry entry below declares the options once, as
 typed :class:`Option` objects; the CLI generates its click options from them, and
@@ -25,7 +26,7 @@ from ._options import (
     RESERVED_NAMES, Choice, Flag, Integer, IntegerList, NumberList, NumberOrSymbol, Option,
     SchemeError, TaskSteps,
 )
-from .size import MAX_TERMS, Estimate, estimate
+from .size import MAX_TERMS, Estimate, estimate, field_cost
 from .tableaux import TABLEAUX, ButcherTableau, TableauFile, load_tableau
 
 __all__ = [
@@ -41,7 +42,9 @@ def _one_update(order: int, **options) -> tuple[int, int]:
 @dataclass(frozen=True)
 class Scheme:
     """A built-in scheme: ``build(order, **typed options)``, its declared options (by name),
-    its ``size`` for the work estimate, a reference and the default order."""
+    its ``size`` for the work estimate, a reference, the default order, the algebra its
+    rules use (``"trees"`` or ``"coordinatewise"``) and ``check(typed)``, which refuses
+    options that parse one by one but contradict each other."""
 
     name: str
     summary: str
@@ -50,6 +53,8 @@ class Scheme:
     reference: str
     default_order: int = 2
     size: Callable[..., tuple[int, int]] = _one_update
+    algebra: str = "trees"
+    check: Callable[[dict], None] | None = None
 
     def example_args(self) -> list[str]:
         """Command-line arguments of a valid example of this scheme (every option that
@@ -88,9 +93,30 @@ class _EpochOnly:
         return self.module.size(order, **self._epoch(options))
 
 
-def _scheme(name, summary, options, module, reference, default_order, build=None) -> Scheme:
+def _scheme(name, summary, options, module, reference, default_order, build=None,
+            algebra="trees", check=None) -> Scheme:
     return Scheme(name, summary, {o.name: o for o in options}, build or module.build, reference, default_order,
-                  getattr(module, "size", _one_update))
+                  getattr(module, "size", _one_update), algebra, check)
+
+
+def _check_sampling(typed: dict) -> None:
+    """i.i.d. sampling prints "minibatches of B from n examples": a batch size named ``n``
+    or an example count named ``B`` (swapped options) would print a wrong diffusion, and
+    a numeric batch larger than the examples is a swap too. Two distinct symbol names
+    are taken as given: which is which cannot be decided."""
+    if typed.get("sampling") != "iid":
+        return
+    batch, examples = typed["batch_size"], typed["examples"]
+    if batch == examples and isinstance(batch, sympy.Symbol):
+        raise SchemeError(f"--batch-size and --examples are both {batch}; give them different names")
+    for value, flag, other in ((batch, "--batch-size", "n, the number of examples"),
+                               (examples, "--examples", "B, the batch size")):
+        if isinstance(value, sympy.Symbol) and value.name == other[0]:
+            raise SchemeError(f"{flag} {value}: the printed notation uses {other} (swapped options?); "
+                              "choose another name")
+    if batch.is_Number and examples.is_Number and batch > examples:
+        raise SchemeError(f"--batch-size {batch} is larger than --examples {examples} (swapped options?): "
+                          "a batch is drawn from the examples")
 
 
 def _symbol_or_number(name: str, help_text: str, example: str) -> Option:
@@ -121,7 +147,8 @@ SCHEMES = {
             Option("examples", NumberOrSymbol("N"), "iid: number of examples n (number or symbol name; default n)",
                    sympy.Symbol("n", positive=True, integer=True)),
             Option("without_replacement", Flag(), "iid: draw each batch without replacement", False)],
-            _EpochOnly(sgd), "Smith, Dherin, Barrett & De, ICLR 2021; Dherin et al., arXiv 2502.01557", 2),
+            _EpochOnly(sgd), "Smith, Dherin, Barrett & De, ICLR 2021; Dherin et al., arXiv 2502.01557", 2,
+            check=_check_sampling),
         _scheme("multitask", "one GD step on the sum of task losses (or one per task)", [
             Option("tasks", Integer(), "number of tasks n", 2, "2"),
             Option("per_task", Flag(), "one step on each task in turn instead of one joint step", False)],
@@ -149,14 +176,16 @@ SCHEMES = {
             Option("nesterov", Flag(), "Nesterov's look-ahead gradient", False)],
             momentum, "Ghosh, Lyu, Zhang & Wang, ICLR 2023; Kovachki & Stuart 2021", 2),
         _scheme("adam", "Adam without bias correction, ε inside the root (m, v slaved to θ)",
-                [_B1, _B2, _EPS], adaptive, _ADAM_REFERENCE, 2, adaptive.build_adam),
+                [_B1, _B2, _EPS], adaptive, _ADAM_REFERENCE, 2, adaptive.build_adam, "coordinatewise"),
         _scheme("adamw", "AdamW: Adam with decoupled weight decay", [
             _B1, _B2, _EPS, _symbol_or_number("weight_decay", "decoupled weight decay λ", "1/5")],
-            adaptive, _ADAM_REFERENCE + "; Loshchilov & Hutter, ICLR 2019", 2, adaptive.build_adamw),
+            adaptive, _ADAM_REFERENCE + "; Loshchilov & Hutter, ICLR 2019", 2, adaptive.build_adamw,
+            "coordinatewise"),
         _scheme("rmsprop", "RMSProp, ε inside the root (v slaved to θ)", [_B2, _EPS], adaptive,
-                _ADAM_REFERENCE, 2, adaptive.build_rmsprop),
+                _ADAM_REFERENCE, 2, adaptive.build_rmsprop, "coordinatewise"),
         _scheme("normalized", "normalized gradient descent θ ← θ - h ∇L/‖∇L‖", [], adaptive,
-                "coordinate-wise term algebra (bea.coordinatewise)", 2, adaptive.build_normalized),
+                "coordinate-wise term algebra (bea.coordinatewise)", 2, adaptive.build_normalized,
+                "coordinatewise"),
     ]
 }
 
@@ -180,26 +209,32 @@ def parse_options(name: str, **options) -> dict:
             f"option {', '.join('--' + k.replace('_', '-') for k in stray)} does not apply to "
             f"scheme {name} (it takes {accepted})"
         )
-    return {k: opt.parse(given.get(k)) for k, opt in scheme.options.items()}
+    typed = {k: opt.parse(given.get(k)) for k, opt in scheme.options.items()}
+    if scheme.check is not None:
+        scheme.check(typed)
+    return typed
 
 
-def estimate_scheme(name: str, order: int, typed: dict) -> Estimate:
-    """The work :class:`Estimate` of scheme ``name`` at ``order`` with typed options."""
-    atoms, updates = SCHEMES[name].size(order, **typed)
-    return estimate(order, atoms, updates)
+def estimate_scheme(name: str, order: int, typed: dict, modifying: bool = False) -> Estimate:
+    """The work :class:`Estimate` of scheme ``name`` at ``order`` with typed options (of
+    the modifying field with ``modifying``), before anything is built."""
+    scheme = SCHEMES[name]
+    atoms, updates = scheme.size(order, **typed)
+    values = [v.entries if isinstance(v, ButcherTableau) else v for v in typed.values()]
+    return estimate(order, atoms, updates, algebra=scheme.algebra, cost=field_cost(values), modifying=modifying)
 
 
 def check_reserved(rule: Rule) -> None:
-    """Refuse a rule whose parameters use a reserved name: ``h`` (the step size), or a
-    symbol of the cycle length (SGD's symbolic ``m``)."""
+    """Refuse a rule whose parameters use a name of the printed notation
+    (:data:`RESERVED_NAMES`: ``h`` the step size, ``g``, ``s``, …), or a symbol of the
+    cycle length (SGD's symbolic ``m``)."""
     cycle = rule.cycle.free_symbols if isinstance(rule.cycle, sympy.Basic) else set()
-    reserved = set(RESERVED_NAMES) | {s.name for s in cycle}
+    reserved = {**RESERVED_NAMES, **{s.name: "the number of batches" for s in cycle}}
     for key, value in rule.params.items():
-        for s in _free_symbols(value):
+        for s in sorted(_free_symbols(value), key=str):
             if s.name in reserved:
                 raise SchemeError(f"parameter {key} uses the name {s.name!r}, which is reserved "
-                                  f"({'the step size' if s.name == 'h' else 'the number of batches'}); "
-                                  "choose another name")
+                                  f"({reserved[s.name]}); choose another name")
 
 
 def _free_symbols(value) -> set:
@@ -214,21 +249,21 @@ def build(name: str, order: int = 2, max_terms: int = MAX_TERMS, **options) -> R
     (:mod:`bea.schemes.size`) before building anything."""
     scheme = _scheme_named(name)
     typed = parse_options(name, **options)
-    work = estimate_scheme(name, order, typed)
-    if work.terms > max_terms:
-        raise SchemeError(too_large(work, max_terms, name, typed))
+    message = too_large(estimate_scheme(name, order, typed), max_terms, name, typed)
+    if message is not None:
+        raise SchemeError(message)
     rule = scheme.build(order, **typed)
     check_reserved(rule)
     return rule
 
 
-def too_large(work: Estimate, max_terms: int, name: str | None = None, typed: dict | None = None) -> str:
-    """One line: the estimate, the limit, and what would work."""
-    fits = work.highest_order_within(max_terms)
-    hints = [f"--order {fits}"] if fits >= 1 else []
+def too_large(work: Estimate, max_terms: int, name: str | None = None, typed: dict | None = None) -> str | None:
+    """One line: the estimate, the limit, and what would work (``None``: the work fits)."""
+    message = work.refusal(max_terms)
+    if message is None or work.problem is not None:
+        return message
     if name == "sgd" and typed and typed.get("batches") is not None:
-        symbolic = estimate_scheme(name, work.order, {**typed, "batches": None})
+        symbolic = estimate_scheme(name, work.order, {**typed, "batches": None}, work.modifying)
         if symbolic.terms <= max_terms:
-            hints.append("a symbolic m (omit --batches)")
-    hints.append(f"--max-terms {work.terms if work.terms < 10**12 else 'N'} to allow it")
-    return f"{work.describe()}, beyond the limit of {max_terms}; try " + ", or ".join(hints)
+            message = message.replace("; try ", "; try a symbolic m (omit --batches), or ", 1)
+    return message

@@ -26,8 +26,27 @@ _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _MAX_TEXT = 1000
 """Longest option text read (longer text is refused before any parsing)."""
 
-RESERVED_NAMES = ("h",)
-"""Names no parameter may take: ``h`` is the step size of every rule."""
+RESERVED_NAMES = {
+    "h": "the step size",
+    "t": "time",
+    "f": "an atom field",
+    "L": "the loss",
+    "C": "the mean loss",
+    "g": "the gradient ∇L in the coordinate-wise notation",
+    "H": "the Hessian ∇²L",
+    "s": "√(g⊙g + ε) in the coordinate-wise notation",
+    "q": "g/s in the coordinate-wise notation",
+    "R": "the regularizer ‖∇L‖_{1,ε} and the principal flow's R(z)",
+    "z": "the principal flow's variable",
+    "psi": "the principal flow's ψ(z)",
+    "theta": "the parameters",
+    "D": "a derivative in the JSON notation",
+    "Df": "a derivative in the JSON notation",
+    "Sum": "a sum over coordinates in the JSON notation",
+}
+"""Names no parameter may take, each with what it stands for in the printed notation
+(text, LaTeX, JSON: :mod:`bea.render`, :mod:`bea.render.coordinatewise`, the principal
+flow): a parameter ``s`` would print ``s = √(g⊙g + s)``."""
 
 
 class SchemeError(ValueError):
@@ -46,8 +65,8 @@ def symbol_name(flag: str, text: str) -> str:
     if not _IDENTIFIER.match(text):
         raise SchemeError(f"{flag}: {text!r} is not a name (letters, digits, _; a letter first)")
     if text in RESERVED_NAMES:
-        raise SchemeError(f"{flag}: the name {text!r} is reserved for the step size; "
-                          "choose another name (e.g. beta)")
+        raise SchemeError(f"{flag}: the name {text!r} is reserved by the printed notation "
+                          f"({RESERVED_NAMES[text]}); choose another name (e.g. beta)")
     return text
 
 

@@ -13,10 +13,11 @@ import sympy
 from sympy import Rational as R, sqrt
 
 from ..domain import exact_number
+from ..estimate import field_cost
 from ._options import SchemeError
 from .surds import SurdError, parse_surd
 
-__all__ = ["ButcherTableau", "TABLEAUX", "load_tableau", "TableauFile", "MAX_FILE_BYTES", "MAX_STAGES"]
+__all__ = ["ButcherTableau", "TABLEAUX", "load_tableau", "TableauFile", "MAX_FILE_BYTES", "MAX_STAGES", "MAX_DIGITS"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,10 @@ MAX_FILE_BYTES = 1_000_000
 """Largest tableau file read."""
 MAX_STAGES = 32
 """Most stages a tableau file may declare."""
+MAX_DIGITS = 120
+"""Most digits of an entry's numerator or denominator (exponents of ±100 fit): products of
+entries at order ``N`` have ``N`` times as many, and the printers' integers stay far below
+Python's limit on integer-to-text conversion (4 300 digits)."""
 
 
 def load_tableau(path) -> ButcherTableau:
@@ -144,8 +149,14 @@ def load_tableau(path) -> ButcherTableau:
         except ValueError:
             raise SchemeError(f"tableau file {str(path)!r}: entry {where} = {x!r} is not a finite number") from None
 
-    rows = tuple(tuple(entry(x, f"A[{i}][{j}]") for j, x in enumerate(r)) for i, r in enumerate(a))
-    weights = tuple(entry(x, f"b[{i}]") for i, x in enumerate(b))
+    def bounded(x, where):
+        value = entry(x, where)
+        if field_cost([value]).digits > MAX_DIGITS:
+            raise SchemeError(f"tableau file {str(path)!r}: entry {where} has more than {MAX_DIGITS} digits")
+        return value
+
+    rows = tuple(tuple(bounded(x, f"A[{i}][{j}]") for j, x in enumerate(r)) for i, r in enumerate(a))
+    weights = tuple(bounded(x, f"b[{i}]") for i, x in enumerate(b))
     return ButcherTableau(rows, weights, name=name)
 
 

@@ -1,0 +1,279 @@
+"""The size of a derivation, estimated before any work is done, in every algebra and field.
+
+The estimate is a count of *work units* (terms), not of seconds: it grows the way the
+real work grows and is compared with a limit (:data:`MAX_TERMS`, the CLI's
+``--max-terms``, :func:`bea.derive`'s ``max_terms``) before anything is traced.
+
+**Trees.** The series of a rule with ``k`` atoms holds, at order ``n``, up to ``a_k(n)``
+labelled rooted trees: rooted trees on ``n`` nodes each carrying one of ``k`` labels.
+Their generating function ``A(x) = Σ a_k(n) xⁿ`` satisfies ``A(x) = k x exp(Σ_{i≥1}
+A(xⁱ)/i)`` (Pólya; Harary & Palmer, *Graphical Enumeration*, 1973, §3.1), which gives
+
+    a_k(1) = k,   a_k(n+1) = (1/n) Σ_{j=1}^{n} c(j) a_k(n+1-j),   c(j) = Σ_{d|j} d a_k(d)
+
+(``k = 1``: OEIS A000081, 1, 1, 2, 4, 9, 20, 48, …; ``a_k(n) ≈ a_1(n) kⁿ``). Counting
+takes ``O(order²)`` integer operations. Tracing touches every tree once per update, so
+the base work is ``Σ_{n≤N} a_k(n) × updates``.
+
+**Coordinate-wise expressions** (Adam & co., :mod:`bea.coordinatewise`). The work unit is
+one canonical term (a scalar coefficient times a vector monomial produced by the
+canonical form). Counted on Adam (one atom, numbers) to orders 1–4: 101, 341, 1 741,
+11 168 terms in all, fitted within 10 % by ``61 · N! · 1.65^N`` (the ratio per order
+grows like ``1.65 (N+1)``: each order differentiates every term of the one before);
+with ``k`` atoms the base is ``1.65 k`` per order.
+
+**Fields** multiply the cost of every coefficient operation (measured 2026-12-03, 2-core
+machine; times of ``derive`` alone):
+
+* ``s`` free symbols: the degrees of the rational functions grow with the order, a factor
+  ``(1+s)^{N-1}`` for trees (momentum, symbolic β, order 8: 486 trees, 17.8 s; β = 1/2:
+  under 0.1 s) and ``(1+s)^N`` for coordinate-wise rules, where the symbols also enter
+  roots and the polynomial factorizations of the canonical form (Adam, symbolic β, ρ,
+  ε: order 2 1.9 s, order 3 18 s; numbers 0.7 s, 3.1 s).
+* ``k`` distinct square roots (a tableau file's surds): an algebraic field of degree
+  ``2^k`` whose primitive element multiplies the cost by ``2^{k²}`` (an explicit 2-stage
+  tableau at order 7: one root 2.0 s, two 5.7 s, three 37 s; four roots take over 100 s
+  already at order 3, five 14 s at order 2).
+* numbers of ``d`` digits (numerator or denominator): a factor ``1 + d/10`` for trees
+  (momentum, β = 1e-400, order 8: 2.3 s); for coordinate-wise rules the factorizations
+  of the canonical form explode past :data:`MAX_DIGITS_COORDINATEWISE` digits (Adam,
+  order 2: ε = 1e-120 0.7 s, 1e-150 5.4 s, 1e-170 18 s, 1e-400 about 150 s), so those are
+  refused outright.
+
+**Modifying fields** (``--modifying``, :mod:`bea.modifying`) trace and take the logarithm
+once per order: twice the work of the flow for trees; for coordinate-wise rules each
+correction is divided by the weight and traced again inside the roots, measured as the
+work of the flow one order higher (Adam order 3: 12 s, like the flow at order 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from fractions import Fraction
+from math import factorial
+
+import sympy
+
+__all__ = [
+    "MAX_TERMS", "MAX_DIGITS_COORDINATEWISE", "TooMuchWork", "FieldCost", "field_cost",
+    "labelled_trees", "coordinatewise_terms", "Estimate", "estimate", "estimate_rule", "check_work", "approx",
+]
+
+MAX_TERMS = 200_000
+"""Default limit on the estimated work (terms); ``--max-terms N`` / ``max_terms=N`` raises
+it deliberately. Measured on the 2-core machine (2026-11-25): ``gd --order 15`` (141 083
+trees) 44 s CPU, 0.83 GB peak; ``sgd --order 5`` (symbolic m, 99 400 terms) 13 s."""
+
+MAX_DIGITS_COORDINATEWISE = 120
+"""Most digits (numerator or denominator) of a number in a coordinate-wise rule: beyond,
+the canonical form's factorizations explode (see the module docstring)."""
+
+_MAX_COUNTED = 10**9
+_MAX_COUNTED_ORDER = 60
+_MAX_SURDS_COUNTED = 8
+
+
+class TooMuchWork(ValueError):
+    """A derivation refused before any work: its :class:`Estimate` is beyond ``max_terms``
+    (or a number is too large for its algebra). ``estimate`` and ``max_terms`` are kept."""
+
+    def __init__(self, message: str, estimate: "Estimate", max_terms: int | None):
+        super().__init__(message)
+        self.estimate = estimate
+        self.max_terms = max_terms
+
+
+@dataclass(frozen=True)
+class FieldCost:
+    """What the coefficient field costs: free symbol names, distinct square roots, and
+    the most digits of any number's numerator or denominator."""
+
+    symbols: tuple = ()
+    surds: int = 0
+    digits: int = 0
+
+    def factor(self, order: int, algebra: str, modifying: bool = False) -> int:
+        """The multiplier of every coefficient operation at ``order``."""
+        s = len(self.symbols)
+        power = order - 1 + (algebra == "coordinatewise") + (modifying and algebra == "coordinatewise")
+        surds = min(self.surds, _MAX_SURDS_COUNTED)
+        digits = 1 + self.digits // 10 if algebra == "trees" else 1
+        return (1 + s) ** max(power, 0) * 2 ** (surds * surds) * digits
+
+    def describe(self) -> str:
+        parts = []
+        if self.symbols:
+            parts.append(f"symbol{'s' if len(self.symbols) > 1 else ''} {', '.join(self.symbols)}")
+        if self.surds:
+            parts.append(f"{self.surds} square root{'s' if self.surds > 1 else ''}")
+        if self.digits >= 10:
+            parts.append(f"{self.digits}-digit numbers")
+        return ", ".join(parts)
+
+
+def field_cost(values) -> FieldCost:
+    """The :class:`FieldCost` of parameter values (numbers, sympy expressions, nested
+    tuples of them). Values of other types are skipped: :func:`bea.derive` reports them."""
+    symbols, surds, digits = set(), set(), 0
+    for v in _flatten(values):
+        if isinstance(v, bool) or not isinstance(v, (int, Fraction, sympy.Basic)):
+            continue
+        e = sympy.sympify(v) if not isinstance(v, sympy.Basic) else v
+        symbols |= {s.name for s in e.free_symbols}
+        for a in sympy.preorder_traversal(e):
+            if isinstance(a, sympy.Pow) and a.base.is_Rational and not a.exp.is_Integer:
+                surds.add(a.base)
+            if isinstance(a, sympy.Rational):
+                digits = max(digits, _digits(a.p), _digits(a.q))
+    return FieldCost(tuple(sorted(symbols)), len(surds), digits)
+
+
+def _digits(n: int) -> int:
+    """Decimal digits of ``|n|`` (from its bit length: no conversion to text)."""
+    return max(1, (abs(n).bit_length() * 30103 + 99999) // 100000)
+
+
+def _flatten(values):
+    for v in values:
+        if isinstance(v, (tuple, list)):
+            yield from _flatten(v)
+        else:
+            yield v
+
+
+def labelled_trees(k: int, order: int) -> list[int]:
+    """``[a_k(1), …, a_k(order)]``: rooted trees on ``n`` nodes with ``k`` labels."""
+    a = [0, k]
+    c = [0]
+    for n in range(1, order):
+        c.append(sum(d * a[d] for d in range(1, n + 1) if n % d == 0))
+        a.append(sum(c[j] * a[n + 1 - j] for j in range(1, n + 1)) // n)
+    return a[1:order + 1]
+
+
+def coordinatewise_terms(order: int, atoms: int = 1) -> int:
+    """Canonical terms of a coordinate-wise derivation to ``order``: ``61 · N! · (1.65 k)^N``."""
+    return 61 * factorial(order) * (165 * atoms) ** order // 100 ** order
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Estimated work of a derivation: ``trees`` base units (labelled trees, or canonical
+    terms for ``algebra="coordinatewise"``) up to ``order`` with ``atoms`` labels, each
+    touched in each of ``updates`` updates, times the field's ``factor``."""
+
+    order: int
+    atoms: int
+    updates: int
+    trees: int
+    clipped: bool = False
+    """Whether ``trees`` counts only part of the work (order or atoms beyond what is counted)."""
+    algebra: str = "trees"
+    cost: FieldCost = dc_field(default_factory=FieldCost)
+    modifying: bool = False
+    problem: str | None = None
+    """A reason to refuse whatever the limit (a number too large for the algebra)."""
+
+    @property
+    def factor(self) -> int:
+        return self.cost.factor(self.order, self.algebra, self.modifying) * (
+            2 if self.modifying and self.algebra == "trees" else 1)
+
+    @property
+    def terms(self) -> int:
+        return self.trees * self.updates * self.factor
+
+    def describe(self) -> str:
+        unit = "labelled trees" if self.algebra == "trees" else "coordinate-wise terms"
+        what = "modifying field to " if self.modifying else ""
+        text = (f"{what}order {self.order} with {self.atoms} atom{'s' if self.atoms > 1 else ''}: "
+                f"{'more than' if self.clipped else 'about'} {approx(self.trees)} {unit}")
+        if self.updates > 1:
+            text += f" × {self.updates} updates"
+        if self.factor > 1:
+            why = [w for w in (self.cost.describe(), "modifying passes" * self.modifying) if w]
+            text += f" × {approx(self.factor)} ({'; '.join(why)})"
+        if self.updates > 1 or self.factor > 1:
+            text += f" = {approx(self.terms)} terms"
+        return text
+
+    def at_order(self, order: int) -> "Estimate":
+        """The same derivation at another order."""
+        return estimate(order, self.atoms, self.updates, algebra=self.algebra, cost=self.cost,
+                        modifying=self.modifying)
+
+    def highest_order_within(self, limit: int) -> int:
+        """The highest order whose estimate (same atoms, updates, field) is ``≤ limit`` (0: none)."""
+        best = 0
+        for n in range(1, min(self.order, _MAX_COUNTED_ORDER) + 1):
+            if self.at_order(n).terms > limit:
+                break
+            best = n
+        return best
+
+    def refusal(self, limit: int, order_flag: str = "--order ", limit_flag: str = "--max-terms ") -> str | None:
+        """One line naming the estimate, the limit and what would work; ``None`` when the
+        work fits. The flags name the order and the limit as the caller spells them
+        (``"--order "`` on the command line, ``"order="`` in the library)."""
+        if self.problem is not None:
+            return self.problem
+        if self.terms <= limit:
+            return None
+        fits = self.highest_order_within(limit)
+        hints = [f"{order_flag}{fits}"] if fits >= 1 else []
+        hints.append(f"{limit_flag}{self.terms if self.terms < 10**12 else 'N'} to allow it")
+        return f"{self.describe()}, beyond the limit of {limit}; try " + ", or ".join(hints)
+
+
+def approx(n: int) -> str:
+    """``n`` for a reader: exact below a million, else ``d.dde+N`` (any size of int)."""
+    if n < 10**6:
+        return str(n)
+    exponent = _digits(n) - 1
+    while n >= 10 ** (exponent + 1):
+        exponent += 1
+    while n < 10**exponent:
+        exponent -= 1
+    lead = n // 10 ** max(exponent - 2, 0)
+    return f"{lead // 100}.{lead % 100:02d}e+{exponent}"
+
+
+def estimate(order: int, atoms: int, updates: int = 1, *, algebra: str = "trees",
+             cost: FieldCost | None = None, modifying: bool = False) -> Estimate:
+    """The :class:`Estimate` of a derivation to ``order`` with ``atoms`` atoms and
+    ``updates`` updates per call of the rule, in ``algebra`` over a field of ``cost``.
+    Orders or atom counts so large that the count itself would be expensive are clipped:
+    the count only grows with them."""
+    cost = cost or FieldCost()
+    clipped = atoms > _MAX_COUNTED or order > _MAX_COUNTED_ORDER
+    n, k = min(order, _MAX_COUNTED_ORDER), min(atoms, _MAX_COUNTED)
+    if algebra == "coordinatewise":
+        base = coordinatewise_terms(n + 1 if modifying else n, k)
+    else:
+        base = sum(labelled_trees(k, n))
+    problem = None
+    if algebra == "coordinatewise" and cost.digits > MAX_DIGITS_COORDINATEWISE:
+        problem = (f"a number with {cost.digits} digits is too large for a coordinate-wise rule "
+                   f"(at most {MAX_DIGITS_COORDINATEWISE} digits, e.g. 1e-{MAX_DIGITS_COORDINATEWISE}: "
+                   "the work explodes beyond, ε = 1e-400 takes minutes at order 2)")
+    return Estimate(order, atoms, max(1, updates), base, clipped, algebra, cost, modifying, problem)
+
+
+def estimate_rule(rule, order: int, modifying: bool = False) -> Estimate:
+    """The :class:`Estimate` of a :class:`bea.Rule` from what the rule itself declares:
+    its atoms, its algebra, its cycle (updates per call; ``order`` for a symbolic one, as
+    a symbolic family is traced with ``order`` members) and its parameters' field."""
+    updates = rule.cycle if isinstance(rule.cycle, int) else order
+    return estimate(order, len(rule.atoms), updates, algebra=rule.algebra,
+                    cost=field_cost(rule.params.values()), modifying=modifying)
+
+
+def check_work(rule, order: int, max_terms: int) -> Estimate:
+    """The rule's :class:`Estimate`, or :class:`TooMuchWork` beyond ``max_terms``."""
+    if isinstance(max_terms, bool) or not isinstance(max_terms, int) or max_terms < 1:
+        raise ValueError(f"max_terms must be a whole number ≥ 1 (or None: no limit), got {max_terms!r}")
+    work = estimate_rule(rule, order)
+    message = work.refusal(max_terms, "order=", "max_terms=")
+    if message is not None:
+        raise TooMuchWork(message, work, max_terms)
+    return work
