@@ -133,8 +133,11 @@ _MONOMIALS: dict = {}
 def canonical(expr) -> sympy.Expr:
     """The canonical form of ``expr`` (see the module docstring; an element of
     :mod:`~bea.coordinatewise.ring` is converted); cached."""
-    to_sympy = getattr(expr, "to_sympy", None)
-    expr = sympy.sympify(expr) if to_sympy is None else to_sympy()
+    if hasattr(expr, "to_sympy"):
+        from .ring import to_canonical
+
+        return to_canonical(expr)
+    expr = sympy.sympify(expr)
     found = _CANONICAL.get(expr)
     if found is None:
         found = sympy.Add(*[c * m for c, m in _split(expr)])

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import sympy
 
 from .expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, info
+from .ring import from_sympy
 
 __all__ = ["G", "S", "Q", "THETA_D", "Hess", "Deriv", "DerivF", "Total", "Part", "Readable", "readable"]
 
@@ -201,12 +202,25 @@ class _Converter:
             if self.eps is None:
                 return None
             u = u.subs(S, sympy.sqrt(G**2 + _EPS))  # integrated with ε a symbol, numeric or not
-        F = u.subs(G, _X)
+        phi = _antiderivative(u.subs(G, _X))
+        if phi is None:
+            return None
+        return Total(phi.subs(_EPS, self.eps) if self.eps is not None else phi)
+
+
+_ANTIDERIVATIVES: dict = {}
+
+
+def _antiderivative(F):
+    """``Φ(g)`` with ``Φ' = F`` (integrated by sympy, checked by differentiating), or None;
+    memoized: every order of a flow asks again for the same bodies."""
+    if F not in _ANTIDERIVATIVES:
         phi = sympy.integrate(F, _X)
         if phi.has(sympy.Integral) or sympy.simplify(sympy.diff(phi, _X) - F) != 0:
-            return None
-        phi = sympy.simplify(phi.subs(_X, G)).subs(sympy.sqrt(G**2 + _EPS), S)
-        return Total(phi.subs(_EPS, self.eps) if self.eps is not None else phi)
+            _ANTIDERIVATIVES[F] = None
+        else:
+            _ANTIDERIVATIVES[F] = sympy.simplify(phi.subs(_X, G)).subs(sympy.sqrt(G**2 + _EPS), S)
+    return _ANTIDERIVATIVES[F]
 
 
 def _gs_monomials(coeff) -> tuple:
@@ -215,5 +229,19 @@ def _gs_monomials(coeff) -> tuple:
     for term in sympy.Add.make_args(sympy.expand(coeff)):
         c, m = sympy.factor(term).as_independent(G, S, as_Add=False)
         grouped[m] = grouped.get(m, 0) + c
-    out = [(sympy.factor(c), m) for m, c in grouped.items() if sympy.simplify(c) != 0]
+    out = [(sympy.factor(c), m) for m, c in grouped.items() if not _is_zero(c)]
     return tuple(sorted(out, key=lambda cm: sympy.default_sort_key(cm[1])))
+
+
+def _is_zero(c) -> bool:
+    """Whether the scalar ``c`` is zero: exactly in the ring of
+    :mod:`~bea.coordinatewise.ring` (rational functions of the parameters, fast), with
+    sympy's ``simplify`` where ``c`` holds radicals or functions the ring calls nonzero."""
+    try:
+        if from_sympy(c).is_zero():
+            return True
+    except ValueError:
+        return sympy.simplify(c) == 0
+    if any(not (p.exp.is_Integer) for p in c.atoms(sympy.Pow)) or c.atoms(sympy.Function):
+        return sympy.simplify(c) == 0
+    return False

@@ -42,7 +42,7 @@ import flint
 import sympy
 
 from .expressions import (
-    THETA, FrozenSymbol, TotalSymbol, VectorSymbol, canonical, differential, info, total,
+    _CANONICAL, _STRUCTURE, THETA, FrozenSymbol, TotalSymbol, VectorSymbol, _interned, canonical, info,
 )
 
 __all__ = ["Elem", "RING", "from_sympy", "to_canonical", "RuleValueError"]
@@ -182,6 +182,12 @@ class Ring:
             self.factor_ids[key] = fid
         return fid
 
+    def factor_gens(self, fid) -> set:
+        entry = self.factors[fid]
+        if len(entry) == 3:
+            entry.append({i for i, d in enumerate(entry[0].degrees()) if d})
+        return entry[3]
+
     def factor_poly(self, fid):
         entry = self.factors[fid]
         entry[0] = self.lift(entry[0])
@@ -196,7 +202,7 @@ class Ring:
             return found
         scalar_den = tuple((f, e) for f, e in u.den if not self.factors[f][1])
         vector_den = tuple((f, e) for f, e in u.den if self.factors[f][1])
-        num = self.lift(u.num)
+        num = u.poly
         pieces = []  # (numerator poly, vector den)
         if len(vector_den) == 1 and (var := self._main_variable(vector_den[0][0])) is not None:
             (fid, e), = vector_den
@@ -266,17 +272,24 @@ class Elem:
     """``num / Π p_fid^e`` (``den`` a sorted tuple of ``(fid, e)``), normalised by
     :meth:`_normal`; immutable."""
 
-    __slots__ = ("num", "den", "_key")
+    __slots__ = ("num", "den", "_key", "_gens", "_deep")
 
     def __init__(self, num, den=()):
         self.num = num
         self.den = den
-        self._key = None
+        self._key = self._gens = self._deep = None
+
+    @property
+    def poly(self):
+        """The numerator in the ring's current context (lifted once after growth)."""
+        if self.num.context() is not RING.ctx:
+            self.num = RING.lift(self.num)
+        return self.num
 
     # -- normal form ----------------------------------------------------------------
     def _normal(self) -> "Elem":
         ring = RING
-        num = ring.lift(self.num)
+        num = self.poly
         if num.is_zero():
             return Elem(ring.zero_poly, ())
         den = dict(self.den)
@@ -301,7 +314,7 @@ class Elem:
     @property
     def key(self):
         if self._key is None:
-            self._key = (str(RING.lift(self.num)), self.den)
+            self._key = (str(self.poly), self.den)
         return self._key
 
     def is_zero(self) -> bool:
@@ -316,22 +329,19 @@ class Elem:
         return hash(self.key)
 
     def deep(self) -> frozenset:
-        out = set()
-        for i, d in enumerate(RING.lift(self.num).degrees()):
-            if d:
-                out |= RING.gens[i].deep
-        for fid, _ in self.den:
-            for i, d in enumerate(RING.factor_poly(fid).degrees()):
-                if d:
-                    out |= RING.gens[i].deep
-        return frozenset(out)
+        """The frozen generators this element holds, inside atoms too."""
+        if self._deep is None:
+            self._deep = frozenset().union(*[RING.gens[i].deep for i in self.gens()])
+        return self._deep
 
     def gens(self) -> list[int]:
         """Indices of the generators in the numerator and the denominator factors."""
-        out = {i for i, d in enumerate(RING.lift(self.num).degrees()) if d}
-        for fid, _ in self.den:
-            out |= {i for i, d in enumerate(RING.factor_poly(fid).degrees()) if d}
-        return sorted(out)
+        if self._gens is None:
+            out = {i for i, d in enumerate(self.poly.degrees()) if d}
+            for fid, _ in self.den:
+                out |= RING.factor_gens(fid)
+            self._gens = sorted(out)
+        return self._gens
 
     def is_vector(self) -> bool:
         return any(RING.gens[i].vector for i in self.gens())
@@ -359,7 +369,7 @@ class Elem:
 
     def __mul__(self, other):
         if isinstance(other, (int, flint.fmpq)):
-            return Elem(RING.lift(self.num) * other, self.den) if other else ZERO()
+            return Elem(self.poly * other, self.den) if other else ZERO()
         if isinstance(other, Fraction):
             return self * flint.fmpq(other.numerator, other.denominator)
         other = as_elem(other)
@@ -370,7 +380,7 @@ class Elem:
         den = dict(self.den)
         for f, e in other.den:
             den[f] = den.get(f, 0) + e
-        return Elem(RING.lift(self.num) * RING.lift(other.num), tuple(sorted(den.items())))._normal()
+        return Elem(self.poly * other.poly, tuple(sorted(den.items())))._normal()
 
     __rmul__ = __mul__
 
@@ -392,7 +402,7 @@ class Elem:
         """``1/self``: the numerator's irreducible factors join the denominator (a root
         factor is cleared: ``1/R = R^{q-1}/b``)."""
         ring = RING
-        num = ring.lift(self.num)
+        num = self.poly
         if num.is_zero():
             raise ZeroDivisionError("division by zero")
         top = ONE()
@@ -447,7 +457,7 @@ class Elem:
     def to_sympy(self) -> sympy.Expr:
         """The value as a sympy expression in the canonical symbols (not yet canonical)."""
         ring = RING
-        num = ring.lift(self.num)
+        num = self.poly
         images = {}
         terms = []
         for exps, c in num.terms():
@@ -490,7 +500,7 @@ def sum_(elems) -> Elem:
                 den[f] = x
     total_ = ring.zero_poly
     for e in elems:
-        num = ring.lift(e.num)
+        num = e.poly
         have = dict(e.den)
         for f, x in den.items():
             missing = x - have.get(f, 0)
@@ -538,7 +548,7 @@ def _differentiate(e: Elem, gen_derivative) -> Elem:
     """``Σ_x ∂e/∂x · d(x)`` over the generators ``x`` of ``e`` (numerator and denominator),
     ``d`` given per generator index (None: zero)."""
     ring = RING
-    num = ring.lift(e.num)
+    num = e.poly
     cache: dict = {}
 
     def d(i):
@@ -663,22 +673,28 @@ def _substituted_gen(i, mapping, keys, memo) -> Elem:
 
 
 def _compose(e: Elem, values: dict) -> Elem:
-    """``e`` with generators ``values`` (index -> Elem) replaced: terms grouped by their
-    exponents in those generators, each product of values formed once."""
+    """``e`` with generators ``values`` (index -> Elem) replaced: the numerator split by its
+    powers of those generators (in flint: evaluation at 0 and exact division), each
+    product of values formed once; denominator factors without them kept as they are."""
     ring = RING
     subs = sorted(values)
-    groups: dict = {}
-    num = ring.lift(e.num)
-    for exps, c in num.terms():
-        key = tuple(int(exps[i]) for i in subs)
-        rest = list(exps)
-        for i in subs:
-            rest[i] = 0
-        groups.setdefault(key, {})[tuple(rest)] = c
+    groups = [((), e.poly)]
+    for i in subs:
+        x = ring.ctx.gen(i)
+        split = []
+        for key, p in groups:
+            k = 0
+            while not p.is_zero():
+                c0 = p.subs({i: 0})
+                if not c0.is_zero():
+                    split.append((key + (k,), c0))
+                p = (p - c0) / x
+                k += 1
+        groups = split
     parts = []
     powers: dict = {}
-    for key, terms in groups.items():
-        part = Elem(ring.ctx.from_dict(terms), ())
+    for key, poly in groups:
+        part = Elem(poly, ())
         for i, k in zip(subs, key):
             if k:
                 if (i, k) not in powers:
@@ -686,11 +702,13 @@ def _compose(e: Elem, values: dict) -> Elem:
                 part = part * powers[(i, k)]
         parts.append(part)
     out = sum_(parts)
-    if e.den:
-        den = ONE()
-        for f, x in e.den:
-            den = den * _compose(Elem(ring.factor_poly(f), ()), values) ** x
-        out = out / den
+    keep, redo = [], []
+    for f, x in e.den:
+        (redo if ring.factor_gens(f) & values.keys() else keep).append((f, x))
+    if keep:
+        out = out * Elem(ring.one_poly, tuple(keep))
+    for f, x in redo:
+        out = out / _compose(Elem(ring.factor_poly(f), ()), values) ** x
     return out
 
 
@@ -710,28 +728,45 @@ def _rational_power(c0: Elem, r: Fraction) -> Elem:
 
 # -- sympy <-> ring ----------------------------------------------------------------
 
-def _gen_sympy(i) -> sympy.Expr:
+def _gen_image(i) -> tuple:
+    """``(scale, symbol)`` with generator ``i`` = ``scale · symbol`` and ``symbol`` in the
+    canonical sympy form (an interned atom over canonical monomials, a root of a
+    canonical base, …)."""
     g = RING.gens[i]
     if g._sympy is None:
+        one = sympy.S.One
         if g.kind == "theta":
-            g._sympy = THETA
+            g._sympy = (one, THETA)
         elif g.kind == "param":
-            g._sympy = g.data
+            g._sympy = (one, g.data)
         elif g.kind == "frozen":
-            g._sympy = FrozenSymbol(g.data)
-        elif g.kind == "atom":
-            g._sympy = differential(g.data[0], [canonical(m.to_sympy()) for m in RING.args[i]])
-        elif g.kind == "total":
-            g._sympy = total(canonical(RING.args[i][0].to_sympy()))
+            g._sympy = (one, FrozenSymbol(g.data))
+        elif g.kind in ("atom", "total"):
+            scale, shown = one, []
+            for m in RING.args[i]:
+                c, image = _monomial_image(m)
+                scale, shown = scale * c, shown + [image]
+            g._sympy = (scale, _interned(g.data[0], tuple(shown)) if g.kind == "atom" else _total_symbol(shown[0]))
         elif g.kind == "root":
             q, base = g.root
-            g._sympy = canonical(base.to_sympy()) ** sympy.Rational(1, q)
+            g._sympy = (one, to_canonical(base) ** sympy.Rational(1, q))
         elif g.kind == "pow":
             base, exponent = RING.args[i]
-            g._sympy = canonical(base.to_sympy()) ** exponent
+            g._sympy = (one, to_canonical(base) ** exponent)
         else:
-            g._sympy = getattr(sympy, g.kind)(canonical(RING.args[i][0].to_sympy()))
+            g._sympy = (one, getattr(sympy, g.kind)(to_canonical(RING.args[i][0])))
     return g._sympy
+
+
+def _gen_sympy(i) -> sympy.Expr:
+    scale, symbol = _gen_image(i)
+    return scale * symbol
+
+
+def _total_symbol(m) -> TotalSymbol:
+    sym = TotalSymbol(f"Σ[{m}]")
+    _STRUCTURE.setdefault(sym, m)
+    return sym
 
 
 def _factor_sympy(fid) -> sympy.Expr:
@@ -739,6 +774,52 @@ def _factor_sympy(fid) -> sympy.Expr:
     if entry[2] is None:
         entry[2] = Elem(RING.factor_poly(fid), ()).to_sympy()
     return entry[2]
+
+
+_FACTOR_IMAGES: dict = {}
+
+
+def _factor_image(fid) -> tuple:
+    """``(λ, p̂)``: the monic factor ``p = p̂/λ`` with ``p̂`` primitive over the integers and
+    a positive leading coefficient (sympy's lex order over sorted symbols), as the
+    canonical form writes a denominator."""
+    found = _FACTOR_IMAGES.get(fid)
+    if found is None:
+        poly = RING.factor_poly(fid)
+        coeffs = [c for _, c in poly.terms()]
+        lcm = math.lcm(*[int(c.q) for c in coeffs])
+        gcd = math.gcd(*[int(c.p * lcm / c.q) for c in coeffs])
+        lam = sympy.Rational(lcm, gcd)
+        shown = sympy.expand(_factor_sympy(fid) * lam)
+        used = sorted({_gen_image(i)[1] for i in RING.factor_gens(fid)}, key=sympy.default_sort_key)
+        if sympy.Poly(shown, *used).LC() < 0:
+            lam, shown = -lam, -shown
+        found = _FACTOR_IMAGES[fid] = (lam, shown)
+    return found
+
+
+_MONOMIAL_IMAGES: dict = {}
+
+
+def _monomial_image(m: Elem) -> tuple:
+    """``(c, m̂)``: the vector monomial ``m = c · m̂`` (:meth:`Ring.split`) with ``m̂`` the
+    canonical sympy monomial."""
+    found = _MONOMIAL_IMAGES.get(m.key)
+    if found is None:
+        scale, factors = sympy.S.One, []
+        for exps, c in m.poly.terms():
+            scale *= sympy.Rational(int(c.p), int(c.q))
+            for i, x in enumerate(exps):
+                if x:
+                    s, symbol = _gen_image(i)
+                    scale *= s ** int(x)
+                    factors.append(symbol ** int(x))
+        for f, k in m.den:
+            lam, shown = _factor_image(f)
+            scale *= lam**k
+            factors.append(shown ** -k)
+        found = _MONOMIAL_IMAGES[m.key] = (scale, sympy.Mul(*factors))
+    return found
 
 
 _FROM: dict = {}
@@ -787,10 +868,31 @@ def from_sympy(expr) -> Elem:
     return found
 
 
+_CANONICAL_FORMS: dict = {}
+
+
 def to_canonical(e) -> sympy.Expr:
     """The canonical sympy form (:func:`~bea.coordinatewise.expressions.canonical`) of an
-    element: the boundary to printers, checks and generated code."""
-    return canonical(e.to_sympy()) if isinstance(e, Elem) else canonical(e)
+    element: the boundary to printers, checks and generated code. With at most one vector
+    denominator factor (Adam, RMSProp, normalized GD) it is read off :meth:`Ring.split`
+    (the same basis of monomials ``x^a/p^k``), coefficients as sympy rational functions;
+    otherwise sympy's canonical form of the value."""
+    if not isinstance(e, Elem):
+        return canonical(e)
+    found = _CANONICAL_FORMS.get(e.key)
+    if found is None:
+        vector = [f for f, _ in e.den if RING.factors[f][1]]
+        if len(vector) > 1 or (vector and RING._main_variable(vector[0]) is None):
+            found = canonical(e.to_sympy())
+        else:
+            terms = []
+            for c, m in RING.split(e):
+                scale, shown = _monomial_image(m)
+                terms.append(c.to_sympy() * scale * shown)
+            found = sympy.Add(*terms)
+            _CANONICAL.setdefault(found, found)
+        _CANONICAL_FORMS[e.key] = found
+    return found
 
 
 _DIRECTIONS: list = []
