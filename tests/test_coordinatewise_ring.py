@@ -13,7 +13,9 @@ import sympy
 from bea import derive
 from bea.coordinatewise import atom, calculus, canonical, differential, total
 from bea.coordinatewise.expressions import frozen
-from bea.coordinatewise.ring import RING, Elem, from_sympy, taylor_shift, to_canonical
+from bea.coordinatewise.boundary import from_sympy, to_canonical
+from bea.coordinatewise.ring import RING, Elem
+from bea.coordinatewise.ring_calculus import taylor_shift
 from bea.schemes import build
 
 F = atom("f")

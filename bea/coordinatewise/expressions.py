@@ -134,7 +134,7 @@ def canonical(expr) -> sympy.Expr:
     """The canonical form of ``expr`` (see the module docstring; an element of
     :mod:`~bea.coordinatewise.ring` is converted); cached."""
     if hasattr(expr, "to_sympy"):
-        from .ring import to_canonical
+        from .boundary import to_canonical
 
         return to_canonical(expr)
     expr = sympy.sympify(expr)

@@ -25,7 +25,7 @@ from ..tracing import RuleError
 from .calculus import CoordinateAlgebra
 from .expressions import THETA, TotalSymbol, VectorSymbol, atom, canonical
 from .pipeline import trace_map
-from .ring import from_sympy
+from .boundary import from_sympy
 
 __all__ = ["modifying_field"]
 

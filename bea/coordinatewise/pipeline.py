@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..domain import exact_number
 from ..tracing import RuleError
-from .ring import to_canonical
+from .boundary import to_canonical
 from .slaving import slaved_state
 from .tracing import Traced, Tracer
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import sympy
 
 from .expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, info
-from .ring import from_sympy
+from .boundary import from_sympy
 
 __all__ = ["G", "S", "Q", "THETA_D", "Hess", "Deriv", "DerivF", "Total", "Part", "Readable", "readable"]
 

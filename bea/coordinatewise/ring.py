@@ -34,22 +34,14 @@ sympy canonical form it replaces, and the result is the same canonical expressio
 
 from __future__ import annotations
 
-import itertools
 import math
 from fractions import Fraction
 
 import flint
 import sympy
 
-from .expressions import (
-    _CANONICAL, _STRUCTURE, THETA, FrozenSymbol, TotalSymbol, VectorSymbol, _interned, canonical, info,
-)
 
-__all__ = ["Elem", "RING", "from_sympy", "to_canonical", "RuleValueError"]
-
-
-class RuleValueError(ValueError):
-    """A value the algebra cannot represent (division by zero, a float, …)."""
+__all__ = ["Elem", "RING", "Ring", "ZERO", "ONE", "sum_", "as_elem"]
 
 
 class _Gen:
@@ -428,50 +420,31 @@ class Elem:
             den[fid] = den.get(fid, 0) + e
         return (top * (1 / scale)) * Elem(ring.one_poly, tuple(sorted(den.items())))
 
-    # -- calculus ----------------------------------------------------------------------
+    # -- calculus (bea.coordinatewise.ring_calculus) and sympy (…boundary) --------------
     def partial(self, i: int) -> "Elem":
         """``∂/∂x_i`` treating every other generator as constant (roots and functions of
         ``x_i`` by the chain rule)."""
-        return _differentiate(self, lambda g: ONE() if g == i else _chain(g, lambda e: e.partial(i))
-                              if i in _depends(g) else None)
+        from .ring_calculus import partial
+
+        return partial(self, i)
 
     def derivative(self, w: "Elem") -> "Elem":
         """``D_w self`` for a frozen direction ``w`` (linear in ``w`` over scalars)."""
-        if w.is_zero():
-            return ZERO()
-        split = RING.split(w)
-        return _differentiate(self, lambda g: _atom_derivative_along(g, split))
+        from .ring_calculus import derivative
+
+        return derivative(self, w)
 
     def substitute(self, mapping: dict, memo: dict) -> "Elem":
         """Frozen generators ``mapping`` (index -> Elem) replaced, inside atoms too."""
-        keys = frozenset(mapping)
-        values = {}
-        for i in self.gens():
-            if RING.gens[i].deep & keys:
-                values[i] = _substituted_gen(i, mapping, keys, memo)
-        if not values:
-            return self
-        return _compose(self, values)
+        from .ring_calculus import substitute
 
-    # -- sympy ------------------------------------------------------------------------
+        return substitute(self, mapping, memo)
+
     def to_sympy(self) -> sympy.Expr:
         """The value as a sympy expression in the canonical symbols (not yet canonical)."""
-        ring = RING
-        num = self.poly
-        images = {}
-        terms = []
-        for exps, c in num.terms():
-            factors = [sympy.Rational(int(c.p), int(c.q))]
-            for i, x in enumerate(exps):
-                if x:
-                    if i not in images:
-                        images[i] = _gen_sympy(i)
-                    factors.append(images[i] ** int(x))
-            terms.append(sympy.Mul(*factors))
-        out = sympy.Add(*terms)
-        if self.den:
-            out = out / sympy.Mul(*[_factor_sympy(f) ** e for f, e in self.den])
-        return out
+        from .boundary import to_sympy
+
+        return to_sympy(self)
 
     def __repr__(self):
         return f"Elem({self.to_sympy()})"
@@ -523,6 +496,8 @@ def as_elem(x) -> Elem:
         return RING.const(x)
     if isinstance(x, flint.fmpq):
         return Elem(RING.ctx.constant(x), ())
+    from .boundary import from_sympy
+
     return from_sympy(sympy.sympify(x))
 
 
@@ -542,180 +517,12 @@ def _reduce_root(num, r, q, base) -> Elem:
     return sum_(parts)
 
 
-# -- calculus on generators ---------------------------------------------------------
-
-def _differentiate(e: Elem, gen_derivative) -> Elem:
-    """``Σ_x ∂e/∂x · d(x)`` over the generators ``x`` of ``e`` (numerator and denominator),
-    ``d`` given per generator index (None: zero)."""
-    ring = RING
-    num = e.poly
-    cache: dict = {}
-
-    def d(i):
-        if i not in cache:
-            cache[i] = gen_derivative(i)
-        return cache[i]
-
-    def poly_derivative(p):
-        parts = []
-        for i, x in enumerate(p.degrees()):
-            if x:
-                di = d(i)
-                if di is not None and not di.is_zero():
-                    parts.append(Elem(p.derivative(i), ()) * di)
-        return sum_(parts)
-
-    parts = [poly_derivative(num) * Elem(ring.one_poly, e.den)]
-    for f, x in e.den:  # d(N/p^x) ∋ -x N dp / p^{x+1}
-        dp = poly_derivative(ring.factor_poly(f))
-        if not dp.is_zero():
-            den = dict(e.den)
-            den[f] += 1
-            parts.append(Elem(num * (-x), tuple(sorted(den.items())))._normal() * dp)
-    return sum_(parts)
-
-
-def _depends(i) -> set:
-    """Generators that generator ``i``'s argument holds (for partial derivatives)."""
-    g = RING.gens[i]
-    if g.kind in ("root",):
-        return set(g.root[1].gens()) | {j for j in g.root[1].gens() for j in _depends(j)}
-    if g.kind in ("exp", "log", "tanh", "pow"):
-        arg = RING.args[i][0]
-        return set(arg.gens()) | {j for j2 in arg.gens() for j in _depends(j2)}
-    return set()
-
-
-def _chain(i, d) -> Elem:
-    """The derivative of a root or function generator ``i`` with inner derivative ``d``."""
-    ring = RING
-    g = ring.gens[i]
-    x = ring.var(i)
-    if g.kind == "root":
-        q, base = g.root
-        db = d(base)
-        return ZERO() if db.is_zero() else db * x / (base * q)
-    arg = ring.args[i][0]
-    da = d(arg)
-    if da.is_zero():
-        return ZERO()
-    if g.kind == "exp":
-        return x * da
-    if g.kind == "log":
-        return da / arg
-    if g.kind == "tanh":
-        return (ONE() - x * x) * da
-    exponent = from_sympy(ring.args[i][1])
-    de = d(exponent)
-    out = exponent * x * da / arg
-    if not de.is_zero():
-        out = out + x * ring.function("log", arg) * de
-    return out
-
-
-def _atom_derivative_along(i, split) -> Elem | None:
-    """``D_w x_i`` with ``w = Σ c_j m_j``: ``Σ c_j D_{m_j} x_i`` (memoized per monomial)."""
-    g = RING.gens[i]
-    if g.kind in ("param", "frozen"):
-        return None
-    return sum_([c * _along_monomial(i, m) for c, m in split])
-
-
-def _along_monomial(i, m: Elem) -> Elem:
-    ring = RING
-    key = (i, m.key)
-    found = ring._derivatives.get(key)
-    if found is not None:
-        return found
-    g = ring.gens[i]
-    if g.kind == "theta":
-        found = m
-    elif g.kind == "atom":
-        label, _ = g.data
-        args = ring.args[i]
-        parts = [ring.atom(label, args + (m,))]
-        for j, u in enumerate(args):
-            du = u.derivative(m)
-            if not du.is_zero():
-                parts.append(ring.atom(label, args[:j] + (du,) + args[j + 1:]))
-        found = sum_(parts)
-    elif g.kind == "total":
-        found = ring.total(ring.args[i][0].derivative(m))
-    elif g.kind in ("param", "frozen"):
-        found = ZERO()
-    else:
-        found = _chain(i, lambda e: e.derivative(m))
-    ring._derivatives[key] = found
-    return found
-
-
-def _substituted_gen(i, mapping, keys, memo) -> Elem:
-    found = memo.get(i)
-    if found is not None:
-        return found
-    ring = RING
-    g = ring.gens[i]
-    if i in mapping:
-        found = mapping[i]
-    elif g.kind == "atom":
-        found = ring.atom(g.data[0], [u.substitute(mapping, memo) for u in ring.args[i]])
-    elif g.kind == "total":
-        found = ring.total(ring.args[i][0].substitute(mapping, memo))
-    elif g.kind == "root":
-        q, base = g.root
-        found = _rational_power(base.substitute(mapping, memo), Fraction(1, q))
-    elif g.kind in ("exp", "log", "tanh"):
-        found = ring.function(g.kind, ring.args[i][0].substitute(mapping, memo))
-    else:
-        found = ring.power(ring.args[i][0].substitute(mapping, memo), ring.args[i][1])
-    memo[i] = found
-    return found
-
-
-def _compose(e: Elem, values: dict) -> Elem:
-    """``e`` with generators ``values`` (index -> Elem) replaced: the numerator split by its
-    powers of those generators (in flint: evaluation at 0 and exact division), each
-    product of values formed once; denominator factors without them kept as they are."""
-    ring = RING
-    subs = sorted(values)
-    groups = [((), e.poly)]
-    for i in subs:
-        x = ring.ctx.gen(i)
-        split = []
-        for key, p in groups:
-            k = 0
-            while not p.is_zero():
-                c0 = p.subs({i: 0})
-                if not c0.is_zero():
-                    split.append((key + (k,), c0))
-                p = (p - c0) / x
-                k += 1
-        groups = split
-    parts = []
-    powers: dict = {}
-    for key, poly in groups:
-        part = Elem(poly, ())
-        for i, k in zip(subs, key):
-            if k:
-                if (i, k) not in powers:
-                    powers[(i, k)] = values[i] ** k
-                part = part * powers[(i, k)]
-        parts.append(part)
-    out = sum_(parts)
-    keep, redo = [], []
-    for f, x in e.den:
-        (redo if ring.factor_gens(f) & values.keys() else keep).append((f, x))
-    if keep:
-        out = out * Elem(ring.one_poly, tuple(keep))
-    for f, x in redo:
-        out = out / _compose(Elem(ring.factor_poly(f), ()), values) ** x
-    return out
-
-
 def _rational_power(c0: Elem, r: Fraction) -> Elem:
     """``c0^r`` for a rational ``r``: ``c0^{⌊r⌋} R^{(r-⌊r⌋)q}`` with the root ``R = c0^{1/q}``."""
     value = c0.is_constant()
     if value is not None:
+        from .boundary import from_sympy
+
         return from_sympy(sympy.Rational(int(value.p), int(value.q)) ** sympy.Rational(r.numerator, r.denominator))
     n = math.floor(r)
     out = c0 ** n
@@ -723,207 +530,4 @@ def _rational_power(c0: Elem, r: Fraction) -> Elem:
         q = r.denominator
         i = RING.root(c0, q)
         out = out * RING.var(i) ** int((r - n) * q)
-    return out
-
-
-# -- sympy <-> ring ----------------------------------------------------------------
-
-def _gen_image(i) -> tuple:
-    """``(scale, symbol)`` with generator ``i`` = ``scale · symbol`` and ``symbol`` in the
-    canonical sympy form (an interned atom over canonical monomials, a root of a
-    canonical base, …)."""
-    g = RING.gens[i]
-    if g._sympy is None:
-        one = sympy.S.One
-        if g.kind == "theta":
-            g._sympy = (one, THETA)
-        elif g.kind == "param":
-            g._sympy = (one, g.data)
-        elif g.kind == "frozen":
-            g._sympy = (one, FrozenSymbol(g.data))
-        elif g.kind in ("atom", "total"):
-            scale, shown = one, []
-            for m in RING.args[i]:
-                c, image = _monomial_image(m)
-                scale, shown = scale * c, shown + [image]
-            g._sympy = (scale, _interned(g.data[0], tuple(shown)) if g.kind == "atom" else _total_symbol(shown[0]))
-        elif g.kind == "root":
-            q, base = g.root
-            g._sympy = (one, to_canonical(base) ** sympy.Rational(1, q))
-        elif g.kind == "pow":
-            base, exponent = RING.args[i]
-            g._sympy = (one, to_canonical(base) ** exponent)
-        else:
-            g._sympy = (one, getattr(sympy, g.kind)(to_canonical(RING.args[i][0])))
-    return g._sympy
-
-
-def _gen_sympy(i) -> sympy.Expr:
-    scale, symbol = _gen_image(i)
-    return scale * symbol
-
-
-def _total_symbol(m) -> TotalSymbol:
-    sym = TotalSymbol(f"Σ[{m}]")
-    _STRUCTURE.setdefault(sym, m)
-    return sym
-
-
-def _factor_sympy(fid) -> sympy.Expr:
-    entry = RING.factors[fid]
-    if entry[2] is None:
-        entry[2] = Elem(RING.factor_poly(fid), ()).to_sympy()
-    return entry[2]
-
-
-_FACTOR_IMAGES: dict = {}
-
-
-def _factor_image(fid) -> tuple:
-    """``(λ, p̂)``: the monic factor ``p = p̂/λ`` with ``p̂`` primitive over the integers and
-    a positive leading coefficient (sympy's lex order over sorted symbols), as the
-    canonical form writes a denominator."""
-    found = _FACTOR_IMAGES.get(fid)
-    if found is None:
-        poly = RING.factor_poly(fid)
-        coeffs = [c for _, c in poly.terms()]
-        lcm = math.lcm(*[int(c.q) for c in coeffs])
-        gcd = math.gcd(*[int(c.p * lcm / c.q) for c in coeffs])
-        lam = sympy.Rational(lcm, gcd)
-        shown = sympy.expand(_factor_sympy(fid) * lam)
-        used = sorted({_gen_image(i)[1] for i in RING.factor_gens(fid)}, key=sympy.default_sort_key)
-        if sympy.Poly(shown, *used).LC() < 0:
-            lam, shown = -lam, -shown
-        found = _FACTOR_IMAGES[fid] = (lam, shown)
-    return found
-
-
-_MONOMIAL_IMAGES: dict = {}
-
-
-def _monomial_image(m: Elem) -> tuple:
-    """``(c, m̂)``: the vector monomial ``m = c · m̂`` (:meth:`Ring.split`) with ``m̂`` the
-    canonical sympy monomial."""
-    found = _MONOMIAL_IMAGES.get(m.key)
-    if found is None:
-        scale, factors = sympy.S.One, []
-        for exps, c in m.poly.terms():
-            scale *= sympy.Rational(int(c.p), int(c.q))
-            for i, x in enumerate(exps):
-                if x:
-                    s, symbol = _gen_image(i)
-                    scale *= s ** int(x)
-                    factors.append(symbol ** int(x))
-        for f, k in m.den:
-            lam, shown = _factor_image(f)
-            scale *= lam**k
-            factors.append(shown ** -k)
-        found = _MONOMIAL_IMAGES[m.key] = (scale, sympy.Mul(*factors))
-    return found
-
-
-_FROM: dict = {}
-
-
-def from_sympy(expr) -> Elem:
-    """A sympy expression in the canonical symbols (exact numbers, parameters, roots,
-    ``exp``/``log``/``tanh``) as an element."""
-    expr = sympy.sympify(expr)
-    found = _FROM.get(expr)
-    if found is not None:
-        return found
-    ring = RING
-    if expr.is_Rational:
-        found = ring.const(Fraction(int(expr.p), int(expr.q)))
-    elif isinstance(expr, VectorSymbol):
-        label, args = info(expr)
-        found = ring.theta() if expr == THETA else ring.atom(label, [from_sympy(a) for a in args])
-    elif isinstance(expr, TotalSymbol):
-        found = ring.total(from_sympy(info(expr)))
-    elif isinstance(expr, FrozenSymbol):
-        found = ring.frozen(expr.name)
-    elif expr.is_Symbol:
-        found = ring.param(expr)
-    elif expr.is_Add:
-        found = sum_([from_sympy(a) for a in expr.args])
-    elif expr.is_Mul:
-        found = ONE()
-        for a in expr.args:
-            found = found * from_sympy(a)
-    elif expr.is_Pow:
-        base, exp = expr.args
-        if exp.is_Integer:
-            found = from_sympy(base) ** int(exp)
-        elif exp.is_Rational:
-            found = _rational_power(from_sympy(base), Fraction(int(exp.p), int(exp.q)))
-        else:
-            found = ring.power(from_sympy(base), canonical(exp))
-    elif isinstance(expr, (sympy.exp, sympy.log, sympy.tanh)):
-        found = ring.function(type(expr).__name__, from_sympy(expr.args[0]))
-    elif expr.is_Number:
-        raise ValueError(f"{expr} is not an exact number")
-    else:
-        raise ValueError(f"cannot put {expr} ({type(expr).__name__}) in canonical form")
-    _FROM[expr] = found
-    return found
-
-
-_CANONICAL_FORMS: dict = {}
-
-
-def to_canonical(e) -> sympy.Expr:
-    """The canonical sympy form (:func:`~bea.coordinatewise.expressions.canonical`) of an
-    element: the boundary to printers, checks and generated code. With at most one vector
-    denominator factor (Adam, RMSProp, normalized GD) it is read off :meth:`Ring.split`
-    (the same basis of monomials ``x^a/p^k``), coefficients as sympy rational functions;
-    otherwise sympy's canonical form of the value."""
-    if not isinstance(e, Elem):
-        return canonical(e)
-    found = _CANONICAL_FORMS.get(e.key)
-    if found is None:
-        vector = [f for f, _ in e.den if RING.factors[f][1]]
-        if len(vector) > 1 or (vector and RING._main_variable(vector[0]) is None):
-            found = canonical(e.to_sympy())
-        else:
-            terms = []
-            for c, m in RING.split(e):
-                scale, shown = _monomial_image(m)
-                terms.append(c.to_sympy() * scale * shown)
-            found = sympy.Add(*terms)
-            _CANONICAL.setdefault(found, found)
-        _CANONICAL_FORMS[e.key] = found
-    return found
-
-
-_DIRECTIONS: list = []
-
-
-def taylor_shift(expr: Elem, delta: list, max_order: int) -> list:
-    """Coefficients ``[e_0, …, e_N]`` of ``h^n`` in ``expr(θ + δ)``, ``δ = Σ_{i≥1} h^i δ_i``
-    (``delta = [0, δ_1, …]``): ``D^k E[w_1 … w_k]`` with distinct frozen directions, then
-    each multiset ``{i_1 ≤ … ≤ i_k}`` of orders with ``Σ i ≤ N`` substituted once, weighted
-    ``1/Π(multiplicity!)`` (Taylor's ``1/k!`` times the number of orderings)."""
-    while len(_DIRECTIONS) < max_order:
-        _DIRECTIONS.append(RING.frozen(f"\0w{len(_DIRECTIONS)}"))
-    out = [ZERO() for _ in range(max_order + 1)]
-    out[0] = expr
-    orders = [i for i in range(1, min(len(delta), max_order + 1)) if not as_elem(delta[i]).is_zero()]
-    if not orders:
-        return out
-    delta = [as_elem(d) for d in delta]
-    term = expr
-    for k in range(1, max_order // orders[0] + 1):
-        term = term.derivative(_DIRECTIONS[k - 1])
-        if term.is_zero():
-            break
-        for chosen in itertools.combinations_with_replacement(orders, k):
-            power = sum(chosen)
-            if power > max_order:
-                continue
-            weight = 1
-            for i in set(chosen):
-                weight *= math.factorial(chosen.count(i))
-            mapping = {_DIRECTIONS[j].gens()[0]: delta[i] for j, i in enumerate(chosen)}
-            value = term.substitute(mapping, {})
-            out[power] = out[power] + (value * flint.fmpq(1, weight) if weight != 1 else value)
     return out

@@ -19,7 +19,9 @@ import sympy
 from ..tracing import RuleError
 from .calculus import deep_symbols
 from .expressions import canonical, frozen
-from .ring import RING, ZERO, from_sympy, sum_, taylor_shift, to_canonical
+from .boundary import from_sympy, to_canonical
+from .ring import RING, ZERO, sum_
+from .ring_calculus import taylor_shift
 from .tracing import Traced
 
 __all__ = ["slaved_state"]

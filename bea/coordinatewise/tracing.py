@@ -26,8 +26,9 @@ import sympy
 
 from ..domain import exact_number
 from ..tracing import RuleError
-from .ring import ONE, RING, ZERO, Elem, as_elem, from_sympy, sum_, taylor_shift, to_canonical
-from .ring import _rational_power
+from .boundary import from_sympy, to_canonical
+from .ring import ONE, RING, ZERO, Elem, _rational_power, as_elem, sum_
+from .ring_calculus import partial, taylor_shift
 
 __all__ = ["Traced", "Tracer", "sqrt", "exp", "log", "tanh", "dot", "norm"]
 
@@ -175,7 +176,7 @@ def _derivatives(kind: str, c0: Elem, p, name: str):
     value = fn
     while True:
         yield value
-        value = value.partial(t) * (ONE() - fn * fn)
+        value = partial(value, t) * (ONE() - fn * fn)
 
 
 class AtomCall:
