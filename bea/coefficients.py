@@ -29,10 +29,12 @@ from fractions import Fraction
 
 import flint
 import sympy
+from sympy.polys.domains import QQ
 from sympy.core.exprtools import _keep_coeff
 from sympy.polys.polyutils import _sort_gens
 
-__all__ = ["RationalFunctionField", "RationalFunction", "field_of", "factored", "factorization"]
+__all__ = ["RationalFunctionField", "RationalFunction", "field_of", "factored", "factorization",
+           "to_sympy_function"]
 
 
 class RationalFunction:
@@ -238,6 +240,15 @@ class RationalFunctionField:
         if found is None:
             found = self._exprs[key] = _canonical_sum(self.symbols, key)
         return found
+
+
+def to_sympy_function(field):
+    """``c ↦ sympy expression`` for elements of ``field``; for sympy's ``QQ`` a direct
+    ``Rational`` from numerator and denominator (already coprime: no gcd), which is what
+    printing thousands of numeric coefficients (RK4 to order 13) spends its time on."""
+    if field is QQ:
+        return lambda c: sympy.Rational.from_coprime_ints(int(c.numerator), int(c.denominator))
+    return field.to_sympy
 
 
 def field_of(symbols) -> RationalFunctionField:

@@ -82,6 +82,7 @@ def tree(label: str, children=()) -> Tree:
 
 
 @functools.cache
+@functools.cache
 def notation(t: Tree) -> str:
     """Canonical string ``label[child,child]``; children sorted by (order, notation)."""
     kids = _CHILDREN[t]
@@ -91,6 +92,7 @@ def notation(t: Tree) -> str:
     return f"{_LABELS[t]}[{','.join(notation(c) for c in parts)}]"
 
 
+@functools.cache
 def sort_key(t: Tree) -> tuple[int, str]:
     """Deterministic display order: by order, then notation."""
     return (_ORDERS[t], notation(t))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from ..coefficients import to_sympy_function
 from ..losses import split_scalar_label, with_loss
 from ..tracing import Atom
 from ..trees import Tree, labels_of, sort_key, tree
@@ -104,13 +105,14 @@ _PATTERNS: dict = {}
 
 def group(terms: dict, patterns: Patterns | None, field) -> list[tuple[Tree, object, str, tuple]]:
     """``[(tree or pattern, sympy coeff, constraint, letters)]`` in display order."""
+    to_sympy = to_sympy_function(field)
     if patterns is None:
-        return [(t, field.to_sympy(c), "", ()) for t, c in sorted(terms.items(), key=lambda kv: sort_key(kv[0]))]
+        return [(t, to_sympy(c), "", ()) for t, c in sorted(terms.items(), key=lambda kv: sort_key(kv[0]))]
     groups: dict = {}
     for t, c in terms.items():
         rep, letters, stab = patterns.pattern(t)
         if str(rep) not in groups:
-            groups[str(rep)] = (rep, field.to_sympy(c) / stab, patterns.constraint(letters), letters)
+            groups[str(rep)] = (rep, to_sympy(c) / stab, patterns.constraint(letters), letters)
     return [groups[k] for k in sorted(groups, key=lambda k: sort_key(groups[k][0]))]
 
 

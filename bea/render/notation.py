@@ -144,8 +144,10 @@ def flow_name(k: int, style: Style, tilde: bool = False) -> str:
     return style.sub((r"\tilde{f}" if style.latex else "f\u0303") if tilde else "f", str(k))
 
 
+@functools.lru_cache(maxsize=None)
 def elementary(t: Tree, style: Style) -> str:
-    """``F(t)`` in prime notation: ``f''(f, f'f)``."""
+    """``F(t)`` in prime notation: ``f''(f, f'f)`` (memoized: trees are interned and share
+    their subtrees)."""
     head = field_name(t.label, style)
     kids = sorted(t.children, key=sort_key)
     if not kids:
@@ -158,7 +160,23 @@ def elementary(t: Tree, style: Style) -> str:
 
 def gradient(t: Tree, atom_of: dict, style: Style) -> str:
     """``G(t)`` in ∇ notation, ``F(t) = (Π_nodes -sign_c) G(t)``: a node with ``k`` children
-    is ``∇^{k+1}L`` of its atom's loss applied to its children."""
+    is ``∇^{k+1}L`` of its atom's loss applied to its children (memoized per atom table:
+    a printer passes the same table for every term)."""
+    kept = _GRADIENTS.get(id(atom_of))
+    if kept is None or kept[0] is not atom_of:
+        kept = _GRADIENTS[id(atom_of)] = (atom_of, {})
+    memo = kept[1]
+    key = (t, style)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _gradient(t, atom_of, style)
+    return found
+
+
+_GRADIENTS: dict = {}  # id(atom table) -> (the table, kept alive so the id stays its own; memo)
+
+
+def _gradient(t: Tree, atom_of: dict, style: Style) -> str:
     a = atom_of[t.label]
     kids = sorted(t.children, key=sort_key)
     blocks = (a.block,) + tuple(atom_of[c.label].block for c in kids) if a.block else ()
@@ -311,8 +329,8 @@ def _text_term(coeff: sympy.Expr) -> tuple[int, str] | None:
     """``(sign, text of the magnitude)`` in text style without sympy arithmetic (``""``
     for a unit), or ``None`` where :func:`_tidy` must decide."""
     if coeff.is_Rational:
-        magnitude = abs(coeff)
-        return (-1 if coeff < 0 else 1), ("" if magnitude == 1 else str(magnitude))
+        p, q = abs(coeff.p), coeff.q
+        return (-1 if coeff.p < 0 else 1), ("" if p == q == 1 else f"{p}/{q}" if q != 1 else str(p))
     form = readable(coeff)
     if form is None:
         return None
