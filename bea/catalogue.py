@@ -4,20 +4,32 @@ Each entry is a named scheme with options at its catalogue order; ``write_catalo
 renders every entry as Markdown (with inline LaTeX), LaTeX (an ``align*`` block) and
 JSON. ``bea catalogue --out derivations`` regenerates the folder, and a test holds the
 committed files equal to a fresh derivation, so the catalogue is documentation and regression net at once.
+
+The folder is written as a whole: built beside its place and swapped in only when every
+file is written (:func:`bea._files.replacing_folder`), so a failed or interrupted run
+leaves the previous catalogue as it was, never a mix of new and stale files. Since the
+swap replaces the whole folder, it is refused where the folder holds anything but a
+catalogue (:func:`catalogue_folder_problem`).
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._files import replacing_folder
 from .derive import derive
 from .modifying import modifying_field
 from .render import render
 from .schemes import build
 from .schemes.tableaux import TABLEAUX
 
-__all__ = ["ENTRIES", "Entry", "derivation_of", "write_catalogue", "render_entry"]
+__all__ = ["ENTRIES", "Entry", "derivation_of", "write_catalogue", "render_entry", "catalogue_folder_problem"]
+
+TITLE = "# Catalogue of derived modified flows"
+"""The first line of a catalogue's index ``README.md``: how a catalogue folder is known."""
+SUFFIXES = (".md", ".tex", ".json")
 
 
 @dataclass(frozen=True)
@@ -78,23 +90,51 @@ def render_entry(entry: Entry) -> dict[str, str]:
     return {"md": markdown, "tex": latex, "json": render(d, "json") + "\n"}
 
 
+def catalogue_folder_problem(out: Path) -> str | None:
+    """Why ``out`` may not be replaced by a catalogue, or ``None``: it may be missing,
+    empty, or a catalogue (an index ``README.md`` starting with :data:`TITLE`, and
+    nothing but ``.md``, ``.tex`` and ``.json`` files); anything else there would be
+    lost with the old folder."""
+    if not out.is_dir():
+        return None
+    entries = sorted(out.iterdir())
+    if not entries:
+        return None
+    index = out / "README.md"
+    is_catalogue = False
+    if index.is_file():  # a regular file: never a FIFO opened
+        with contextlib.suppress(OSError), open(index, "rb") as fh:
+            is_catalogue = fh.read(len(TITLE.encode())) == TITLE.encode()
+    stray = [p.name for p in entries
+             if p.is_symlink() or not p.is_file() or p.suffix not in SUFFIXES or p.name.startswith(".")]
+    if is_catalogue and not stray:
+        return None
+    example = f" (e.g. {stray[0]!r})" if stray else ""
+    return (f"holds files that are not a bea catalogue{example}; the catalogue replaces the whole "
+            "folder, so give a new or empty folder, or a catalogue folder")
+
+
 def write_catalogue(out: Path, progress=None) -> list[Path]:
-    """Write every entry (and an index) into ``out``; returns the paths written."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    index = ["# Catalogue of derived modified flows", "",
+    """Write every entry and an index into ``out`` as a whole (built beside it, then
+    swapped in); returns the paths written. Raises ``ValueError`` where ``out`` holds
+    anything but a catalogue (:func:`catalogue_folder_problem`)."""
+    problem = catalogue_folder_problem(out)
+    if problem is not None:
+        raise ValueError(f"{str(out)!r} {problem}")
+    names = []
+    index = [TITLE, "",
              "Regenerate with `bea catalogue --out derivations`; `tests/test_catalogue.py` holds "
              "these files equal to a fresh derivation.", "",
              "| entry | scheme | order | options |", "|---|---|---|---|"]
-    for entry in ENTRIES:
-        for ext, text in render_entry(entry).items():
-            path = out / f"{entry.slug}.{ext}"
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
-        opts = ", ".join([f"{k}={v}" for k, v in entry.options.items()] + ["modifying"] * entry.modifying)
-        index.append(f"| [{entry.slug}]({entry.slug}.md) | {entry.scheme} | {entry.order} | {opts} |")
-        if progress:
-            progress(entry)
-    (out / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
-    written.append(out / "README.md")
-    return written
+    with replacing_folder(out) as new:
+        for entry in ENTRIES:
+            for ext, text in render_entry(entry).items():
+                names.append(f"{entry.slug}.{ext}")
+                (new / names[-1]).write_bytes(text.encode("utf-8"))
+            opts = ", ".join([f"{k}={v}" for k, v in entry.options.items()] + ["modifying"] * entry.modifying)
+            index.append(f"| [{entry.slug}]({entry.slug}.md) | {entry.scheme} | {entry.order} | {opts} |")
+            if progress:
+                progress(entry)
+        (new / "README.md").write_bytes(("\n".join(index) + "\n").encode("utf-8"))
+        names.append("README.md")
+    return [out / name for name in names]

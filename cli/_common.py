@@ -9,6 +9,7 @@ of the derivation is estimated (:mod:`bea.estimate`: every algebra, field and
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 
@@ -25,7 +26,7 @@ from bea.estimate import Estimate, estimate_rule
 from bea.tracing import RuleError
 
 __all__ = ["scheme_options", "rule_from_options", "rule_and_estimate", "fail", "bad_input_exits_2",
-           "derive_with_progress", "parse_settings", "whole_number", "SHOW_PROGRESS_TERMS"]
+           "derive_with_progress", "parse_settings", "whole_number", "user_prints_to_stderr", "SHOW_PROGRESS_TERMS"]
 
 SHOW_PROGRESS_TERMS = 20_000
 """Estimated terms above which a derivation announces its estimate and shows a progress
@@ -36,6 +37,12 @@ def fail(message: str) -> None:
     """One line on stderr, exit status 2."""
     click.echo(f"bea: error: {message}", err=True)
     sys.exit(2)
+
+
+def user_prints_to_stderr():
+    """While a user's rule or problem file is imported, traced or run: its ``print()``
+    goes to stderr, so stdout carries bea's result alone (JSON stays parseable)."""
+    return contextlib.redirect_stdout(sys.stderr)
 
 
 def bad_input_exits_2(fn):

@@ -67,7 +67,10 @@ def iid_request(options: dict, refused: dict | None = None) -> IidRequest | None
     order = 2 if order_text is None else whole_number("--order", order_text)
     if order not in WEAK_ORDERS:
         fail(f"--sampling iid: the stochastic modified equation is derived to weak order 1 or 2, got --order {order}")
-    for key in ("scheme", "rule", "max_terms"):
+    limit = options.pop("max_terms", None)
+    if limit is not None:  # the SME is small: a limit never binds, but a malformed one is refused
+        whole_number("--max-terms", limit)
+    for key in ("scheme", "rule"):
         options.pop(key, None)
     typed = parse_options("sgd", **{k: options.pop(k) for k in _declarations() if k in options})
     return IidRequest(order, typed["batch_size"], typed["examples"], not typed["without_replacement"])

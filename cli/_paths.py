@@ -1,15 +1,17 @@
 """Output paths checked before any work starts (one line and exit 2 when unusable).
 
-Permission bits say little (root may write anywhere they allow, yet not under ``/proc``),
-so writability is probed: a file that does not exist yet is created and removed at once;
-a directory gets a temporary file.
+Nothing at the path is opened (a FIFO would block): FIFOs, devices and sockets are
+refused from their ``os.stat``; writability is probed with a temporary file in the
+folder, where the output is written before it is renamed into place
+(:mod:`bea._files`).
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
+
+from bea._files import kind_of, output_file_problem
 
 from ._common import fail
 
@@ -17,32 +19,23 @@ __all__ = ["writable_file", "writable_directory"]
 
 
 def writable_file(option: str, path: str) -> None:
-    """``path`` can be written as a file: its folder exists, it is not a folder, and a
-    probe succeeds (leaving nothing behind)."""
-    target = Path(path)
-    parent = target.parent
-    if target.is_dir():
-        fail(f"{option}: {path!r} is a directory; give a file name")
-    if not parent.exists():
-        fail(f"{option}: directory {str(parent)!r} does not exist")
-    if not parent.is_dir():
-        fail(f"{option}: {str(parent)!r} is not a directory")
-    existed = target.exists()
-    try:
-        with open(target, "a" if existed else "x", encoding="utf-8"):
-            pass
-    except OSError as exc:
-        fail(f"{option}: cannot write {path!r}: {exc.strerror or exc}")
-    if not existed:
-        os.unlink(target)
+    """``path`` can be written as a file: its folder exists and takes a new file, and
+    nothing but a regular file is there."""
+    problem = output_file_problem(path)
+    if problem is not None:
+        fail(f"{option} {path!r}: {problem}")
 
 
 def writable_directory(option: str, path: str) -> None:
-    """``path`` is (or can become) a folder we can write into: it is not a file, the
-    nearest existing ancestor is a folder, and a temporary file can be made there."""
+    """``path`` is (or can become) a folder we can write into: nothing but a folder is
+    there, the nearest existing ancestor is a folder, and a temporary file can be made
+    there."""
     target = Path(path)
-    if target.exists() and not target.is_dir():
+    kind = kind_of(target)
+    if target.exists() and kind is None:
         fail(f"{option}: {path!r} is a file, not a directory")
+    if kind not in (None, "a directory"):
+        fail(f"{option}: {path!r} is {kind}, not a directory")
     existing = target
     while not existing.exists():
         existing = existing.parent

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sys
 
 import click
 
+from bea._files import replacing
 from bea.domain import exact_number
 from bea.schemes import SCHEMES
 
-from ._common import bad_input_exits_2, fail, parse_settings, rule_from_options, scheme_options, whole_number
+from ._common import (
+    bad_input_exits_2, fail, parse_settings, rule_from_options, scheme_options, user_prints_to_stderr, whole_number,
+)
 from ._noise import iid_request
 
 __all__ = ["check", "drift"]
@@ -27,11 +31,20 @@ def _positive_float(option: str, value) -> float | None:
     if value is None:
         return None
     try:
-        number = float(exact_number(str(value).strip()))
+        number = _finite(option, exact_number(str(value).strip()))
     except ValueError:
         fail(f"{option} must be a number, got {value!r}")
     if not number > 0:
         fail(f"{option} must be positive, got {value}")
+    return number
+
+
+def _finite(what: str, value) -> float:
+    """``value`` as a float, refused (one line, exit 2) beyond the floating-point range:
+    the numeric runs would compute with infinity."""
+    number = float(value)
+    if not math.isfinite(number):
+        fail(f"{what} is beyond the floating-point range (|x| < 1.8e308) the numeric runs use")
     return number
 
 
@@ -65,9 +78,12 @@ def _rule_and_problem(kwargs, experiment: str, notes: list):
     from bea.check import problem_for, scheme_defaults
 
     spec, size, seed = kwargs.pop("problem"), kwargs.pop("size"), kwargs.pop("seed")
-    values = {k: float(v) for k, v in parse_settings(kwargs.pop("settings")).items()}
+    values = {k: _finite(f"--set {k}", v) for k, v in parse_settings(kwargs.pop("settings")).items()}
     kwargs.update(scheme_defaults(kwargs.get("scheme"), kwargs, notes))
     rule, order = rule_from_options(kwargs)
+    for name, value in rule.params.items():
+        if getattr(value, "is_number", False) and value.is_real:
+            _finite(f"parameter {name} of {rule.name}", value)
     size = None if size is None else whole_number("--size", size)
     with _check_errors():
         problem = problem_for(rule, spec, size, _seed(seed), experiment, notes)
@@ -147,11 +163,12 @@ def check(fmt, plot, modifying, **kwargs):
         _check_iid(iid, kwargs["seed"], fmt, plot)
     _validate_plot(plot)
     notes: list = []
-    rule, order, problem, values = _rule_and_problem(kwargs, "check", notes)
-    run = check_modifying if modifying else run_check
-    with _check_errors(), _progress(order, "checking orders") as bar:
-        _, result = run(rule, order, problem, values, notes=notes,
-                        progress=bar.update if bar is not None else None)
+    with user_prints_to_stderr():
+        rule, order, problem, values = _rule_and_problem(kwargs, "check", notes)
+        run = check_modifying if modifying else run_check
+        with _check_errors(), _progress(order, "checking orders") as bar:
+            _, result = run(rule, order, problem, values, notes=notes,
+                            progress=bar.update if bar is not None else None)
     _print_notes(notes)
     if fmt == "json":
         click.echo(json.dumps(report.check_json(rule, order, problem, result, modifying), indent=2))
@@ -215,6 +232,7 @@ def _drift_noise(iid, iterations, lr, runs, seed, fmt, plot) -> None:
         _print_notes(notes)
         paths = noise_paths(problem.loss_per_example, problem.data, jax.numpy.array([1.0, -1.0]), h, steps,
                             batch, runs=runs, replace=iid.replace, order=iid.order, seed=_seed(seed))
+    _refuse_non_finite(paths, h)
     sampling = iid.sampling(batch, examples)
     if fmt == "json":
         click.echo(json.dumps(noise_json(sampling, problem, h, runs, paths), indent=2))
@@ -222,9 +240,28 @@ def _drift_noise(iid, iterations, lr, runs, seed, fmt, plot) -> None:
         click.echo(noise_text(sampling, problem, h, runs, paths))
     if plot:
         try:
-            plot_noise_paths(paths, plot)
+            with replacing(plot) as tmp:
+                plot_noise_paths(paths, str(tmp))
         except OSError as exc:
             fail(f"--plot {plot!r}: cannot write ({exc.strerror or exc})")
+
+
+def _refuse_non_finite(paths, h: float) -> None:
+    """Means and spreads that reached NaN or infinity are no result: one line naming when
+    and what to change, exit status 1, nothing on stdout."""
+    import numpy as np
+
+    first = {}
+    for name, label in (("sgd", "the SGD runs"), ("sme", "the SME paths")):
+        rows = [np.isfinite(v).reshape(len(paths.times), -1).all(axis=1) for v in paths.stats[name].values()]
+        finite = np.logical_and.reduce(rows)
+        if not finite.all():
+            first[label] = int(np.argmin(finite))
+    if first:
+        label, j = min(first.items(), key=lambda item: item[1])
+        click.echo(f"bea: error: {label} reached NaN or infinity at t = {paths.times[j]:.4g} (step {j}): "
+                   f"--lr {h:g} is too large for this problem; try a smaller --lr", err=True)
+        sys.exit(1)
 
 
 def _takes_steps(options) -> bool:
@@ -301,19 +338,20 @@ def drift(fmt, plot, iterations, lr, principal, noise, runs, **kwargs):
             fail(f"--principal works for schemes {', '.join(PRINCIPAL_SCHEMES)}, not for "
                  f"{kwargs.get('scheme') or 'a --rule'}")
         kwargs["problem"] = kwargs.get("problem") or "oscillating"
-    rule, order, problem, values = _rule_and_problem(kwargs, "drift", notes)
-    if rule.algebra == "coordinatewise":  # derive with the numbers the run uses (much faster)
-        from bea.check.values import numeric_rule
+    with user_prints_to_stderr():
+        rule, order, problem, values = _rule_and_problem(kwargs, "drift", notes)
+        if rule.algebra == "coordinatewise":  # derive with the numbers the run uses (much faster)
+            from bea.check.values import numeric_rule
 
-        rule = numeric_rule(rule, values, notes)
-    derivation = derive(rule, order)
-    with _check_errors():
-        flow = _principal_flow(rule, derivation, problem, values, lr, notes) if principal else None
-        h = lr or (flow[1] if flow else default_learning_rate(derivation, problem, values))
-        with _progress(iterations, "iterating") as bar:
-            result = run_drift(derivation, problem, h, iterations, values, notes=notes,
-                               progress=bar.update if bar is not None else None,
-                               principal=flow[0] if flow else None)
+            rule = numeric_rule(rule, values, notes)
+        derivation = derive(rule, order)
+        with _check_errors():
+            flow = _principal_flow(rule, derivation, problem, values, lr, notes) if principal else None
+            h = lr or (flow[1] if flow else default_learning_rate(derivation, problem, values))
+            with _progress(iterations, "iterating") as bar:
+                result = run_drift(derivation, problem, h, iterations, values, notes=notes,
+                                   progress=bar.update if bar is not None else None,
+                                   principal=flow[0] if flow else None)
     _print_notes(notes)
     if fmt == "json":
         click.echo(json.dumps(report.drift_json(rule, problem, result), indent=2))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import click
 
+from bea._files import write_text
 from bea.domain import exact_number
 
-from ._common import bad_input_exits_2, derive_with_progress, fail, parse_settings, rule_and_estimate, scheme_options
+from ._common import (
+    bad_input_exits_2, derive_with_progress, fail, parse_settings, rule_and_estimate, scheme_options,
+    user_prints_to_stderr,
+)
 from ._paths import writable_file
 
 
@@ -26,8 +30,9 @@ def codegen(output, assignments, modifying, **options):
     values = parse_settings(assignments)
     if output is not None:
         writable_file("--output", output)
-    rule, order, work = rule_and_estimate(options, modifying)
-    derivation = derive_with_progress(rule, order, work, modifying)
+    with user_prints_to_stderr():
+        rule, order, work = rule_and_estimate(options, modifying)
+        derivation = derive_with_progress(rule, order, work, modifying)
     symbols = ({str(s) for v in rule.params.values() for s in exact_number(v).free_symbols}
                if rule.algebra == "coordinatewise" else
                {str(s) for k in range(1, order + 1) for c in derivation.flow[k].values()
@@ -44,7 +49,6 @@ def codegen(output, assignments, modifying, **options):
         click.echo(source, nl=False)
         return
     try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(source)
+        write_text(output, source)  # whole, or the previous file is left as it was
     except OSError as exc:
         fail(f"--output: cannot write {output!r}: {exc.strerror or exc}")

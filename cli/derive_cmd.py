@@ -9,7 +9,9 @@ import click
 from bea.render import FORMATS, render
 from bea.schemes import SCHEMES
 
-from ._common import bad_input_exits_2, fail, derive_with_progress, rule_and_estimate, scheme_options
+from ._common import (
+    bad_input_exits_2, derive_with_progress, fail, rule_and_estimate, scheme_options, user_prints_to_stderr,
+)
 from ._noise import iid_request, iid_sme
 from ._paths import writable_directory
 
@@ -54,13 +56,14 @@ def derive_command(fmt, modifying, principal, covariance, **options):
     if iid is not None:
         click.echo(render(iid_sme(iid), fmt), nl=False)
         return
-    rule, order, work = rule_and_estimate(options, modifying)
-    if covariance and (rule.name != "sgd" or rule.options.get("shuffle") != "random" or modifying):
-        fail("--covariance is the epoch noise of --scheme sgd --shuffle random (without --modifying)")
-    if principal:  # refused before any work (a RuleError: one line, exit 2)
-        from bea.principal import require_linear
-        require_linear(rule)
-    d = derive_with_progress(rule, order, work, modifying)
+    with user_prints_to_stderr():
+        rule, order, work = rule_and_estimate(options, modifying)
+        if covariance and (rule.name != "sgd" or rule.options.get("shuffle") != "random" or modifying):
+            fail("--covariance is the epoch noise of --scheme sgd --shuffle random (without --modifying)")
+        if principal:  # refused before any work (a RuleError: one line, exit 2)
+            from bea.principal import require_linear
+            require_linear(rule)
+        d = derive_with_progress(rule, order, work, modifying)
     if covariance:
         from bea.render.noise import WithEpochCovariance
         from bea.stochastic import epoch_covariance
@@ -71,7 +74,8 @@ def derive_command(fmt, modifying, principal, covariance, **options):
         from bea.render.sections import WithPrincipal
 
         try:
-            d = WithPrincipal(d, stability_function(rule))
+            with user_prints_to_stderr():
+                d = WithPrincipal(d, stability_function(rule))
         except ValueError as exc:
             fail(f"--principal: {exc}")
     click.echo(render(d, fmt), nl=False)
@@ -84,9 +88,12 @@ def catalogue(out):
     """Regenerate the catalogue of derived results (Markdown + JSON per entry)."""
     from pathlib import Path
 
-    from bea.catalogue import ENTRIES, write_catalogue
+    from bea.catalogue import ENTRIES, catalogue_folder_problem, write_catalogue
 
     writable_directory("--out", out)
+    problem = catalogue_folder_problem(Path(out))
+    if problem is not None:
+        fail(f"--out {out!r}: {problem}")
     with click.progressbar(length=len(ENTRIES), label="deriving", file=sys.stderr) as bar:
         try:
             paths = write_catalogue(Path(out), progress=lambda _: bar.update(1))

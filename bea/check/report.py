@@ -2,16 +2,17 @@
 
 Library functions: they return text or dicts, or write a file, and raise
 :class:`~bea.check.common.CheckError` on a path that cannot be written
-(:func:`validate_plot_path` checks one before any computation).
+(:func:`validate_plot_path` checks one before any computation); a plot is written to a
+new file renamed over the old one when complete.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
+from .._files import output_file_problem, replacing
 from .._version import versioned
 from .common import CheckError
 
@@ -22,27 +23,15 @@ PLOT_FORMATS = (".png", ".pdf", ".svg")
 
 
 def validate_plot_path(path) -> None:
-    """Refuse a plot path with another suffix, in a missing folder, or where a probe
-    cannot write (permission bits say little to root, so writing is tried: a file that
-    does not exist yet is created and removed at once)."""
-    p = Path(path)
+    """Refuse a plot path with another suffix, a FIFO, device or folder there, a missing
+    folder, or a folder where a probe file cannot be made (nothing at ``path`` is
+    opened; see :func:`bea._files.output_file_problem`)."""
     where = f"--plot {str(path)!r}"
-    if p.suffix.lower() not in PLOT_FORMATS:
+    if Path(path).suffix.lower() not in PLOT_FORMATS:
         raise CheckError(f"{where}: write a {', '.join(s[1:] for s in PLOT_FORMATS)} file (e.g. out.png)")
-    if p.is_dir():
-        raise CheckError(f"{where} is a directory; give a file name")
-    if not p.parent.exists():
-        raise CheckError(f"{where}: directory {str(p.parent)!r} does not exist")
-    if not p.parent.is_dir():
-        raise CheckError(f"{where}: {str(p.parent)!r} is not a directory")
-    existed = p.exists()
-    try:
-        with open(p, "ab" if existed else "xb"):
-            pass
-    except OSError as exc:
-        raise CheckError(f"{where}: cannot write there ({exc.strerror or exc})") from None
-    if not existed:
-        os.unlink(p)
+    problem = output_file_problem(path)
+    if problem is not None:
+        raise CheckError(f"{where}: {problem}")
 
 
 def _slope(x) -> float | None:
@@ -101,8 +90,10 @@ def _pyplot():
 
 
 def _save(plt, fig, path) -> None:
+    """Draw ``fig`` into ``path`` whole (a new file renamed over it), or leave it as it was."""
     try:
-        fig.savefig(path, dpi=110)
+        with replacing(path) as tmp:
+            fig.savefig(tmp, dpi=110, format=Path(path).suffix[1:].lower())
     except OSError as exc:
         raise CheckError(f"cannot write {str(path)!r}: {exc.strerror}") from None
     finally:

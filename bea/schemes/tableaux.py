@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sympy
 from sympy import Rational as R, sqrt
 
+from .._files import not_a_regular_file
 from ..domain import exact_number
 from ..estimate import field_cost
 from ._options import SchemeError
@@ -131,8 +132,9 @@ def load_tableau(path) -> ButcherTableau:
     if len(b) > MAX_STAGES or len(a) > MAX_STAGES:
         raise SchemeError(f"tableau file {str(path)!r}: more than {MAX_STAGES} stages")
     name = data.get("name", str(path))
-    if not isinstance(name, str) or len(name) > 100:
-        raise SchemeError(f"tableau file {str(path)!r}: name must be text of at most 100 characters")
+    if not isinstance(name, str) or len(name) > 100 or not name.isprintable():  # printed as given
+        raise SchemeError(f"tableau file {str(path)!r}: name must be printable text of at most 100 "
+                          "characters (no control characters or terminal escapes)")
 
     def entry(x, where):
         if isinstance(x, str):
@@ -161,7 +163,11 @@ def load_tableau(path) -> ButcherTableau:
 
 
 def _read_json(path: str):
-    """The JSON value in ``path``, read defensively (size, encoding, nesting)."""
+    """The JSON value in ``path``, read defensively (a regular file only, never a FIFO
+    that would block; size, encoding, nesting)."""
+    special = not_a_regular_file(path, "tableau file")
+    if special is not None:
+        raise SchemeError(special)
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
