@@ -5,7 +5,9 @@ steps) are not B-series. Their modified flows live in the algebra of
 :mod:`~bea.coordinatewise.expressions` (elementary differentials with expression
 arguments, elementwise functions, scalar sums), which offers what the one pipeline asks
 of a series: linear combination, the directional derivative
-(:mod:`~bea.coordinatewise.calculus`) and a canonical form. A rule opts in with
+(:mod:`~bea.coordinatewise.calculus`) and a canonical form; the pipeline computes in
+the polynomial ring of :mod:`~bea.coordinatewise.ring` (python-flint) and hands the
+canonical form to the printers. A rule opts in with
 ``Rule(..., algebra="coordinatewise")`` and uses :func:`sqrt`, :func:`exp`, :func:`log`,
 :func:`tanh`, :func:`dot`, :func:`norm` from here.
 """

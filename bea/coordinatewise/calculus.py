@@ -11,6 +11,11 @@ with ``∂E/∂x`` sympy's derivative (chain rule through ``sqrt``, ``exp``, pro
 The Taylor shift ``E(θ + δ) = Σ_k (1/k!) (D_w)^k E |_{w := δ}`` differentiates with a
 frozen symbol ``w`` and substitutes the h-series ``δ`` afterwards, multilinearly inside
 the differentials' arguments.
+
+These functions act on canonical sympy expressions (the public API, and the reference the
+ring is tested against); the pipeline's own calculus is
+:mod:`~bea.coordinatewise.ring_calculus`, and :class:`CoordinateAlgebra` hands the
+logarithm ring elements.
 """
 
 from __future__ import annotations

@@ -30,6 +30,14 @@ vector symbols; with one denominator factor ``p`` the p-adic expansion makes the
 monomials a basis over the scalars, so a sum is split term by term and collected.
 Equal expressions built from the same roots of independent bases get one form, so terms collect and zero is recognised; a root inside a denominator sum
 (``1/(√v + ε)``) stays as it is (still correct, possibly not collected).
+
+This canonical form is what a :class:`~bea.derive.Derivation` holds and what the printers,
+checks and code generators read, and the public API (:func:`canonical`, :func:`total`,
+:func:`differential`, :mod:`~bea.coordinatewise.calculus`) computes in it. The pipeline
+itself (tracing, slaving, the logarithm) computes in the polynomial ring of
+:mod:`~bea.coordinatewise.ring` and converts here once per result
+(:func:`~bea.coordinatewise.boundary.to_canonical`, also reached by :func:`canonical` on a
+ring element): sympy's fraction field on every operation was the engine's whole cost.
 """
 
 from __future__ import annotations

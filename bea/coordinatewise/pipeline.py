@@ -1,6 +1,7 @@
 """Tracing a coordinate-wise :class:`bea.Rule` into the h-series of its update map.
 
-``Φ(θ) - θ = Σ_{n≥1} h^n a_n`` with canonical expressions ``a_n``; auxiliary state is
+``Φ(θ) - θ = Σ_{n≥1} h^n a_n`` with ``a_n`` elements of :mod:`bea.coordinatewise.ring`
+(the slaved state leaves as canonical sympy expressions); auxiliary state is
 slaved first (:func:`bea.coordinatewise.slaving.slaved_state`). :func:`bea.derive` takes
 the logarithm of this series with :class:`bea.coordinatewise.calculus.CoordinateAlgebra`.
 """

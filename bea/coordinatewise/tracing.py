@@ -2,7 +2,7 @@
 
 A rule is ordinary Python (``theta - h*m/sqrt(v + eps)``); bea calls it once with
 *traced* values: truncated power series ``Σ_{n≤N} h^n c_n`` whose coefficients are
-canonical coordinate-wise expressions (:mod:`bea.coordinatewise.expressions`). Vectors
+coordinate-wise expressions, elements of the ring of :mod:`bea.coordinatewise.ring`. Vectors
 and scalars are the same kind of value (a scalar is an expression without vector atoms,
 broadcast over the coordinates), so ``*``, ``/`` and ``**`` act elementwise, and an
 analytic function acts on a series by its Taylor expansion around the ``h^0`` part:
@@ -11,7 +11,7 @@ analytic function acts on a series by its Taylor expansion around the ``h^0`` pa
 functions run on numbers and JAX arrays, so one rule serves tracing and simulation.
 
 An atom called at a point ``θ + δ`` (``δ = O(h)``: consistency) returns its Taylor
-shift (:func:`bea.coordinatewise.calculus.shift`). Non-analytic operations (``abs``,
+shift (:func:`bea.coordinatewise.ring_calculus.taylor_shift`). Non-analytic operations (``abs``,
 comparisons, a function singular at the ``h^0`` value) are refused with a reason.
 """
 
