@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from bea.equivalent import EQUIVALENTS, equivalent_step
 from bea.render import FORMATS, render
 from bea.schemes import SCHEMES
 
@@ -36,8 +37,11 @@ def schemes():
               help="also the principal flow: R(z), ψ(z) and stability thresholds, all orders at once")
 @click.option("--covariance", is_flag=True, default=False,
               help="sgd --shuffle random: also the covariance of the epoch map over orderings (leading order h⁴)")
+@click.option("--equivalent", type=click.Choice(EQUIVALENTS), default=None,
+              help="the one-step map instead, θ⁺ = θ + hΔ₁ + h²Δ₂ + … (on the slaved manifold), and its "
+                   "loss: θ⁺ = θ - h∇L̃ (heavy ball: Cattaneo & Shigida 2025)")
 @bad_input_exits_2
-def derive_command(fmt, modifying, principal, covariance, **options):
+def derive_command(fmt, modifying, principal, covariance, equivalent, **options):
     """Derive the modified flow (and modified loss) of a scheme or rule.
 
     \b
@@ -51,6 +55,7 @@ def derive_command(fmt, modifying, principal, covariance, **options):
       bea derive --scheme momentum --principal          # R(z), ψ(z): all orders on quadratics
       bea derive --scheme sgd --sampling iid --batch-size 4 --examples 32   # the SME (noise)
       bea derive --scheme sgd --shuffle random --covariance                 # epoch noise over orderings
+      bea derive --scheme momentum --beta beta --order 4 --equivalent gd   # heavy ball as GD on a loss
     """
     iid = iid_request(options, {"--modifying": modifying, "--principal": principal, "--covariance": covariance})
     if iid is not None:
@@ -63,7 +68,15 @@ def derive_command(fmt, modifying, principal, covariance, **options):
         if principal:  # refused before any work (a RuleError: one line, exit 2)
             from bea.principal import require_linear
             require_linear(rule)
+        if equivalent is None:
         d = derive_with_progress(rule, order, work, modifying)
+    elif modifying or principal or covariance:
+        fail(f"--equivalent {equivalent} is a derivation of its own: drop --modifying, --principal and --covariance")
+    else:
+        try:
+            d = equivalent_step(rule, order, max_terms=None)
+        except ValueError as exc:
+            fail(f"--equivalent {equivalent}: {exc}")
     if covariance:
         from bea.render.noise import WithEpochCovariance
         from bea.stochastic import epoch_covariance

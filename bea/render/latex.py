@@ -36,7 +36,7 @@ class LatexPrinter(MathPrinter):
         return []
 
     def _print_ModifiedFlow(self, f) -> list[str]:
-        return [self._row(nt.flow_name(r.order, self.style, f.tilde), r.terms) for r in f.rows]
+        return [self._row(nt.flow_name(r.order, self.style, f.tilde, f.step), r.terms) for r in f.rows]
 
     def _print_ModifiedLoss(self, sec) -> list[str]:
         mean = rf", \quad C = {self._sum([sec.mean])}" if sec.mean else ""

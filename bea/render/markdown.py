@@ -27,7 +27,7 @@ class MarkdownPrinter(MathPrinter):
         return lines
 
     def _rows(self, f) -> list[str]:
-        return [f"- ${nt.flow_name(r.order, self.style, f.tilde)} = {self._sum(r.terms)}$" for r in f.rows]
+        return [f"- ${nt.flow_name(r.order, self.style, f.tilde, f.step)} = {self._sum(r.terms)}$" for r in f.rows]
 
     def _print_ModifiedFlow(self, f) -> list[str]:
         head = f"$\\theta' = {self._flow_head(f.order)} + O({self.style.times_h(f.order)})$"
@@ -38,6 +38,15 @@ class MarkdownPrinter(MathPrinter):
         note = ("Run on $\\tilde f$, the scheme follows its first-order flow $\\theta' = f_{1}$ with local error "
                 f"$O({self.style.times_h(f.order + 1)})$; each term corrects the atom at its tree's root.")
         return ["", "## Modifying field", "", head, "", note, ""] + self._rows(f)
+
+    def _print_OneStep(self, f) -> list[str]:
+        head = rf"$\theta^+ = {self._step_head(f.order).replace('θ', chr(92) + 'theta', 1)} + O({self.style.times_h(f.order + 1)})$"
+        note = "One cycle of the rule as a map; a rule with state runs on its slaved manifold."
+        return ["", "## One step", "", head, "", note, ""] + self._rows(f)
+
+    def _print_OneStepInGradients(self, f) -> list[str]:
+        return ["", "In gradients:", ""] + self._rows(f) + ["", "## Equivalent gradient descent",
+                                                            "", r"$\theta^+ = \theta - h \nabla \tilde{L}$", ""]
 
     def _print_ModifyingInGradients(self, f) -> list[str]:
         return ["", "In gradients:", ""] + self._rows(f) + ["", "## Loss to train on", ""]

@@ -138,9 +138,12 @@ def field_name(label: str, style: Style) -> str:
     return name(label, style)
 
 
-def flow_name(k: int, style: Style, tilde: bool = False) -> str:
+def flow_name(k: int, style: Style, tilde: bool = False, step: bool = False) -> str:
     """The order-``k`` field of the modified flow: ``f₁``, ``f_{1}``; with ``tilde`` the
-    order-``k`` part of a modifying field: ``f̃₂``, ``\\tilde{f}_{2}``."""
+    order-``k`` part of a modifying field: ``f̃₂``, ``\\tilde{f}_{2}``; with ``step`` the
+    order-``k`` part of a one-step map (:mod:`bea.equivalent`): ``Δ₂``, ``\\Delta_{2}``."""
+    if step:
+        return style.sub(r"\Delta" if style.latex else "Δ", str(k))
     return style.sub((r"\tilde{f}" if style.latex else "f\u0303") if tilde else "f", str(k))
 
 

@@ -89,6 +89,11 @@ class MathPrinter(Printer):
         tilde = r"\tilde{L}" if self.style.latex else "L̃"
         return self.style.sub(tilde, block) if block else tilde
 
+    def _step_head(self, order: int) -> str:
+        """``θ + h Δ₁ + h² Δ₂ + …`` (a one-step map, :mod:`bea.equivalent`)."""
+        s = self.style
+        return "θ + " + " + ".join(f"{s.times_h(k)} {nt.flow_name(k, s, step=True)}" for k in range(1, order + 1))
+
     def _flow_head(self, order: int, tilde: bool = False) -> str:
         """``f₁ + h f₂ + h² f₃`` (``f̃₁ + h f̃₂ + …`` with ``tilde``)."""
         s = self.style

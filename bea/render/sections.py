@@ -38,7 +38,8 @@ from .indexing import Patterns, group, stem, with_pattern_atoms
 __all__ = [
     "walk", "Term", "IndexSum", "Elementary", "Gradient", "Scalar", "Bracket", "Named",
     "Header", "AtomList", "Row", "ModifiedFlow", "FlowInGradients", "ModifiedLoss", "LossOrder",
-    "ModifyingField", "ModifyingInGradients", "CorrectionLoss", "WithPrincipal", "Principal",
+    "ModifyingField", "ModifyingInGradients", "CorrectionLoss", "OneStep", "OneStepInGradients", "StepLoss",
+    "WithPrincipal", "Principal",
 ]
 
 H = sympy.Symbol("h")
@@ -138,6 +139,7 @@ class ModifiedFlow:
     order: int
     rows: tuple[Row, ...]
     tilde: ClassVar[bool] = False  # rows are parts of a modifying field f̃_k
+    step: ClassVar[bool] = False  # rows are the parts Δ_k of a one-step map
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,21 @@ class ModifyingInGradients(FlowInGradients):
     """The modifying field with gradient atoms, terms as :class:`Gradient`."""
 
     tilde: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class OneStep(ModifiedFlow):
+    """One cycle of the rule as a map, ``θ⁺ = θ + h Δ_1 + h² Δ_2 + …`` (:mod:`bea.equivalent`;
+    on the slaved manifold when the rule has state); rows are the ``Δ_k``."""
+
+    step: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class OneStepInGradients(FlowInGradients):
+    """The one-step map with gradient atoms, terms as :class:`Gradient`."""
+
+    step: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -195,12 +212,24 @@ class ModifiedLoss:
 
 
 @dataclass(frozen=True)
+class StepLoss(ModifiedLoss):
+    """The loss of the equivalent gradient descent ``θ⁺ = θ − h∇L̃`` of one block."""
+
+
+@dataclass(frozen=True)
 class CorrectionLoss(ModifiedLoss):
     """The loss whose negative gradient is the modifying field of one block: training on it
     with the scheme follows the target flow (where it exists; else the remainders)."""
 
 
 # -- the walk -------------------------------------------------------------------------
+
+# A derivation's kind → its sections: the field, the field in gradients, the loss.
+_SECTIONS = {
+    "flow": (ModifiedFlow, FlowInGradients, ModifiedLoss),
+    "modifying": (ModifyingField, ModifyingInGradients, CorrectionLoss),
+    "step": (OneStep, OneStepInGradients, StepLoss),
+}
 
 @functools.singledispatch
 def walk(d) -> list:
@@ -252,12 +281,10 @@ class _Walk:
 
     def sections(self) -> list:
         d = self.d
-        modifying = d.kind == "modifying"
-        flow, in_gradients = (ModifyingField, ModifyingInGradients) if modifying else (ModifiedFlow, FlowInGradients)
+        flow, in_gradients, loss = _SECTIONS[d.kind]
         out = [self.header(), flow(d.order, tuple(self.flow_row(k, False) for k in range(1, d.order + 1)))]
         if d.splits is not None:
             out.append(in_gradients(d.order, tuple(self.flow_row(k, True) for k in range(1, d.order + 1))))
-            loss = CorrectionLoss if modifying else ModifiedLoss
             out += [self.loss(block, loss) for block in dict.fromkeys(a.block for a in d.atoms)]
         return out
 

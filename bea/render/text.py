@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..stochastic.outer import outer_text
 from . import coordinatewise as cw
 from . import notation as nt
@@ -22,7 +24,7 @@ class TextPrinter(MathPrinter):
                 f"order {h.order} · atoms: {self._print(h.atoms)} · cycle: {self._cycle(h.cycle)}", ""]
 
     def _rows(self, section) -> list[str]:
-        return [f"  {nt.flow_name(r.order, self.style, section.tilde)} = {self._sum(r.terms)}"
+        return [f"  {nt.flow_name(r.order, self.style, section.tilde, section.step)} = {self._sum(r.terms)}"
                 for r in section.rows]
 
     def _print_ModifiedFlow(self, f) -> list[str]:
@@ -34,6 +36,22 @@ class TextPrinter(MathPrinter):
         note = ("  (run on f̃, the scheme follows its first-order flow θ' = f₁ with local error "
                 f"O(h{nt.superscript(str(f.order + 1))}); each term corrects the atom at its root)")
         return [head, note] + self._rows(f)
+
+    def _print_OneStep(self, f) -> list[str]:
+        head = f"one step   θ⁺ = {self._step_head(f.order)} + O(h{nt.superscript(str(f.order + 1))})"
+        return [head, "  (one cycle of the rule as a map; a rule with state runs on its slaved manifold)"] + self._rows(f)
+
+    def _print_StepLoss(self, sec) -> list[str]:
+        lines = self._print_ModifiedLoss(sec)
+        flow_lhs = (nt.TEXT.sub("θ", sec.block) + "'") if sec.block else "θ'"
+        step_lhs = (nt.TEXT.sub("θ", sec.block) + "⁺") if sec.block else "θ⁺"
+        theta = nt.TEXT.sub("θ", sec.block) if sec.block else "θ"
+        first = lines[0].replace("modified loss", "equivalent gradient descent", 1)
+        first = first.replace(f"{flow_lhs} = -", f"{step_lhs} = {theta} - h", 1)
+        first = re.sub(r"O\(h([⁰¹²³⁴⁵⁶⁷⁸⁹]+)\)$", f"O(h{nt.superscript(str(sec.order + 1))})", first)
+        if sec.remainders:
+            lines[1] = lines[1].replace(f"{flow_lhs} = -", f"{step_lhs} = {theta} - h", 1).replace(" + h", " + h·h", 0)
+        return [first] + lines[1:]
 
     def _print_CorrectionLoss(self, sec) -> list[str]:
         lines = self._print_ModifiedLoss(sec)
