@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import sympy
 
 from .expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, info
-from .boundary import from_sympy
+from .boundary import from_sympy, to_sympy
+from .ring import RING, Elem
 
 __all__ = ["G", "S", "Q", "THETA_D", "Hess", "Deriv", "DerivF", "Total", "Part", "Readable", "readable"]
 
@@ -225,11 +226,51 @@ def _antiderivative(F):
 
 def _gs_monomials(coeff) -> tuple:
     """``coeff = Σ c·g^a s^b``: ``((c, g^a s^b), …)`` with factored scalar ``c``."""
+    found = _gs_monomials_in_ring(coeff)
+    if found is not None:
+        return found
     grouped: dict = {}
     for term in sympy.Add.make_args(sympy.expand(coeff)):
         c, m = sympy.factor(term).as_independent(G, S, as_Add=False)
         grouped[m] = grouped.get(m, 0) + c
     out = [(sympy.factor(c), m) for m, c in grouped.items() if not _is_zero(c)]
+    return tuple(sorted(out, key=lambda cm: sympy.default_sort_key(cm[1])))
+
+
+def _gs_monomials_in_ring(coeff) -> tuple | None:
+    """:func:`_gs_monomials` read off the ring of :mod:`~bea.coordinatewise.ring`, where
+    ``g`` and ``s`` are generators: the numerator's terms grouped by their powers of
+    ``g, s`` (a denominator ``g^i s^j`` shifts them), each coefficient summed exactly and
+    factored once by sympy. None when a denominator holds ``g`` or ``s`` otherwise (a
+    sum), or ``coeff`` is outside the ring; then the sympy route above answers. The
+    same pairs as that route: the groups are the same monomials, ``factor`` of the same
+    value is the same expression."""
+    try:
+        value = from_sympy(coeff)
+    except ValueError:
+        return None
+    gs = [RING.param(G).gens()[0], RING.param(S).gens()[0]]
+    shift, scalar_den = [0, 0], []
+    for fid, e in value.den:
+        used = RING.factor_gens(fid) & set(gs)
+        if not used:
+            scalar_den.append((fid, e))
+            continue
+        (i,) = used if len(used) == 1 else (None,)
+        if i is None or RING.factor_poly(fid) != RING.ctx.gen(i):
+            return None
+        shift[gs.index(i)] += e
+    grouped: dict = {}
+    for exps, c in value.poly.terms():
+        key = (int(exps[gs[0]]) - shift[0], int(exps[gs[1]]) - shift[1])
+        rest = list(exps)
+        rest[gs[0]] = rest[gs[1]] = 0
+        grouped.setdefault(key, {})[tuple(rest)] = c
+    out = []
+    for (a, b), terms in grouped.items():
+        c = Elem(RING.ctx.from_dict(terms), tuple(scalar_den))._normal()
+        if not c.is_zero():
+            out.append((sympy.factor(to_sympy(c)), G**a * S**b))
     return tuple(sorted(out, key=lambda cm: sympy.default_sort_key(cm[1])))
 
 
