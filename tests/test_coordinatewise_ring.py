@@ -11,7 +11,7 @@ import pytest
 import sympy
 
 from bea import derive
-from bea.coordinatewise import atom, calculus, canonical, differential, total
+from bea.coordinatewise import atom, calculus, canonical, differential, readable, total
 from bea.coordinatewise.expressions import frozen
 from bea.coordinatewise.boundary import from_sympy, to_canonical
 from bea.coordinatewise.ring import RING, Elem
@@ -98,3 +98,13 @@ def test_symbolic_adam_at_numbers_is_numeric_adam():
               symbolic.rule.params["eps"]: sympy.Rational(1, 10**8)}
     for k in range(1, order + 1):
         assert same(calculus.substitute(symbolic.flow[k], values), numeric.flow[k])
+
+
+@pytest.mark.parametrize("coeff", [
+    (1 + B) / (2 * readable.S * (1 - B)) - readable.G**2 * (B + 1) / (2 * readable.S**3 * (1 - B)),
+    readable.G**3 / readable.S**5 * EPS + readable.G / readable.S**3 * (readable.S**2 - readable.G**2) + B,
+    sympy.Rational(-1999, 200000000) / readable.S**3 + 990 / readable.S,
+])
+def test_coefficient_monomials_in_the_ring_are_those_of_sympy(coeff):
+    ours = readable._gs_monomials_in_ring(coeff)
+    assert ours is not None and ours == readable._gs_monomials_in_sympy(coeff)

@@ -227,8 +227,11 @@ def _antiderivative(F):
 def _gs_monomials(coeff) -> tuple:
     """``coeff = Σ c·g^a s^b``: ``((c, g^a s^b), …)`` with factored scalar ``c``."""
     found = _gs_monomials_in_ring(coeff)
-    if found is not None:
-        return found
+    return found if found is not None else _gs_monomials_in_sympy(coeff)
+
+
+def _gs_monomials_in_sympy(coeff) -> tuple:
+    """:func:`_gs_monomials` by sympy: each expanded term factored and split."""
     grouped: dict = {}
     for term in sympy.Add.make_args(sympy.expand(coeff)):
         c, m = sympy.factor(term).as_independent(G, S, as_Add=False)
@@ -242,7 +245,7 @@ def _gs_monomials_in_ring(coeff) -> tuple | None:
     ``g`` and ``s`` are generators: the numerator's terms grouped by their powers of
     ``g, s`` (a denominator ``g^i s^j`` shifts them), each coefficient summed exactly and
     factored once by sympy. None when a denominator holds ``g`` or ``s`` otherwise (a
-    sum), or ``coeff`` is outside the ring; then the sympy route above answers. The
+    sum), or ``coeff`` is outside the ring; then :func:`_gs_monomials_in_sympy` answers. The
     same pairs as that route: the groups are the same monomials, ``factor`` of the same
     value is the same expression."""
     try:
