@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from ..stochastic.outer import outer_text
 from . import coordinatewise as cw
 from . import notation as nt
@@ -42,16 +40,7 @@ class TextPrinter(MathPrinter):
         return [head, "  (one cycle of the rule as a map; a rule with state runs on its slaved manifold)"] + self._rows(f)
 
     def _print_StepLoss(self, sec) -> list[str]:
-        lines = self._print_ModifiedLoss(sec)
-        flow_lhs = (nt.TEXT.sub("θ", sec.block) + "'") if sec.block else "θ'"
-        step_lhs = (nt.TEXT.sub("θ", sec.block) + "⁺") if sec.block else "θ⁺"
-        theta = nt.TEXT.sub("θ", sec.block) if sec.block else "θ"
-        first = lines[0].replace("modified loss", "equivalent gradient descent", 1)
-        first = first.replace(f"{flow_lhs} = -", f"{step_lhs} = {theta} - h", 1)
-        first = re.sub(r"O\(h([⁰¹²³⁴⁵⁶⁷⁸⁹]+)\)$", f"O(h{nt.superscript(str(sec.order + 1))})", first)
-        if sec.remainders:
-            lines[1] = lines[1].replace(f"{flow_lhs} = -", f"{step_lhs} = {theta} - h", 1).replace(" + h", " + h·h", 0)
-        return [first] + lines[1:]
+        return self._print_ModifiedLoss(sec, step=True)
 
     def _print_CorrectionLoss(self, sec) -> list[str]:
         lines = self._print_ModifiedLoss(sec)
@@ -61,18 +50,22 @@ class TextPrinter(MathPrinter):
     def _print_FlowInGradients(self, f) -> list[str]:
         return ["", "in gradients"] + self._rows(f) + [""]
 
-    def _print_ModifiedLoss(self, sec) -> list[str]:
+    def _print_ModifiedLoss(self, sec, step: bool = False) -> list[str]:
+        """``θ' = -∇L̃``; with ``step`` the loss of a one-step map, ``θ⁺ = θ - h∇L̃``."""
         s, block = self.style, sec.block
         who = f" of block {block}" if block else ""
         grad = s.nabla(1, (block,) if block else ())
         name = self._loss_name(block)
-        lhs = s.sub("θ", block) + "'" if block else "θ'"
+        theta = s.sub("θ", block) if block else "θ"
+        lhs = f"{theta}⁺ = {theta} - h" if step else f"{theta}' = -"
+        title = "equivalent gradient descent" if step else "modified loss"
+        error = nt.superscript(str(sec.order + 1 if step else sec.order))
         if not sec.remainders:
-            lines = [f"modified loss{who}   {lhs} = -{grad}{name} + O(h{nt.superscript(str(sec.order))})"]
+            lines = [f"{title}{who}   {lhs}{grad}{name} + O(h{error})"]
         else:
             rs = " + ".join(f"{s.times_h(r.order - 1)} r{nt.subscript(str(r.order))}".strip() for r in sec.remainders)
-            lines = [f"modified loss{who}: gradient part and remainder (least squares in the tree basis)",
-                     f"  {lhs} = -{grad}{name} + {rs}"]
+            lines = [f"{title}{who}: gradient part and remainder (least squares in the tree basis)",
+                     f"  {lhs}{grad}{name} + " + (f"h({rs})" if step else rs)]
         mean = f"   (C = {self._sum([sec.mean])})" if sec.mean else ""
         lines.append(f"  {name} = {self._sum(sec.loss)}{mean}")
         lines.append(f"  implicit regularizer: {self._sum(sec.regularizer)}")
