@@ -74,7 +74,7 @@ class Ring:
         self.gens: list[_Gen] = []
         self.by_key: dict = {}
         self.roots: list[int] = []
-        self.factors: list = []      # fid -> [poly, vector, sympy or None]
+        self.factors: list = []      # fid -> [monic poly, vector?, sympy or None(, its gens)]
         self.factor_ids: dict = {}
         self.capacity = 0
         self.ctx = None
@@ -324,8 +324,11 @@ class Elem:
         return self.num.is_zero()
 
     def __eq__(self, other):
-        if isinstance(other, (int, Fraction)) or not isinstance(other, Elem):
-            other = as_elem(other)
+        if not isinstance(other, Elem):
+            try:
+                other = as_elem(other)
+            except (TypeError, ValueError, sympy.SympifyError):
+                return NotImplemented
         return (self - other).is_zero()
 
     def __hash__(self):
