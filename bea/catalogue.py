@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ._files import replacing_folder
 from .derive import derive
+from .equivalent import equivalent_step
 from .modifying import modifying_field
 from .render import render
 from .schemes import build
@@ -39,6 +40,7 @@ class Entry:
     order: int
     options: dict = field(default_factory=dict)
     modifying: bool = False  # the modifying field (bea derive --modifying) instead of the flow
+    equivalent: str | None = None  # the one-step map and its loss (bea derive --equivalent gd)
 
 
 def _rk_order(method: str) -> int:
@@ -61,6 +63,8 @@ ENTRIES = [
     Entry("game-zero-sum", "game", 2, {"mode": "simultaneous", "rates": "alpha,alpha", "zero_sum": True}),
     Entry("momentum-heavy-ball", "momentum", 2, {"beta": "beta"}),
     Entry("momentum-nesterov", "momentum", 2, {"beta": "beta", "nesterov": True}),
+    Entry("momentum-heavy-ball-8", "momentum", 8, {"beta": "beta"}),
+    Entry("momentum-heavy-ball-equivalent-gd", "momentum", 6, {"beta": "beta"}, equivalent="gd"),
 ] + [Entry(f"rk-{name}", "rk", _rk_order(name), {"method": name}) for name in TABLEAUX] + [
     Entry("adam", "adam", 2),
     Entry("rmsprop", "rmsprop", 2),
@@ -74,8 +78,10 @@ ENTRIES = [
 
 
 def derivation_of(entry: Entry):
-    """The entry's derivation: its modified flow, or its modifying field."""
+    """The entry's derivation: its modified flow, its modifying field, or its one-step map."""
     rule = build(entry.scheme, entry.order, **entry.options)
+    if entry.equivalent:
+        return equivalent_step(rule, entry.order)
     return (modifying_field if entry.modifying else derive)(rule, entry.order)
 
 
@@ -84,7 +90,7 @@ def render_entry(entry: Entry) -> dict[str, str]:
     d = derivation_of(entry)
     command = f"bea derive --scheme {entry.scheme} --order {entry.order}" + "".join(
         f" --{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in entry.options.items()
-    ) + (" --modifying" if entry.modifying else "")
+    ) + (" --modifying" if entry.modifying else "") + (f" --equivalent {entry.equivalent}" if entry.equivalent else "")
     markdown = render(d, "markdown") + f"\nRegenerate: `{command} --format markdown`\n"
     latex = render(d, "latex") + f"% Regenerate: {command} --format latex\n"
     return {"md": markdown, "tex": latex, "json": render(d, "json") + "\n"}
@@ -131,7 +137,8 @@ def write_catalogue(out: Path, progress=None) -> list[Path]:
             for ext, text in render_entry(entry).items():
                 names.append(f"{entry.slug}.{ext}")
                 (new / names[-1]).write_bytes(text.encode("utf-8"))
-            opts = ", ".join([f"{k}={v}" for k, v in entry.options.items()] + ["modifying"] * entry.modifying)
+            opts = ", ".join([f"{k}={v}" for k, v in entry.options.items()] + ["modifying"] * entry.modifying
+                             + [f"equivalent={entry.equivalent}"] * bool(entry.equivalent))
             index.append(f"| [{entry.slug}]({entry.slug}.md) | {entry.scheme} | {entry.order} | {opts} |")
             if progress:
                 progress(entry)

@@ -1,5 +1,5 @@
 """The one JAX evaluator of atom fields, elementary differentials ``F(t)`` and loss
-scalars ``S(s)``, on pytrees (DESIGN.md §1, §5).
+scalars ``S(s)``, on pytrees (the README's *Conventions*).
 
 * **Atom fields** ``f_c = ∓P_block ∇L`` (:func:`_atom`): the gradient of a scalar loss,
   negated for descent, restricted to the player's own block for games.

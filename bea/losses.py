@@ -3,7 +3,7 @@
 With gradient atoms ``f_c = -sign_c P_{B(c)} ∇L_{ℓ(c)}``, a scalar built from loss
 derivatives is an *unrooted* tree: a node of degree ``d`` is ``∇^d L_ℓ``, an edge a
 contraction over one parameter block. Its gradient with respect to block ``β`` is the sum
-of its rootings (DESIGN.md §1): rooting at node ``v`` gives the rooted tree whose root is
+of its rootings (the README's *Conventions*): rooting at node ``v`` gives the rooted tree whose root is
 the atom ``(ℓ(v), β)`` and whose other nodes are the atoms ``(ℓ(w), block of the edge
 towards the root)``. Since ``F(t) = Π_nodes(-sign_c) · (loss-derivative network)``,
 

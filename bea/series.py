@@ -1,7 +1,7 @@
 """Formal series over trees: Taylor expansion at a shifted point, and grafting.
 
 A *term dict* maps trees to exact coefficients and stands for ``Σ_t a(t) h^{|t|} F(t)``
-(plain coefficients: no symmetry factor folded in, DESIGN.md §1). Two operations build
+(plain coefficients: no symmetry factor folded in, the README's *Conventions*). Two operations build
 every B-series bea needs:
 
 * :func:`shift` — ``Σ_t a(t) F(t)(θ + δ)`` for a series ``δ``: every node of every tree

@@ -1,4 +1,4 @@
-"""Numerical verification of derived modified flows (DESIGN.md §6).
+"""Numerical verification of derived modified flows (the README's *Conventions*).
 
 ``check`` measures the one-cycle error of every truncated modified flow against the
 discrete rule over a sweep of h and fits log–log slopes (:mod:`.orders`); ``drift``

@@ -7,7 +7,7 @@ reproduces ``Φ_h`` as a formal series, so
 
     e_n(h) = ‖Φ_h(θ_0) - φ^n_{cycle·h}(θ_0)‖ = cycle·h^{k+1}‖f_{k+1}(θ_0)‖ + O(h^{k+2}),
 
-with ``k ≥ n`` the first omitted order with ``f_{k+1}(θ_0) ≠ 0`` (DESIGN.md §1, the
+with ``k ≥ n`` the first omitted order with ``f_{k+1}(θ_0) ≠ 0`` (the README's *Conventions*, the
 defining property). The expected slope is read off the derivation's exact coefficients
 (``n + 1``, more where the next orders vanish: an order-p Runge–Kutta method has
 ``f_2 = … = f_p = 0``, a symmetric one no even orders), so measure on non-polynomial

@@ -5,7 +5,7 @@ children vanishes (``f_c'' = 0``), and a tall tree ``c_1[c_2[…[c_k]]]`` gives
 ``F(t) = (-A_{c_1})⋯(-A_{c_k}) θ``. With commuting ``A_c`` (one eigenbasis, ``z_c = hλ_c``),
 the order-``N`` modified flow ``θ' = Σ_t c(t) h^{|t|-1} F(t)`` is, per eigendirection,
 ``θ_i' = (1/h) Σ_{tall t} c(t) Π_{nodes}(-z_{label}) θ_i``: the truncated Taylor series of
-``ρ = log R / cycle`` of :class:`bea.principal.PrincipalFlow` (DESIGN.md §1: plain
+``ρ = log R / cycle`` of :class:`bea.principal.PrincipalFlow` (the README's *Conventions*: plain
 coefficients, flow per update).
 """
 

@@ -1,6 +1,6 @@
 """Adaptive and normalized optimizers as coordinate-wise rules (schemes adam, adamw, rmsprop, normalized).
 
-Conventions (REFERENCES.md; Cattaneo, Klusowski & Shigida, ICML 2024), with optax's
+Conventions (Cattaneo, Klusowski & Shigida, ICML 2024), with optax's
 option names ``b1 = β``, ``b2 = ρ``:
 
     m⁺ = β m + (1 − β) g,   v⁺ = ρ v + (1 − ρ) g⊙g,   θ⁺ = θ − h m⁺ / √(v⁺ + ε),
