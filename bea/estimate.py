@@ -25,9 +25,11 @@ with ``k`` atoms the base is ``1.65 k`` per order.
 **Fields** multiply the cost of every coefficient operation (measured 2026-12-03, 2-core
 machine; times of ``derive`` alone):
 
-* ``s`` free symbols: the degrees of the rational functions grow with the order, a factor
-  ``(1+s)^{N-1}`` for trees (momentum, symbolic β, order 8: 486 trees, 17.8 s; β = 1/2:
-  under 0.1 s) and ``(1+s)^N`` for coordinate-wise rules, where the symbols also enter
+* ``s`` free symbols: the degrees of the rational functions grow with the order. For trees
+  the FLINT field (:mod:`bea.coefficients`) keeps the cost of an operation to a factor
+  ``1 + 2s(N-1)`` over numbers (measured, derive alone, symbolic over numeric: momentum β
+  at orders 4, 6, 8, 10: 4.9, 11.7, 16.6, 18.2; the alternating game in α, λ at orders
+  3, 4, 5: 3.9, 9.4, 16.0); ``(1+s)^N`` for coordinate-wise rules, where the symbols also enter
   roots and the polynomial factorizations of the canonical form (Adam, symbolic β, ρ,
   ε: order 2 1.9 s, order 3 18 s; numbers 0.7 s, 3.1 s).
 * ``k`` distinct square roots (a tableau file's surds): an algebraic field of degree
@@ -95,10 +97,14 @@ class FieldCost:
     def factor(self, order: int, algebra: str, modifying: bool = False) -> int:
         """The multiplier of every coefficient operation at ``order``."""
         s = len(self.symbols)
-        power = order - 1 + (algebra == "coordinatewise") + (modifying and algebra == "coordinatewise")
         surds = min(self.surds, _MAX_SURDS_COUNTED)
-        digits = 1 + self.digits // 10 if algebra == "trees" else 1
-        return (1 + s) ** max(power, 0) * 2 ** (surds * surds) * digits
+        if algebra == "trees":
+            symbols = 1 + 2 * s * max(order - 1, 0)
+            digits = 1 + self.digits // 10
+        else:
+            symbols = (1 + s) ** (order + modifying)
+            digits = 1
+        return symbols * 2 ** (surds * surds) * digits
 
     def describe(self) -> str:
         parts = []
