@@ -220,7 +220,8 @@ def estimate_scheme(name: str, order: int, typed: dict, modifying: bool = False)
     the modifying field with ``modifying``), before anything is built."""
     scheme = SCHEMES[name]
     atoms, updates = scheme.size(order, **typed)
-    values = [v.entries if isinstance(v, ButcherTableau) else v for v in typed.values()]
+    # the i.i.d. sampling options (symbolic B, n by default) are not parameters of the epoch rule
+    values = [v.entries if isinstance(v, ButcherTableau) else v for k, v in typed.items() if k not in IID_OPTIONS]
     return estimate(order, atoms, updates, algebra=scheme.algebra, cost=field_cost(values), modifying=modifying)
 
 
