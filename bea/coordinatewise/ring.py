@@ -180,7 +180,7 @@ class Ring:
         if fid is None:
             fid = len(self.factors)
             degrees = p.degrees()
-            vector = any(d and self.gens[i].vector for i, d in enumerate(degrees))
+            vector = any(d > 0 and self.gens[i].vector for i, d in enumerate(degrees))
             self.factors.append([p, vector, None])
             self.factor_ids[key] = fid
         return fid
@@ -188,7 +188,7 @@ class Ring:
     def factor_gens(self, fid) -> set:
         entry = self.factors[fid]
         if len(entry) == 3:
-            entry.append({i for i, d in enumerate(entry[0].degrees()) if d})
+            entry.append({i for i, d in enumerate(entry[0].degrees()) if d > 0})
         return entry[3]
 
     def factor_poly(self, fid):
@@ -221,13 +221,15 @@ class Ring:
             pieces.append((rest.project_to_context(self.ctx), ()))
         else:
             pieces.append((num, vector_den))
-        vector = [g.vector for g in self.gens] + [False] * (self.capacity - len(self.gens))
         grouped: dict = {}
         for poly, vden in pieces:
+            used = [i for i, d in enumerate(poly.degrees()) if d > 0 and self.gens[i].vector]
             for exps, c in poly.terms():
-                vexp = tuple((i, int(x)) for i, x in enumerate(exps) if x and vector[i])
-                sexp = tuple(0 if vector[i] else int(x) for i, x in enumerate(exps))
-                grouped.setdefault((vexp, vden), {})[sexp] = c
+                vexp = tuple((i, exps[i]) for i in used if exps[i])
+                sexp = list(exps)
+                for i in used:
+                    sexp[i] = 0
+                grouped.setdefault((vexp, vden), {})[tuple(sexp)] = c
         out = []
         for (vexp, vden), terms in grouped.items():
             mono = self.ctx.from_dict({tuple(_exps(vexp, self.capacity)): 1})
@@ -243,7 +245,7 @@ class Ring:
         generator is a number (so division by it stays polynomial), else None."""
         p = self.factor_poly(fid)
         degrees = p.degrees()
-        vars_ = [i for i, d in enumerate(degrees) if d and self.gens[i].vector]
+        vars_ = [i for i, d in enumerate(degrees) if d > 0 and self.gens[i].vector]
         if len(vars_) != 1:
             return None
         (i,) = vars_
@@ -343,7 +345,7 @@ class Elem:
     def gens(self) -> list[int]:
         """Indices of the generators in the numerator and the denominator factors."""
         if self._gens is None:
-            out = {i for i, d in enumerate(self.poly.degrees()) if d}
+            out = {i for i, d in enumerate(self.poly.degrees()) if d > 0}
             for fid, _ in self.den:
                 out |= RING.factor_gens(fid)
             self._gens = sorted(out)
@@ -424,7 +426,7 @@ class Elem:
             scale *= p.leading_coefficient() ** e
             monic = p / p.leading_coefficient()
             degrees = monic.degrees()
-            used = [i for i, d in enumerate(degrees) if d]
+            used = [i for i, d in enumerate(degrees) if d > 0]
             if len(used) == 1 and degrees[used[0]] == 1 and ring.gens[used[0]].root is not None \
                     and monic == ring.ctx.gen(used[0]):
                 q, base = ring.gens[used[0]].root

@@ -68,7 +68,7 @@ def _differentiate(e: Elem, gen_derivative) -> Elem:
     def poly_derivative(p):
         parts = []
         for i, x in enumerate(p.degrees()):
-            if x:
+            if x > 0:
                 di = d(i)
                 if di is not None and not di.is_zero():
                     parts.append(Elem(p.derivative(i), ()) * di)
