@@ -121,14 +121,16 @@ def test_a_plot_that_fails_while_drawn_leaves_the_old_file(tmp_path, monkeypatch
     only(tmp_path, "orders.png")
 
 
-def _quick_entries(monkeypatch, fail_at=None, exc=OSError("No space left on device")):
-    """A three-entry catalogue rendered without deriving; entry ``fail_at`` raises ``exc``."""
+def _quick_entries(monkeypatch, fail_at=None, exc=OSError("No space left on device"), version="1"):
+    """A three-entry catalogue rendered without deriving (texts marked ``version``);
+    entry ``fail_at`` raises ``exc``."""
     entries = catalogue.ENTRIES[:3]
 
     def render(entry):
         if fail_at is not None and entry is entries[fail_at]:
             raise exc
-        return {"md": f"# {entry.slug}\n", "tex": f"% {entry.slug}\n", "json": json.dumps(entry.slug) + "\n"}
+        return {"md": f"# {entry.slug} {version}\n", "tex": f"% {entry.slug} {version}\n",
+                "json": json.dumps([entry.slug, version]) + "\n"}
 
     monkeypatch.setattr(catalogue, "ENTRIES", entries)
     monkeypatch.setattr(catalogue, "render_entry", render)
@@ -146,13 +148,14 @@ def test_catalogue_is_swapped_in_whole(tmp_path, monkeypatch):
     (out / "removed-entry.md").write_text("stale\n")  # an entry a later version dropped
     before = _snapshot(out)
     for exc in (OSError("No space left on device"), KeyboardInterrupt()):
-        _quick_entries(monkeypatch, fail_at=2, exc=exc)
+        _quick_entries(monkeypatch, fail_at=2, exc=exc, version="2")
         with pytest.raises(type(exc)):
             catalogue.write_catalogue(out)
         assert _snapshot(out) == before  # the previous catalogue, all of it, and nothing new
         only(tmp_path, "derivations")
-    _quick_entries(monkeypatch)
+    _quick_entries(monkeypatch, version="3")
     catalogue.write_catalogue(out)
+    assert (out / f"{entries[0].slug}.md").read_text().endswith(" 3\n")
     assert "removed-entry.md" not in os.listdir(out)  # no mix of new and stale files
     assert len(os.listdir(out)) == 3 * len(entries) + 1 and (out / "README.md").exists()
     only(tmp_path, "derivations")
@@ -163,7 +166,7 @@ def test_catalogue_interrupted_from_the_command_line_exits_130_and_keeps_the_fol
     _quick_entries(monkeypatch)
     catalogue.write_catalogue(out)
     before = _snapshot(out)
-    _quick_entries(monkeypatch, fail_at=1, exc=KeyboardInterrupt())
+    _quick_entries(monkeypatch, fail_at=1, exc=KeyboardInterrupt(), version="2")
     result = CliRunner().invoke(main, ["catalogue", "--out", str(out)])
     assert result.exit_code == 130 and "bea: interrupted" in result.stderr
     assert _snapshot(out) == before
