@@ -29,18 +29,20 @@ machine; times of ``derive`` alone):
   the FLINT field (:mod:`bea.coefficients`) keeps the cost of an operation to a factor
   ``1 + 2s(N-1)`` over numbers (measured, derive alone, symbolic over numeric: momentum β
   at orders 4, 6, 8, 10: 4.9, 11.7, 16.6, 18.2; the alternating game in α, λ at orders
-  3, 4, 5: 3.9, 9.4, 16.0); ``(1+s)^N`` for coordinate-wise rules, where the symbols also enter
-  roots and the polynomial factorizations of the canonical form (Adam, symbolic β, ρ,
-  ε: order 2 1.9 s, order 3 18 s; numbers 0.7 s, 3.1 s).
+  3, 4, 5: 3.9, 9.4, 16.0); ``1 + s(N-1)/2`` for coordinate-wise rules, whose ring
+  (:mod:`bea.coordinatewise.ring`) holds the symbols as generators (symbolic over
+  numeric: Adam, β, ρ, ε at order 4, 1.8; AdamW, four symbols, order 4, over 5; AdamW's
+  modifying field at order 3, 10).
 * ``k`` distinct square roots (a tableau file's surds): an algebraic field of degree
   ``2^k`` whose primitive element multiplies the cost by ``2^{k²}`` (an explicit 2-stage
   tableau at order 7: one root 2.0 s, two 5.7 s, three 37 s; four roots take over 100 s
   already at order 3, five 14 s at order 2).
-* numbers of ``d`` digits (numerator or denominator): a factor ``1 + d/10`` for trees
-  (momentum, β = 1e-400, order 8: 2.3 s); for coordinate-wise rules the factorizations
-  of the canonical form explode past :data:`MAX_DIGITS_COORDINATEWISE` digits (Adam,
-  order 2: ε = 1e-120 0.7 s, 1e-150 5.4 s, 1e-170 18 s, 1e-400 about 150 s), so those are
-  refused outright.
+* numbers of ``d`` digits (numerator or denominator) in a tree field: coefficients hold
+  powers of them, a factor ``1 + (N-1)d/36``, squared growth past 200 digits (momentum at
+  order 10 over β = 1/2: β = 1e-20 5×, 1e-50 11×, 1e-100 24×, 1e-200 53×, 1e-400 over
+  330×; order 8, 1e-400: 50×), so ``--beta 1e-400`` is refused from order 9 on. The
+  coordinate-wise ring does not notice them (Adam at order 4, ε = 1e-400: 1.6 s, ε = 1/10:
+  1.3 s).
 
 **Modifying fields** (``--modifying``, :mod:`bea.modifying`) trace and take the logarithm
 once per order: twice the work of the flow for trees; for coordinate-wise rules each
@@ -57,7 +59,7 @@ from math import factorial
 import sympy
 
 __all__ = [
-    "MAX_TERMS", "MAX_DIGITS_COORDINATEWISE", "TooMuchWork", "FieldCost", "field_cost",
+    "MAX_TERMS", "TooMuchWork", "FieldCost", "field_cost",
     "labelled_trees", "coordinatewise_terms", "Estimate", "estimate", "estimate_rule", "check_work", "approx",
 ]
 
@@ -66,9 +68,6 @@ MAX_TERMS = 200_000
 it deliberately. Measured on the 2-core machine (2026-11-25): ``gd --order 15`` (141 083
 trees) 44 s CPU, 0.83 GB peak; ``sgd --order 5`` (symbolic m, 99 400 terms) 13 s."""
 
-MAX_DIGITS_COORDINATEWISE = 120
-"""Most digits (numerator or denominator) of a number in a coordinate-wise rule: beyond,
-the canonical form's factorizations explode (see the module docstring)."""
 
 _MAX_COUNTED = 10**9
 _MAX_COUNTED_ORDER = 60
@@ -76,8 +75,8 @@ _MAX_SURDS_COUNTED = 8
 
 
 class TooMuchWork(ValueError):
-    """A derivation refused before any work: its :class:`Estimate` is beyond ``max_terms``
-    (or a number is too large for its algebra). ``estimate`` and ``max_terms`` are kept."""
+    """A derivation refused before any work: its :class:`Estimate` is beyond ``max_terms``.
+    ``estimate`` and ``max_terms`` are kept."""
 
     def __init__(self, message: str, estimate: "Estimate", max_terms: int | None):
         super().__init__(message)
@@ -100,9 +99,10 @@ class FieldCost:
         surds = min(self.surds, _MAX_SURDS_COUNTED)
         if algebra == "trees":
             symbols = 1 + 2 * s * max(order - 1, 0)
-            digits = 1 + self.digits // 10
+            digits = 1 + max(order - 1, 0) * self.digits // 36
+            digits *= max(1, self.digits * self.digits // 40_000)  # squared past 200 digits
         else:
-            symbols = (1 + s) ** (order + modifying)
+            symbols = (2 + s * (order - 1 + modifying)) // 2
             digits = 1
         return symbols * 2 ** (surds * surds) * digits
 
@@ -177,8 +177,6 @@ class Estimate:
     algebra: str = "trees"
     cost: FieldCost = dc_field(default_factory=FieldCost)
     modifying: bool = False
-    problem: str | None = None
-    """A reason to refuse whatever the limit (a number too large for the algebra)."""
 
     @property
     def factor(self) -> int:
@@ -221,8 +219,6 @@ class Estimate:
         """One line naming the estimate, the limit and what would work; ``None`` when the
         work fits. The flags name the order and the limit as the caller spells them
         (``"--order "`` on the command line, ``"order="`` in the library)."""
-        if self.problem is not None:
-            return self.problem
         if self.terms <= limit:
             return None
         fits = self.highest_order_within(limit)
@@ -257,12 +253,7 @@ def estimate(order: int, atoms: int, updates: int = 1, *, algebra: str = "trees"
         base = coordinatewise_terms(n + 1 if modifying else n, k)
     else:
         base = sum(labelled_trees(k, n))
-    problem = None
-    if algebra == "coordinatewise" and cost.digits > MAX_DIGITS_COORDINATEWISE:
-        problem = (f"a number with {cost.digits} digits is too large for a coordinate-wise rule "
-                   f"(at most {MAX_DIGITS_COORDINATEWISE} digits, e.g. 1e-{MAX_DIGITS_COORDINATEWISE}: "
-                   "the work explodes beyond, ε = 1e-400 takes minutes at order 2)")
-    return Estimate(order, atoms, max(1, updates), base, clipped, algebra, cost, modifying, problem)
+    return Estimate(order, atoms, max(1, updates), base, clipped, algebra, cost, modifying)
 
 
 def estimate_rule(rule, order: int, modifying: bool = False) -> Estimate:

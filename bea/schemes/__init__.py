@@ -261,7 +261,7 @@ def build(name: str, order: int = 2, max_terms: int = MAX_TERMS, **options) -> R
 def too_large(work: Estimate, max_terms: int, name: str | None = None, typed: dict | None = None) -> str | None:
     """One line: the estimate, the limit, and what would work (``None``: the work fits)."""
     message = work.refusal(max_terms)
-    if message is None or work.problem is not None:
+    if message is None:
         return message
     if name == "sgd" and typed and typed.get("batches") is not None:
         symbolic = estimate_scheme(name, work.order, {**typed, "batches": None}, work.modifying)
