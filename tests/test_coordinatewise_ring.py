@@ -108,3 +108,16 @@ def test_symbolic_adam_at_numbers_is_numeric_adam():
 def test_coefficient_monomials_in_the_ring_are_those_of_sympy(coeff):
     ours = readable._gs_monomials_in_ring(coeff)
     assert ours is not None and ours == readable._gs_monomials_in_sympy(coeff)
+
+
+def test_coefficients_with_g_inside_a_function_take_the_sympy_route():
+    coeff = sympy.exp(-readable.G**2 / 2) * (readable.G**2 - 1) / 2
+    assert readable._gs_monomials_in_ring(coeff) is None
+    assert {m for _, m in readable._gs_monomials(coeff)} == {readable.G**2 * sympy.exp(-readable.G**2 / 2),
+                                                              sympy.exp(-readable.G**2 / 2)}
+
+
+def test_the_zero_element_has_no_generators():
+    zero = from_sympy(sympy.S.Zero)
+    assert zero.gens() == [] and zero.deep() == frozenset()
+    assert zero.substitute({from_sympy(W).gens()[0]: from_sympy(F)}, {}).is_zero()

@@ -245,9 +245,12 @@ def _gs_monomials_in_ring(coeff) -> tuple | None:
     ``g`` and ``s`` are generators: the numerator's terms grouped by their powers of
     ``g, s`` (a denominator ``g^i s^j`` shifts them), each coefficient summed exactly and
     factored once by sympy. None when a denominator holds ``g`` or ``s`` otherwise (a
-    sum), or ``coeff`` is outside the ring; then :func:`_gs_monomials_in_sympy` answers. The
+    sum), a function or a root holds them, or ``coeff`` is outside the ring; then :func:`_gs_monomials_in_sympy` answers. The
     same pairs as that route: the groups are the same monomials, ``factor`` of the same
     value is the same expression."""
+    if any(a.has(G, S) for a in coeff.atoms(sympy.Function, sympy.Pow)
+           if not (a.is_Pow and a.exp.is_Integer)):
+        return None  # g or s inside a function or a root: the ring would call it a scalar
     try:
         value = from_sympy(coeff)
     except ValueError:
