@@ -69,14 +69,14 @@ def derive_command(fmt, modifying, principal, covariance, equivalent, **options)
             from bea.principal import require_linear
             require_linear(rule)
         if equivalent is None:
-        d = derive_with_progress(rule, order, work, modifying)
-    elif modifying or principal or covariance:
-        fail(f"--equivalent {equivalent} is a derivation of its own: drop --modifying, --principal and --covariance")
-    else:
-        try:
-            d = equivalent_step(rule, order, max_terms=None)
-        except ValueError as exc:
-            fail(f"--equivalent {equivalent}: {exc}")
+            d = derive_with_progress(rule, order, work, modifying)
+        elif modifying or principal or covariance:
+            fail(f"--equivalent {equivalent} is a derivation of its own: drop --modifying, --principal and --covariance")
+        else:
+            try:
+                d = equivalent_step(rule, order, max_terms=None)
+            except ValueError as exc:
+                fail(f"--equivalent {equivalent}: {exc}")
     if covariance:
         from bea.render.noise import WithEpochCovariance
         from bea.stochastic import epoch_covariance

@@ -48,6 +48,7 @@ import json
 import sympy
 
 from .._version import versioned
+from ..coefficients import factored
 from ..stochastic.outer import outer_json
 from . import coordinatewise as cw
 from . import notation as nt
@@ -155,7 +156,7 @@ class JsonPrinter(Printer):
     def _terms(self, terms) -> list[dict]:
         out = []
         for t in terms:
-            coeff = sympy.factor(t.coeff)
+            coeff = factored(t.coeff)  # sympy.factor's form, from FLINT (bea.coefficients)
             self._symbols |= {s.name for s in coeff.free_symbols}
             entry = {"tree": str(t.body.tree), "coeff": str(coeff)}
             if t.over is not None:

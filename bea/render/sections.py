@@ -25,7 +25,7 @@ methods, without touching this walk.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import sympy
@@ -270,6 +270,8 @@ class _Walk:
         self.family = fam
         self.symbolic = fam is not None and not isinstance(fam.size, int)
         self.atom_of = with_pattern_atoms(d.atoms, fam)
+        # a rule presented as a general ODE (rk's default, --field ode): f without a loss
+        self.ode = d.rule.options.get("field") == "ode"
 
     def _group(self, terms: dict, scalar: bool, exact: bool = False):
         """Grouped by index pattern for display (any family); for exact terms only when the
@@ -283,7 +285,7 @@ class _Walk:
         d = self.d
         flow, in_gradients, loss = _SECTIONS[d.kind]
         out = [self.header(), flow(d.order, tuple(self.flow_row(k, False) for k in range(1, d.order + 1)))]
-        if d.splits is not None:
+        if not self.ode and d.splits is not None:
             out.append(in_gradients(d.order, tuple(self.flow_row(k, True) for k in range(1, d.order + 1))))
             out += [self.loss(block, loss) for block in dict.fromkeys(a.block for a in d.atoms)]
         return out
@@ -291,8 +293,9 @@ class _Walk:
     def header(self) -> Header:
         r, fam = self.d.rule, self.family
         symbolic = (stem(fam.labels[0]), stem(fam.losses[0]), fam.size) if self.symbolic else None
+        atoms = tuple(replace(a, loss=None) for a in self.d.atoms) if self.ode else tuple(self.d.atoms)
         return Header(r.name, r.description, self.d.order, dict(r.options), r.cycle,
-                      AtomList(tuple(self.d.atoms), symbolic), self.d.kind)
+                      AtomList(atoms, symbolic), self.d.kind)
 
     def flow_row(self, k: int, gradient: bool) -> Row:
         terms = []

@@ -168,7 +168,9 @@ SCHEMES = {
             Option("method", Choice(tuple(TABLEAUX), "NAME"), "named method: " + ", ".join(TABLEAUX),
                    None, "rk4"),
             Option("tableau", TableauFile(), "JSON file {\"A\": [[...]], \"b\": [...]}; entries like "
-                   "1/3, 0.25 or \"1/2 + sqrt(3)/6\"")],
+                   "1/3, 0.25 or \"1/2 + sqrt(3)/6\""),
+            Option("field", Choice(("ode", "gradient"), "KIND"), "ode: f is any vector field, the modified "
+                   "flow alone (default); gradient: f = -∇L, also the modified loss", "ode", "gradient")],
             rk, "Hairer, Lubich & Wanner, Geometric Numerical Integration, ch. IX", 3),
         _scheme("momentum", "heavy-ball or Nesterov momentum (velocity slaved to θ)", [
             Option("beta", NumberOrSymbol("B"), "momentum β (number or symbol name; default symbolic beta)",

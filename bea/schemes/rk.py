@@ -32,7 +32,7 @@ def runge_kutta(theta, h, f, a, b):
     return theta + h * _combination(b, stages)
 
 
-def size(order: int, method: str | None, tableau: ButcherTableau | None) -> tuple[int, int]:
+def size(order: int, method: str | None, tableau: ButcherTableau | None, field: str = "ode") -> tuple[int, int]:
     """Atoms and updates traced: one per stage, ``order`` sweeps of the stages if implicit."""
     tab = TABLEAUX[method] if method is not None else tableau
     if tab is None:
@@ -40,12 +40,17 @@ def size(order: int, method: str | None, tableau: ButcherTableau | None) -> tupl
     return 1, tab.stages * (1 if tab.explicit else order)
 
 
-def build(order: int, method: str | None, tableau: ButcherTableau | None) -> Rule:
-    """``method``: a name in :data:`TABLEAUX`; or ``tableau``, one read from a file."""
+def build(order: int, method: str | None, tableau: ButcherTableau | None, field: str = "ode") -> Rule:
+    """``method``: a name in :data:`TABLEAUX`; or ``tableau``, one read from a file.
+
+    ``field``: ``"ode"`` presents ``f`` as a general vector field (the modified flow alone:
+    a tableau integrates any ODE); ``"gradient"`` as ``f = -∇L``, with the modified loss.
+    The derivation is the same; the atom carries its loss either way, so checks and
+    generated code can run the method on gradient fields."""
     if (method is None) == (tableau is None):
         raise SchemeError("rk needs exactly one of --method NAME or --tableau FILE.json "
                           f"(methods: {', '.join(TABLEAUX)})")
     tab = TABLEAUX[method] if method is not None else tableau
     return Rule(runge_kutta, (Atom("f", "L"),), name="rk", params={"a": tab.a, "b": tab.b},
-                options={"method": tab.name},
+                options={"method": tab.name, "field": field},
                 description=f"Runge–Kutta method {tab.name} ({tab.stages} stages)")
