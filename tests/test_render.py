@@ -228,3 +228,19 @@ def test_walk_gives_sections_in_print_order():
     kinds = [type(s).__name__ for s in walk(derivation("game", 2, rates="alpha,lam"))]
     assert kinds == ["Header", "ModifiedFlow", "FlowInGradients", "ModifiedLoss", "ModifiedLoss"]
     assert isinstance(walk(derivation("gd", 1))[1], ModifiedFlow)
+
+
+# -- a Runge–Kutta method integrates any ODE ---------------------------------------------
+
+def test_rk_prints_a_general_vector_field_unless_asked_for_gradients():
+    """`--field ode` (rk's default): `f` is any vector field, the modified flow alone;
+    `--field gradient`: `f = -∇L` and the modified loss, the same coefficients."""
+    ode = derivation("rk", 3, method="heun")
+    gradient = derivation("rk", 3, method="heun", field="gradient")
+    assert ode.flow == gradient.flow
+    ode_text, gradient_text = render(ode, "text"), render(gradient, "text")
+    assert "atoms: f ·" in ode_text and "∇" not in ode_text and "modified loss" not in ode_text
+    assert "atoms: f = -∇L" in gradient_text and "modified loss" in gradient_text
+    assert json.loads(render(ode, "json"))["loss"] is None
+    assert json.loads(render(gradient, "json"))["loss"] is not None
+    assert [type(s).__name__ for s in walk(ode)] == ["Header", "ModifiedFlow"]
