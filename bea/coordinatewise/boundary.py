@@ -11,7 +11,8 @@ the same canonical monomials, and with the same denominators ``p`` (primitive ov
 integers, positive leading coefficient): only the coefficients' sympy spelling may differ
 (``(β−1)(ρ−1)`` against its expansion), never their value, and the printers factor them.
 Converting through sympy's fraction field instead cost more than the whole derivation
-(Adam, symbolic β, ρ, ε, order 4: ≈ 60 s of ≈ 95 s). Other shapes go through it still.
+(Adam, symbolic β, ρ, ε, order 4: ≈ 60 s of ≈ 95 s). Other shapes (several vector
+denominator factors, as ``1/(√(g²+1) + 1)``) go through it still, term by term.
 """
 
 from __future__ import annotations
@@ -203,7 +204,9 @@ def to_canonical(e) -> sympy.Expr:
     if found is None:
         vector = [f for f, _ in e.den if RING.factors[f][1]]
         if len(vector) > 1 or (vector and RING._main_variable(vector[0]) is None):
-            found = canonical(to_sympy(e))
+            # no basis to read off: sympy's form, term by term (one fraction field per
+            # small term, not one for the whole sum)
+            found = canonical(sympy.Add(*[to_sympy(c) * to_sympy(m) for c, m in RING.split(e)]))
         else:
             terms = []
             for c, m in RING.split(e):
