@@ -18,7 +18,8 @@ the base work is ``Σ_{n≤N} a_k(n) × updates``.
 **Coordinate-wise expressions** (Adam & co., :mod:`bea.coordinatewise`). The work unit is
 one canonical term (a scalar coefficient times a vector monomial produced by the
 canonical form). Counted on Adam (one atom, numbers) to orders 1–4: 101, 341, 1 741,
-11 168 terms in all, fitted within 10 % by ``61 · N! · 1.65^N`` (the ratio per order
+11 168 terms in all, fitted within 10 % by ``61 · N! · 1.65^N`` (order 5, checked after
+the fit: 74 796 counted, 89 522 fitted, 125 s on the sympy form; the ratio per order
 grows like ``1.65 (N+1)``: each order differentiates every term of the one before);
 with ``k`` atoms the base is ``1.65 k`` per order. The terms were counted on the sympy
 canonical form; the ring (:mod:`bea.coordinatewise.ring`) computes the same ones faster
