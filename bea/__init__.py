@@ -8,11 +8,13 @@ from ._version import __version__ as __version__
 from .coordinatewise import dot, exp, log, norm, sqrt, tanh
 from .custom import load_rule, rule_from_function
 from .derive import Derivation, Family, Rule, derive
+from .equivalent import equivalent_step
+from .estimate import TooMuchWork
 from .tracing import Atom, RuleError, fixed_point
 from .trees import Tree, parse, tree
 
 __all__ = [
-    "Atom", "Derivation", "Family", "Rule", "RuleError", "Tree",
-    "derive", "dot", "exp", "fixed_point", "load_rule", "log", "norm", "parse", "rule_from_function",
+    "Atom", "Derivation", "Family", "Rule", "RuleError", "TooMuchWork", "Tree",
+    "derive", "dot", "equivalent_step", "exp", "fixed_point", "load_rule", "log", "norm", "parse", "rule_from_function",
     "sqrt", "tanh", "tree",
 ]
