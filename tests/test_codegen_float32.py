@@ -20,7 +20,12 @@ from bea.catalogue import ENTRIES, derivation_of
 from bea.codegen import emit_module
 from bea.schemes import SCHEMES
 
-TREE_ENTRIES = [e for e in ENTRIES if SCHEMES[e.scheme].build.__module__ != "bea.schemes.adaptive"]
+LOW_PRECISION_ORDER = 6
+"""Beyond it the coefficients leave float32's range near β → 1 whatever their form: heavy
+ball at order 8 divides by (1 − β)¹³ = 1e-39 at β = 0.999, below float32's smallest normal
+number, for a value of about 1e37 (the catalogue's order-8 entry is a symbolic result)."""
+TREE_ENTRIES = [e for e in ENTRIES if SCHEMES[e.scheme].build.__module__ != "bea.schemes.adaptive"
+                and e.order <= LOW_PRECISION_ORDER]
 """Coordinate-wise modules (Adam, …) put their factored scalar coefficients inside
 elementwise lambdas; their low-precision test evaluates the whole field (below)."""
 
@@ -65,7 +70,7 @@ def test_float32_coefficients_near_singular_values(entry):
             assert abs(low - exact) <= 1e-3 * abs(exact), (expr, point, low, exact)
 
 
-@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.scheme in ("momentum", "game")],
+@pytest.mark.parametrize("entry", [e for e in TREE_ENTRIES if e.scheme in ("momentum", "game")],
                          ids=lambda e: e.slug)
 def test_bfloat16_coefficients(entry):
     lines, params = _coefficients(entry)
