@@ -244,3 +244,26 @@ def test_rk_prints_a_general_vector_field_unless_asked_for_gradients():
     assert json.loads(render(ode, "json"))["loss"] is None
     assert json.loads(render(gradient, "json"))["loss"] is not None
     assert [type(s).__name__ for s in walk(ode)] == ["Header", "ModifiedFlow"]
+
+
+# -- text that fits a page ---------------------------------------------------------------
+
+@pytest.mark.parametrize("scheme, order, options", [
+    ("gd", 6, {}), ("rk", 8, {"method": "rk4"}), ("sgd", 4, {}),
+    ("game", 4, {"mode": "alternating", "rates": "alpha,lam"}), ("momentum", 6, {"beta": "beta"}),
+])
+def test_text_lines_fit_the_width_and_keep_every_term(scheme, order, options):
+    """Sums break between terms at WIDTH characters; joined back, the lines are the
+    unbroken sum (nothing lost, nothing reordered)."""
+    from bea.render.text import WIDTH
+
+    d = derivation(scheme, order, **options)
+    text = render(d, "text")
+    assert max(len(line) for line in text.splitlines()) <= WIDTH
+    printer = TextPrinter()
+    for section in walk(d):
+        if isinstance(section, ModifiedFlow):
+            for row in section.rows:
+                head = "  x = "
+                joined = " ".join(line.strip() for line in printer._wrapped(head, row.terms))
+                assert joined == "x = " + printer._sum(row.terms)

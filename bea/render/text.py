@@ -7,7 +7,10 @@ from . import coordinatewise as cw
 from . import notation as nt
 from .printer import MathPrinter
 
-__all__ = ["TextPrinter"]
+__all__ = ["TextPrinter", "WIDTH"]
+
+WIDTH = 100
+"""The widest text line: sums longer than that continue on the next line."""
 
 
 class TextPrinter(MathPrinter):
@@ -22,8 +25,33 @@ class TextPrinter(MathPrinter):
                 f"order {h.order} · atoms: {self._print(h.atoms)} · cycle: {self._cycle(h.cycle)}", ""]
 
     def _rows(self, section) -> list[str]:
-        return [f"  {nt.flow_name(r.order, self.style, section.tilde, section.step)} = {self._sum(r.terms)}"
-                for r in section.rows]
+        return [line for r in section.rows
+                for line in self._wrapped(f"  {nt.flow_name(r.order, self.style, section.tilde, section.step)} = ",
+                                          r.terms)]
+
+    def _wrapped(self, head: str, terms, tail: str = "") -> list[str]:
+        """``head`` and the signed sum of ``terms`` (then ``tail``), broken between terms into
+        lines of at most :data:`WIDTH` characters, continuations aligned under the first term;
+        a term wider than a line puts its body on a line of its own below its coefficient."""
+        bodies = [self._body(t) for t in terms]
+        parts = nt.signed_terms(list(zip((t.coeff for t in terms), bodies)), self.style) if terms else []
+        pieces = [nt.join_signed(parts[:1])] + [f"{sign} {term}" for sign, term in parts[1:]] if parts else ["0"]
+        pieces[-1] += tail
+        lines, indent = [head], " " * len(head)
+        for i, piece in enumerate(pieces):
+            fresh = lines[-1] == head or lines[-1] == indent
+            if not fresh and len(lines[-1]) + 1 + len(piece) > WIDTH:
+                lines.append(indent)
+                fresh = True
+            body = bodies[i] if i < len(bodies) else ""
+            if len(lines[-1]) + len(piece) > WIDTH and body and piece.endswith(body + (tail if i == len(pieces) - 1 else "")) \
+                    and len(piece) > len(body) + 1:
+                cut = len(piece) - len(body) - (len(tail) if i == len(pieces) - 1 else 0)
+                lines[-1] += piece[:cut].rstrip()
+                lines.append(indent + "  " + piece[cut:])
+            else:
+                lines[-1] += ("" if fresh else " ") + piece
+        return lines
 
     def _print_ModifiedFlow(self, f) -> list[str]:
         head = f"modified flow   θ' = {self._flow_head(f.order)} + O(h{nt.superscript(str(f.order))})"
@@ -67,9 +95,10 @@ class TextPrinter(MathPrinter):
             lines = [f"{title}{who}: gradient part and remainder (least squares in the tree basis)",
                      f"  {lhs}{grad}{name} + " + (f"h({rs})" if step else rs)]
         mean = f"   (C = {self._sum([sec.mean])})" if sec.mean else ""
-        lines.append(f"  {name} = {self._sum(sec.loss)}{mean}")
-        lines.append(f"  implicit regularizer: {self._sum(sec.regularizer)}")
-        lines += [f"  r{nt.subscript(str(r.order))} = {self._sum(r.terms)}   (not a gradient)" for r in sec.remainders]
+        lines += self._wrapped(f"  {name} = ", sec.loss, mean)
+        lines += self._wrapped("  implicit regularizer: ", sec.regularizer)
+        for r in sec.remainders:
+            lines += self._wrapped(f"  r{nt.subscript(str(r.order))} = ", r.terms, "   (not a gradient)")
         return lines
 
     def _print_Principal(self, p) -> list[str]:
