@@ -25,7 +25,9 @@ with ``k`` atoms the base is ``1.65 k`` per order. The terms were counted on the
 canonical form; the ring (:mod:`bea.coordinatewise.ring`) computes the same ones faster
 (Adam, numbers: order 3 0.1 s, order 4 1.3 s, order 5 over 8 minutes, in the slaving
 Taylor shift; AdamW, whose ``λθ`` adds terms, 20.9 s at order 4), so the count, not a
-time, is what is compared.
+time, is what is compared — except that past order 4 a ring term costs ~40× more (the
+slaving Taylor shift grows faster than the canonical terms), counted as a factor ``4`` per
+order past 4: numeric Adam at order 5 is refused by default instead of running for minutes.
 
 **Fields** multiply the cost of every coefficient operation (measured 2026-12-03, 2-core
 machine; times of ``derive`` alone):
@@ -186,8 +188,11 @@ class Estimate:
 
     @property
     def factor(self) -> int:
-        return self.cost.factor(self.order, self.algebra, self.modifying) * (
-            2 if self.modifying and self.algebra == "trees" else 1)
+        if self.algebra == "trees":
+            passes = 2 if self.modifying else 1
+        else:
+            passes = 4 ** max(self.order - 4, 0)  # the ring's slaving past order 4 (module docstring)
+        return self.cost.factor(self.order, self.algebra, self.modifying) * passes
 
     @property
     def terms(self) -> int:
@@ -201,7 +206,8 @@ class Estimate:
         if self.updates > 1:
             text += f" × {self.updates} updates"
         if self.factor > 1:
-            why = [w for w in (self.cost.describe(), "modifying passes" * self.modifying) if w]
+            slaving = "slaving past order 4" * (self.algebra != "trees" and self.order > 4)
+            why = [w for w in (self.cost.describe(), "modifying passes" * self.modifying, slaving) if w]
             text += f" × {approx(self.factor)} ({'; '.join(why)})"
         if self.updates > 1 or self.factor > 1:
             text += f" = {approx(self.terms)} terms"

@@ -55,6 +55,15 @@ def test_coordinatewise_estimate_counts_terms_not_one_tree_per_order():
     assert "labelled trees" not in line
 
 
+def test_numeric_adam_past_order_4_is_refused_and_symbolic_order_4_is_not():
+    """On the ring, numeric Adam at order 5 ran over 8 minutes in the slaving; symbolic
+    b1, b2, eps at order 4 takes seconds."""
+    numeric = parse_options("adam", b1="0.9", b2="0.999", eps="1e-8")
+    assert estimate_scheme("adam", 5, numeric).terms > MAX_TERMS
+    assert estimate_scheme("adam", 4, numeric).terms < MAX_TERMS
+    assert estimate_scheme("adam", 4, parse_options("adam")).terms < MAX_TERMS
+
+
 def test_modifying_is_part_of_the_estimate():
     """adamw --modifying ran for minutes unannounced: it costs the flow one order higher."""
     typed = parse_options("adamw")
