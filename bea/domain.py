@@ -19,7 +19,7 @@ from sympy.polys.domains import QQ
 
 from .coefficients import field_of
 
-__all__ = ["field_for", "exact_number"]
+__all__ = ["field_for", "exact_number", "flatten"]
 
 _MAX_DIGITS = 400
 _MAX_EXPONENT = 400
@@ -68,7 +68,7 @@ def field_for(values) -> sympy.polys.domains.Domain:
     :class:`bea.coefficients.RationalFunctionField`; algebraic numbers (e.g. ``sqrt(3)``)
     an algebraic extension (with symbols, sympy's rational functions over it).
     """
-    exprs = [exact_number(v) for v in _flatten(values)]
+    exprs = [exact_number(v) for v in flatten(values)]
     symbols = sorted({s for e in exprs for s in e.free_symbols}, key=str)
     surds = set()
     for e in exprs:
@@ -81,9 +81,10 @@ def field_for(values) -> sympy.polys.domains.Domain:
     return base.frac_field(*symbols) if symbols else base
 
 
-def _flatten(values):
+def flatten(values):
+    """The leaves of nested tuples and lists (a tableau's rows), in order."""
     for v in values:
         if isinstance(v, (tuple, list)):
-            yield from _flatten(v)
+            yield from flatten(v)
         else:
             yield v

@@ -66,6 +66,8 @@ from math import factorial
 
 import sympy
 
+from .domain import flatten
+
 __all__ = [
     "MAX_TERMS", "TooMuchWork", "FieldCost", "field_cost",
     "labelled_trees", "coordinatewise_terms", "Estimate", "estimate", "estimate_rule", "check_work", "approx",
@@ -129,7 +131,7 @@ def field_cost(values) -> FieldCost:
     """The :class:`FieldCost` of parameter values (numbers, sympy expressions, nested
     tuples of them). Values of other types are skipped: :func:`bea.derive` reports them."""
     symbols, surds, digits = set(), set(), 0
-    for v in _flatten(values):
+    for v in flatten(values):
         if isinstance(v, bool) or not isinstance(v, (int, Fraction, sympy.Basic)):
             continue
         e = sympy.sympify(v) if not isinstance(v, sympy.Basic) else v
@@ -145,14 +147,6 @@ def field_cost(values) -> FieldCost:
 def _digits(n: int) -> int:
     """Decimal digits of ``|n|`` (from its bit length: no conversion to text)."""
     return max(1, (abs(n).bit_length() * 30103 + 99999) // 100000)
-
-
-def _flatten(values):
-    for v in values:
-        if isinstance(v, (tuple, list)):
-            yield from _flatten(v)
-        else:
-            yield v
 
 
 def labelled_trees(k: int, order: int) -> list[int]:
