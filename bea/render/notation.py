@@ -34,7 +34,7 @@ import sympy
 from ..coefficients import factored
 from ..losses import split_scalar_label
 from ..trees import Tree, sort_key
-from .readable import mul_text, readable
+from .readable import GREEK, mul_text, readable
 
 __all__ = [
     "TEXT", "LATEX", "Style", "subscript", "superscript", "name", "field_name", "flow_name",
@@ -44,7 +44,7 @@ __all__ = [
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-_GREEK = {"beta": "β", "alpha": "α", "lam": "λ", "lambda": "λ", "gamma": "γ", "rho": "ρ", "eta": "η"}
+_GREEK = GREEK
 
 
 def subscript(text: str) -> str:

@@ -25,9 +25,10 @@ import sympy
 
 from ..coefficients import factorization
 
-__all__ = ["Readable", "readable", "mul_text"]
+__all__ = ["Readable", "readable", "mul_text", "GREEK"]
 
-_GREEK = {"beta": "β", "alpha": "α", "lam": "λ", "lambda": "λ", "gamma": "γ", "rho": "ρ", "eta": "η"}
+GREEK = {"beta": "β", "alpha": "α", "lam": "λ", "lambda": "λ", "gamma": "γ", "rho": "ρ", "eta": "η"}
+"""Parameter names printed as Greek letters in text (shared with :mod:`bea.render.notation`)."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def _symbol_key(name: str, exponent: int) -> tuple:
 def _names(field) -> tuple:
     """Display names of the field's symbols (Greek in text) and their order by name (the
     order of sympy's ``sort_key``)."""
-    names = tuple(_GREEK.get(s.name, s.name) for s in field.symbols)
+    names = tuple(GREEK.get(s.name, s.name) for s in field.symbols)
     return names, sorted(range(len(names)), key=names.__getitem__)
 
 
