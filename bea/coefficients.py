@@ -3,14 +3,15 @@
 A derivation with symbolic parameters (momentum's ``β``, the game rates ``α, λ``, SGD's
 batch count ``m``, tableau entries) computes with coefficients in ``Q(β, …)``. sympy's
 fraction field ``QQ.frac_field(β, …)`` is exact but cancels a gcd in pure Python on every
-operation; measured on ``momentum --beta beta --order 8`` it was ~90 % of the derivation.
-:class:`RationalFunctionField` keeps the same exact, canonical elements — numerator and
-denominator in lowest terms, denominator with a positive leading coefficient — with the
-polynomial arithmetic, gcd and factorisation done by FLINT (``fmpz_mpoly``) through
-python-flint, the standard C library for exact polynomial arithmetic. Measured against the
-alternative the issue suggested (fixed known denominators such as powers of ``1 − β``):
-the gcd of FLINT costs microseconds on these sizes, so exact canonical forms need no
-bookkeeping of which denominators may occur, and they still hold for any parameters.
+operation; measured on ``momentum --beta beta --order 8`` it was over 95 % of the
+derivation (55 s profiled, 2.8 s on this field). :class:`RationalFunctionField` keeps the
+same exact, canonical elements — numerator and denominator in lowest terms, denominator
+with a positive leading coefficient — with the polynomial arithmetic, gcd and
+factorisation done by FLINT (``fmpz_mpoly``) through python-flint, the standard C library
+for exact polynomial arithmetic. A representation over fixed known denominators (powers of
+``1 − β``) was considered and not needed: measured, an operation here costs 13–17 µs
+whole (momentum orders 7–10, 12 000 to 400 000 operations), so canonical forms need no
+bookkeeping of which denominators may occur, and they hold for any parameters.
 Canonical elements mean a coefficient is zero exactly when it compares equal to zero,
 as before.
 
