@@ -251,11 +251,13 @@ def part_text(part, style: nt.Style, loss) -> tuple[int, str]:
     return sign, f"{coeff}{' ' if plain else odot}{body}"
 
 
+def row_parts(row: CoordinateRow, style: nt.Style, loss) -> list[tuple[str, str]]:
+    """``[(sign, text)]`` of a row's parts, as :func:`bea.render.notation.signed_terms` gives."""
+    return [("-" if s < 0 else "+", t) for s, t in (part_text(p, style, loss) for p in row.parts)]
+
+
 def row_text(row: CoordinateRow, style: nt.Style, loss) -> str:
-    if not row.parts:
-        return "0"
-    return nt.join_signed([("-" if s < 0 else "+", t) for s, t in
-                           (part_text(p, style, loss) for p in row.parts)])
+    return nt.join_signed(row_parts(row, style, loss)) if row.parts else "0"
 
 
 def potentials(flow: CoordinateFlow) -> list:

@@ -35,6 +35,12 @@ class TextPrinter(MathPrinter):
         a term wider than a line puts its body on a line of its own below its coefficient."""
         bodies = [self._body(t) for t in terms]
         parts = nt.signed_terms(list(zip((t.coeff for t in terms), bodies)), self.style) if terms else []
+        return self._wrap_signed(head, parts, bodies, tail)
+
+    @staticmethod
+    def _wrap_signed(head: str, parts: list, bodies=(), tail: str = "") -> list[str]:
+        """:meth:`_wrapped` for signed parts ``[(sign, text)]``; ``bodies``: the part's text
+        after its coefficient, where a part wider than a line may break."""
         pieces = [nt.join_signed(parts[:1])] + [f"{sign} {term}" for sign, term in parts[1:]] if parts else ["0"]
         pieces[-1] += tail
         lines, indent = [head], " " * len(head)
@@ -138,8 +144,9 @@ class TextPrinter(MathPrinter):
                     f"O(h{nt.superscript(str(f.order + 1))}))"]
         else:
             head = [f"modified flow   θ' = {self._flow_head(f.order)} + O(h{nt.superscript(str(f.order))})"]
-        rows = [f"  {nt.flow_name(r.order, self.style, f.tilde)} = {cw.row_text(r, self.style, f.loss)}"
-                for r in f.rows]
+        rows = [line for r in f.rows
+                for line in self._wrap_signed(f"  {nt.flow_name(r.order, self.style, f.tilde)} = ",
+                                              cw.row_parts(r, self.style, f.loss))]
         notes = [f"  where {cw.potential_definition(R, body, self.style, f.loss)}" for R, body in cw.potentials(f)]
         return head + rows + notes
 
