@@ -31,6 +31,7 @@ from sympy.printing.str import StrPrinter
 from ..coordinatewise.readable import G, S, THETA_D, Deriv, DerivF, Hess, Total, readable
 from ..derive import Derivation
 from . import notation as nt
+from .readable import GREEK
 from .sections import _Walk, walk
 
 __all__ = ["Legend", "CoordinateRow", "CoordinateFlow", "CoordinateModifying", "ONE_NORM", "legend_text",
@@ -97,7 +98,7 @@ _NAMES = {"b1": ("β", r"\beta"), "b2": ("ρ", r"\rho"), "eps": ("ε", r"\vareps
 
 
 def _name(symbol: sympy.Symbol, latex: bool) -> str:
-    text, tex = _NAMES.get(symbol.name, (nt._GREEK.get(symbol.name, symbol.name), None))
+    text, tex = _NAMES.get(symbol.name, (GREEK.get(symbol.name, symbol.name), None))
     return (tex or sympy.latex(sympy.Symbol(text))) if latex else text
 
 

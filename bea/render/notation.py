@@ -44,7 +44,6 @@ __all__ = [
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-_GREEK = GREEK
 
 
 def subscript(text: str) -> str:
@@ -295,7 +294,7 @@ def coefficient(expr: sympy.Expr, style: Style) -> str:
     if style.latex:
         latex_names = {s: sympy.Symbol("lambda" if s.name == "lam" else s.name) for s in expr.free_symbols}
         return prefix + sympy.latex(expr.xreplace(latex_names))
-    greek = {s: sympy.Symbol(_GREEK.get(s.name, s.name)) for s in expr.free_symbols}
+    greek = {s: sympy.Symbol(GREEK.get(s.name, s.name)) for s in expr.free_symbols}
     return _unicode(prefix + sympy.sstr(expr.xreplace(greek) if greek else expr))
 
 
