@@ -1,15 +1,24 @@
 r"""LaTeX: the modified flow and the modified loss as rows of ``align*``, broken to fit a page.
 
-Every section prints as :class:`Row` s (``lhs &= summands``) and :class:`Paragraph` s
-(the notation line before the rows, the definitions after them); :meth:`LatexPrinter._join`
-lays the rows out. A row is broken between its summands, after a top-level ``+``/``-``
-(never inside a fraction), into lines of at most :data:`WIDTH` points as estimated by
-:func:`bea.render.texwidth.width`, and at most :data:`MAX_TERMS` summands; continuation
-lines start ``&\quad {}+`` and so align after the ``=`` of their row. A summand wider than
-a line by itself, such as an Adam coefficient ``\left(c_1 + c_2 + c_3\right) \odot \nabla^3 L(q, q)``,
-is broken between the summands of its widest ``\left(…\right)`` group, each line closing
-it with ``\right.`` and reopening it with ``\left.``, a ``\vphantom`` of the whole group
-keeping the delimiters of every line the same size.
+Every section prints as :class:`Row` s (``lhs &= summands``), :class:`Interjection` s (a
+line of words between rows, ``\intertext``) and :class:`Paragraph` s (outside the display:
+the notation line of a coordinate-wise rule before its rows, the definition of its
+``‖∇L‖_{1,ε}`` after them, as the text output has them); :meth:`LatexPrinter._join` lays
+the rows out. The break rule:
+
+* a row is broken between its summands, after a top-level ``+``/``-``, into lines of at
+  most :data:`WIDTH` points as estimated by :func:`bea.render.texwidth.width` (which is
+  never short of TeX's width) and at most :data:`MAX_TERMS` summands; continuation lines
+  start ``&\quad {}+`` and so align after the ``=`` of their row;
+* a summand wider than a line by itself has its lines to itself, continued ``&\qquad``:
+  broken between the summands of its widest ``\left(…\right)`` group (an Adam coefficient
+  ``\left(c_1 + c_2 + c_3\right) \odot \nabla^3 L(q, q)``), each line closing the group with
+  ``\right.`` and reopening it with ``\left.``, a ``\vphantom`` of the whole group keeping
+  the delimiters of every line the same size; else, when it starts with a fraction wider
+  than a line, with the numerator's bracketed factor taken out of the fraction
+  (``\frac{h^7}{d} \left(\beta + 1\right) \left(p\right) …``, so that ``p`` can be broken);
+  else between its leading fraction and the rest. A fraction is never broken;
+* a display of :data:`BREAKABLE` lines or more may break across pages.
 
 :data:`WIDTH` is 325 pt of 10 pt type: 32.5 em, the text width of ``article`` at 12 pt in
 its own ems (at 10 pt it is 34.5 em, 345 pt), less the widest left side of the block.
@@ -25,7 +34,7 @@ from . import notation as nt
 from .printer import MathPrinter
 from .texwidth import TOKEN, summands, width
 
-__all__ = ["LatexPrinter", "Row", "Paragraph", "MAX_TERMS", "WIDTH"]
+__all__ = ["LatexPrinter", "Row", "Interjection", "Paragraph", "MAX_TERMS", "WIDTH", "BREAKABLE"]
 
 MAX_TERMS = 4
 """The most summands on one line, however short."""

@@ -9,8 +9,8 @@ display-style sums with their limits below. It is meant to over-estimate: measur
 against TeX over the catalogue's summands (tests/test_latex_layout.py) it never falls
 short of TeX's width.
 
-:func:`summands` splits a sum at its top-level ``+``/``-`` (outside braces and
-``\\left…\\right`` groups), never inside a fraction or a bracket.
+:func:`summands` splits a sum at its top-level ``+``/``-`` (outside braces, ``\\left…\\right``
+groups and environments), never inside a fraction or a bracket.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _BIN, _REL = 12.3, 13.4
 _SYMBOLS = {
     r"\nabla": 8.4, r"\|": 5.0, r"\langle": 3.9, r"\rangle": 3.9, r"\ell": 4.2, r"\top": 7.8,
     r"\infty": 10.0, r"\partial": 5.8, r"\dots": 13.4, r"\ldots": 13.4, r"\cdots": 13.4,
-    r"\quad": 10.0, r"\qquad": 20.0, r"\,": 1.7, r"\:": 2.3, r"\;": 2.8, r"\!": -1.6, r"\ ": 3.4,
+    r"\quad": 10.1, r"\qquad": 20.1, r"\,": 1.7, r"\:": 2.3, r"\;": 2.8, r"\!": -1.6, r"\ ": 3.4,
     r"\{": 5.0, r"\}": 5.0, r"\prime": 2.8, r"\Sigma": 7.3, r"\Delta": 8.4, r"\Phi": 7.3, r"\Psi": 7.8,
     r"\Omega": 7.3, r"\Gamma": 6.3, r"\Lambda": 6.9, r"\Theta": 7.8, r"\Pi": 7.6,
 }
@@ -61,10 +61,10 @@ def _char(ch: str) -> float:
 
 
 class _Reader:
-    """Tokens of one LaTeX source, read as nested groups."""
+    """The tokens of a LaTeX source (blanks dropped), read as nested groups."""
 
-    def __init__(self, src: str):
-        self.tokens = [t for t in TOKEN.findall(src) if not t.isspace()]
+    def __init__(self, tokens: list[str]):
+        self.tokens = tokens
         self.i = 0
 
     def next(self) -> str | None:
@@ -89,8 +89,7 @@ class _Reader:
 
 def _width(tokens: list[str], style: str) -> float:
     """Width, in points, of ``tokens`` in math style ``style`` (``D``, ``T``, ``S``, ``SS``)."""
-    r, total, scale = _Reader(""), 0.0, _SCALE[style]
-    r.tokens = tokens
+    r, total, scale = _Reader(tokens), 0.0, _SCALE[style]
     while (t := r.next()) is not None:
         if t in ("^", "_"):
             total += _width(r.group(), _SMALLER[style]) + 1.5 * scale
