@@ -6,7 +6,8 @@ training steps on a tiny MLP with BatchNorm. Every step must move the parameters
 ``-h·(∇L + (h/2)∇²L ∇L)``, the gradient of ``L + (h/4)‖∇L‖²`` with ``∇²L`` a dense
 ``jax.hessian`` of a hand-written training-mode loss (batch statistics), and must update
 the BatchNorm running averages as BatchNorm does (momentum 0.99 toward the batch's
-statistics at the old parameters).
+statistics at the old parameters). The NNX recipe's logging line must give the regularizer
+``(h/4)‖∇L‖²`` from the model's own ``nnx.split`` states.
 """
 
 from __future__ import annotations
@@ -55,13 +56,14 @@ def train_loss(p, x, y):
     return jnp.mean((jnp.tanh(z) @ p["w2"] + p["b2"] - y) ** 2)
 
 
+@jax.jit
 def expected_step(p, h, x, y):
     """θ - h(g + (h/2) H g), H = jax.hessian of the flattened loss, and the size of the regularizer's part."""
     flat, unravel = ravel_pytree(p)
     f = lambda theta: train_loss(unravel(theta), x, y)  # noqa: E731
     g, hessian = jax.grad(f)(flat), jax.hessian(f)(flat)
     regularizer = h / 2 * hessian @ g
-    return unravel(flat - h * (g + regularizer)), float(jnp.max(jnp.abs(h * regularizer)))
+    return unravel(flat - h * (g + regularizer)), jnp.max(jnp.abs(h * regularizer))
 
 
 def assert_close(got: dict, want: dict):
@@ -75,7 +77,7 @@ def check_steps(ns, x, y, params, batch_stats, step):
     for _ in range(STEPS):
         before, (mean, var) = params(), batch_stats()
         want, regularizer = expected_step(before, ns["h"], x, y)
-        assert regularizer > 1e-5  # the regularizer moves the parameters far more than the tolerance
+        assert float(regularizer) > 1e-5  # the regularizer moves the parameters far more than the tolerance
         step()
         assert_close(params(), want)
         z = pre_norm(before["w1"], before["b1"], x)
@@ -105,6 +107,11 @@ def test_nnx_optimizer_recipe_with_batchnorm():
 
         check_steps(ns, x, y, params, batch_stats, lambda: ns["train_step"](model, ns["optimizer"], x, y))
         assert params()["w1"].dtype == jnp.float64
+        ns["x"], ns["y"] = x, y
+        exec(recipe("nnx-log"), ns)  # the generated function on the model's own nnx.split states
+        g = jax.grad(train_loss)(params(), x, y)
+        want = ns["h"] / 4 * sum(jnp.sum(a**2) for a in jax.tree_util.tree_leaves(g))
+        np.testing.assert_allclose(ns["regularizer"], want, rtol=1e-12)
 
 
 def test_linen_train_state_recipe_with_batchnorm():
