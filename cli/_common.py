@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+import warnings
 
 import click
 
@@ -21,12 +22,14 @@ from bea.modifying import modifying_field
 from bea.schemes import (
     MAX_TERMS, SCHEMES, SchemeError, build, check_reserved, estimate_scheme, parse_options, too_large,
 )
-from bea.schemes._options import Integer, setting
+from bea.schemes._options import Integer, check_ranges, setting
+from bea.schemes.tableaux import TableauWarning
 from bea.estimate import Estimate, estimate_rule
 from bea.tracing import RuleError
 
 __all__ = ["scheme_options", "rule_from_options", "rule_and_estimate", "fail", "bad_input_exits_2",
-           "derive_with_progress", "parse_settings", "whole_number", "user_prints_to_stderr", "SHOW_PROGRESS_TERMS"]
+           "derive_with_progress", "parse_settings", "typed_options", "whole_number", "user_prints_to_stderr",
+           "SHOW_PROGRESS_TERMS"]
 
 SHOW_PROGRESS_TERMS = 20_000
 """Estimated terms above which a derivation announces its estimate and shows a progress
@@ -134,11 +137,34 @@ def rule_and_estimate(options: dict, modifying: bool = False) -> tuple[Rule, int
     if scheme not in SCHEMES:
         fail(f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
     order = SCHEMES[scheme].default_order if order_text is None else whole_number("--order", order_text)
-    typed = parse_options(scheme, **given)
+    typed = typed_options(scheme, given)
     work = estimate_scheme(scheme, order, typed, modifying)
     if too_large(work, limit, scheme, typed) is not None:
         fail(too_large(work, limit, scheme, typed))
     return build(scheme, order, max_terms=limit, **typed), order, work
+
+
+def typed_options(scheme: str, given: dict) -> dict:
+    """The typed options of ``scheme`` as the command line takes them: parsed, each
+    :class:`TableauWarning` (a rounded fraction in a tableau file) printed as one line on
+    stderr, and values outside an option's declared range refused (one line, exit 2). The
+    library's :func:`parse_options` takes any value: the ranges are practical, not
+    mathematical (momentum's principal flow at β = -1/4 is tested through the library)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TableauWarning)
+        try:
+            typed = parse_options(scheme, **given)
+        finally:
+            for w in caught:
+                if issubclass(w.category, TableauWarning):
+                    click.echo(f"bea: warning: {w.message}", err=True)
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    try:
+        check_ranges(SCHEMES[scheme].options, typed)
+    except SchemeError as exc:
+        fail(str(exc))
+    return typed
 
 
 def parse_settings(pairs) -> dict:

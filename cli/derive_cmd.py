@@ -23,7 +23,8 @@ def schemes():
     for s in SCHEMES.values():
         click.echo(f"{s.name:<10} {s.summary}  (default --order {s.default_order})")
         for opt in s.options.values():
-            click.echo(f"{'':<12}{opt.flag:<12} {opt.help}")
+            bounds = opt.range_text()
+            click.echo(f"{'':<12}{opt.flag:<12} {opt.help}" + (f"  [{bounds}]" if bounds else ""))
         click.echo(f"{'':<12}ref: {s.reference}")
 
 

@@ -23,7 +23,7 @@ import sympy
 from ..derive import Rule
 from . import adaptive, continual, game, gd, momentum, multitask, rk, sgd
 from ._options import (
-    RESERVED_NAMES, Choice, Flag, Integer, IntegerList, NumberList, NumberOrSymbol, Option,
+    RESERVED_NAMES, Choice, Flag, Integer, IntegerList, NumberList, NumberOrSymbol, Option, Range,
     SchemeError, TaskSteps,
 )
 from .size import MAX_TERMS, Estimate, estimate, field_cost
@@ -119,15 +119,17 @@ def _check_sampling(typed: dict) -> None:
                           "a batch is drawn from the examples")
 
 
-def _symbol_or_number(name: str, help_text: str, example: str) -> Option:
+def _symbol_or_number(name: str, help_text: str, example: str, ranges: Range) -> Option:
     return Option(name, NumberOrSymbol("X"), help_text + " (number or symbol name; default symbolic)",
-                  sympy.Symbol(name, real=True), example)
+                  sympy.Symbol(name, real=True), example, (ranges,))
 
 
 _ADAM_REFERENCE = "Cattaneo, Klusowski & Shigida, On the Implicit Bias of Adam, ICML 2024"
-_B1 = _symbol_or_number("b1", "first-moment decay β", "1/2")
-_B2 = _symbol_or_number("b2", "second-moment decay ρ", "7/10")
-_EPS = _symbol_or_number("eps", "ε, inside the square root", "1/10")
+_DECAY = {"low": 0, "high": 1}
+"""A decay rate's range ``0 ≤ x < 1`` (at 1 the state never updates and cannot be slaved)."""
+_B1 = _symbol_or_number("b1", "first-moment decay β", "1/2", Range("b1", **_DECAY))
+_B2 = _symbol_or_number("b2", "second-moment decay ρ", "7/10", Range("b2", **_DECAY))
+_EPS = _symbol_or_number("eps", "ε, inside the square root", "1/10", Range("eps", 0, low_open=True))
 
 
 SCHEMES = {
@@ -160,27 +162,29 @@ SCHEMES = {
             Option("mode", Choice(game.MODES, "MODE"), "simultaneous | alternating", "simultaneous",
                    "alternating"),
             Option("rates", NumberList(2, "A,L"), "player rates α,λ (numbers or symbol names)",
-                   (sympy.Integer(1), sympy.Integer(1)), "1,1/2"),
+                   (sympy.Integer(1), sympy.Integer(1)), "1,1/2", (Range("α", 0, low_open=True),
+                                                                  Range("λ", 0, low_open=True))),
             Option("steps", IntegerList(2), "alternating: m,k steps of x then y", None, "2,1"),
             Option("zero_sum", Flag(), "losses E and -E", False)],
             game, "Rosca, Wu, Dherin & Barrett, ICML 2021", 2),
         _scheme("rk", "Runge–Kutta method from a Butcher tableau", [
             Option("method", Choice(tuple(TABLEAUX), "NAME"), "named method: " + ", ".join(TABLEAUX),
                    None, "rk4"),
-            Option("tableau", TableauFile(), "JSON file {\"A\": [[...]], \"b\": [...]}; entries like "
-                   "1/3, 0.25 or \"1/2 + sqrt(3)/6\""),
+            Option("tableau", TableauFile(), "JSON file {\"A\": [[...]], \"b\": [...]} (\"c\", if given, must be "
+                   "the row sums of A); entries like 1/3, 0.25, \"1/2 + sqrt(3)/6\" or \"1 - alpha\""),
             Option("field", Choice(("ode", "gradient"), "KIND"), "ode: f is any vector field, the modified "
                    "flow alone (default); gradient: f = -∇L, also the modified loss", "ode", "gradient")],
             rk, "Hairer, Lubich & Wanner, Geometric Numerical Integration, ch. IX", 3),
         _scheme("momentum", "heavy-ball or Nesterov momentum (velocity slaved to θ)", [
             Option("beta", NumberOrSymbol("B"), "momentum β (number or symbol name; default symbolic beta)",
-                   sympy.Symbol("beta", real=True), "1/2"),
+                   sympy.Symbol("beta", real=True), "1/2", (Range("β", **_DECAY),)),
             Option("nesterov", Flag(), "Nesterov's look-ahead gradient", False)],
             momentum, "Ghosh, Lyu, Zhang & Wang, ICLR 2023; Kovachki & Stuart 2021", 2),
         _scheme("adam", "Adam without bias correction, ε inside the root (m, v slaved to θ)",
                 [_B1, _B2, _EPS], adaptive, _ADAM_REFERENCE, 2, adaptive.build_adam, "coordinatewise"),
         _scheme("adamw", "AdamW: Adam with decoupled weight decay", [
-            _B1, _B2, _EPS, _symbol_or_number("weight_decay", "decoupled weight decay λ", "1/5")],
+            _B1, _B2, _EPS, _symbol_or_number("weight_decay", "decoupled weight decay λ", "1/5",
+                                              Range("weight-decay", 0))],
             adaptive, _ADAM_REFERENCE + "; Loshchilov & Hutter, ICLR 2019", 2, adaptive.build_adamw,
             "coordinatewise"),
         _scheme("rmsprop", "RMSProp, ε inside the root (v slaved to θ)", [_B2, _EPS], adaptive,

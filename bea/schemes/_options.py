@@ -5,6 +5,11 @@ type) into the typed value the scheme's ``build`` receives; the CLI generates it
 options from the same declarations. Nothing here evaluates text: numbers go through
 :class:`fractions.Fraction` (or the surd parser for tableau entries), symbols must be plain
 identifiers and become ``sympy.Symbol``. Every malformed value raises :class:`SchemeError`.
+
+An option may also declare the :class:`Range` its numeric values have in practice
+(momentum ``0 ≤ β < 1``); :func:`check_ranges` refuses values outside it. The command line
+applies it; the library API does not, because the mathematics holds beyond the practical
+range (the principal flow of momentum at ``β = -1/4``, a game with a negative rate).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from ..domain import exact_number
 
 __all__ = [
     "SchemeError", "Option", "Integer", "NumberOrSymbol", "NumberList", "IntegerList", "Choice",
-    "Flag", "TaskSteps", "RESERVED_NAMES", "symbol_name", "setting",
+    "Flag", "TaskSteps", "Range", "RESERVED_NAMES", "symbol_name", "setting", "check_ranges",
 ]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -222,16 +227,44 @@ def setting(text: str) -> tuple[str, sympy.Expr]:
 
 
 @dataclass(frozen=True)
+class Range:
+    """An interval ``low ≤ x < high`` (each end optional, open or closed) for a value
+    printed as ``name``; symbolic values are always inside."""
+
+    name: str
+    low: object = None
+    high: object = None
+    low_open: bool = False
+    high_open: bool = True
+
+    def __str__(self) -> str:
+        if self.high is None:  # "ε > 0" rather than "0 < ε"
+            return f"{self.name} {'>' if self.low_open else '≥'} {self.low}"
+        low = "" if self.low is None else f"{self.low} {'<' if self.low_open else '≤'} "
+        return f"{low}{self.name} {'<' if self.high_open else '≤'} {self.high}"
+
+    def contains(self, value) -> bool:
+        """Whether a typed value (a number, or an expression with symbols) lies inside."""
+        if isinstance(value, sympy.Basic) and value.free_symbols:
+            return True
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return self.high is None or bool(value < self.high if self.high_open else value <= self.high)
+
+
+@dataclass(frozen=True)
 class Option:
     """One option of a scheme: its name (``per_task`` → ``--per-task``), kind, help, default,
-    and an ``example`` value (text as typed on the command line, ``True`` for a switch,
-    ``None`` when the scheme's example leaves it out)."""
+    an ``example`` value (text as typed on the command line, ``True`` for a switch,
+    ``None`` when the scheme's example leaves it out), and ``ranges``: the :class:`Range`
+    of its value (one per entry for a list of values; empty: no range)."""
 
     name: str
     kind: object
     help: str
     default: object = None
     example: object = None
+    ranges: tuple = ()
 
     @property
     def flag(self) -> str:
@@ -242,3 +275,36 @@ class Option:
         if value is None:
             return self.default
         return self.kind.parse(self.flag, value)
+
+    def range_text(self) -> str:
+        """The declared range(s) as text (``0 ≤ β < 1``; ``α > 0, λ > 0``), or the least
+        whole number of an integer kind (``≥ 1``); ``""`` when neither."""
+        if self.ranges:
+            return ", ".join(map(str, self.ranges))
+        minimum = getattr(self.kind, "min", None)
+        return "" if minimum is None else f"≥ {minimum}"
+
+    def check_range(self, typed) -> None:
+        """Refuse a typed value outside :attr:`ranges` (one line naming option, value, range)."""
+        if typed is None or not self.ranges:
+            return
+        values = typed if isinstance(typed, tuple) else (typed,)
+        for value, bounds in zip(values, self.ranges):
+            if not bounds.contains(value):
+                shown = ",".join(map(_short, values))
+                value = _short(value)
+                what = f"{self.flag} {shown}" if len(values) == 1 else f"{self.flag} {shown}: {bounds.name} = {value}"
+                raise SchemeError(f"{what} is outside the range {bounds}")
+
+
+def _short(value) -> str:
+    """``value`` as text, a long exact number (``1e400`` has 401 digits) in 4 significant digits."""
+    text = str(value)
+    return text if len(text) <= 30 or not getattr(value, "is_Number", False) else str(sympy.N(value, 4))
+
+
+def check_ranges(options: dict, typed: dict) -> None:
+    """Refuse any typed value outside the range its :class:`Option` declares (``options``:
+    name → Option, a scheme's declarations)."""
+    for name, opt in options.items():
+        opt.check_range(typed.get(name))

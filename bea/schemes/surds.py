@@ -2,18 +2,19 @@
 
 Tableau files write entries such as ``"1/2 + sqrt(3)/6"`` or ``"-sqrt(15)/10"`` (the
 Gauss–Legendre methods; Hairer, Lubich & Wanner, *Geometric Numerical Integration*,
-Table II.1.3). The grammar is::
+Table II.1.3), or, when the caller accepts parameters, ``"1 - 1/(2*alpha)"``. The grammar is::
 
     expr   := term (("+" | "-") term)*
     term   := unary (("*" | "/") unary)*
     unary  := ("+" | "-") unary | atom
-    atom   := NUMBER | "sqrt" "(" expr ")" | "(" expr ")"
+    atom   := NUMBER | "sqrt" "(" expr ")" | "(" expr ")" | NAME
     NUMBER := digits ["." digits] [("e" | "E") ["+" | "-"] digits]   (|exponent| ≤ 100)
+    NAME   := letter (letter | digit | "_")*    (only with a ``symbol`` callback)
 
 The argument of ``sqrt`` must be a non-negative rational, so every value lies in a field
-``Q(√p, √q, …)``, which :func:`bea.domain.field_for` represents exactly. Text is only
-tokenized and combined with sympy arithmetic on numbers; nothing is ever evaluated.
-Every failure raises :class:`SurdError`.
+``Q(√p, √q, …)`` (``Q(√p, …)(α, …)`` with parameters), which :func:`bea.domain.field_for`
+represents exactly. Text is only tokenized and combined with sympy arithmetic on numbers
+and symbols; nothing is ever evaluated. Every failure raises :class:`SurdError`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ MAX_DEPTH = 20
 _MAX_EXPONENT = 100
 
 _TOKEN = re.compile(r"\s*(?:(?P<number>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
-                    r"|(?P<name>[A-Za-z_]+)|(?P<op>[-+*/()]))")
+                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[-+*/()]))")
 
 
 class SurdError(ValueError):
@@ -53,8 +54,9 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, tokens):
+    def __init__(self, tokens, symbol=None):
         self.tokens = tokens
+        self.symbol = symbol
         self.pos = 0
         self.depth = 0
 
@@ -106,7 +108,9 @@ class _Parser:
             return _number(text)
         if kind == "name":
             if text != "sqrt":
-                raise SurdError(f"unknown name {text!r} (only sqrt(…) is allowed)")
+                if self.symbol is None:
+                    raise SurdError(f"unknown name {text!r} (only sqrt(…) is allowed)")
+                return self.symbol(text)
             self.take("(")
             radicand = self.expr()
             self.take(")")
@@ -128,13 +132,17 @@ def _number(text: str) -> sympy.Rational:
     return sympy.Rational(frac.numerator, frac.denominator)
 
 
-def parse_surd(text: str) -> sympy.Expr:
-    """The exact value of ``text`` (e.g. ``"1/4 - sqrt(3)/6"``) as a sympy expression."""
+def parse_surd(text: str, symbol=None) -> sympy.Expr:
+    """The exact value of ``text`` (e.g. ``"1/4 - sqrt(3)/6"``) as a sympy expression.
+
+    ``symbol``: ``None`` refuses every name but ``sqrt``; otherwise a callable that turns a
+    name (``"alpha"``) into its ``sympy.Symbol`` or raises (it decides which names are
+    parameters: reserved names, e.g. ``h``, are its to refuse)."""
     if not isinstance(text, str):
         raise SurdError(f"{text!r} is not text")
     if len(text) > MAX_LENGTH:
         raise SurdError(f"longer than {MAX_LENGTH} characters")
-    parser = _Parser(_tokens(text))
+    parser = _Parser(_tokens(text), symbol)
     value = parser.expr()
     if parser.pos != len(parser.tokens):
         raise SurdError(f"unexpected {parser.peek()[1]!r}")

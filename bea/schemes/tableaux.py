@@ -1,13 +1,16 @@
 """Butcher tableaux: validated data, and the named methods of the catalogue.
 
 A tableau ``(A, b, c)`` defines the stages ``k_i = f(θ + h Σ_j a_ij k_j)`` and the update
-``θ + h Σ_i b_i k_i`` (Butcher 2016; HLW II.1). Entries are exact sympy numbers.
+``θ + h Σ_i b_i k_i`` (Butcher 2016; HLW II.1). Entries are exact sympy numbers, or
+expressions in parameters (``"1 - 1/(2*alpha)"``) read from a tableau file.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
+from fractions import Fraction
 
 import sympy
 from sympy import Rational as R, sqrt
@@ -15,10 +18,11 @@ from sympy import Rational as R, sqrt
 from .._files import not_a_regular_file
 from ..domain import exact_number
 from ..estimate import field_cost
-from ._options import SchemeError
+from ._options import SchemeError, symbol_name
 from .surds import SurdError, parse_surd
 
-__all__ = ["ButcherTableau", "TABLEAUX", "load_tableau", "TableauFile", "MAX_FILE_BYTES", "MAX_STAGES", "MAX_DIGITS"]
+__all__ = ["ButcherTableau", "TABLEAUX", "load_tableau", "TableauFile", "TableauWarning", "NEAR_FRACTION",
+           "MAX_FILE_BYTES", "MAX_STAGES", "MAX_DIGITS"]
 
 
 @dataclass(frozen=True)
@@ -116,50 +120,99 @@ entries at order ``N`` have ``N`` times as many, and the printers' integers stay
 Python's limit on integer-to-text conversion (4 300 digits)."""
 
 
-def load_tableau(path) -> ButcherTableau:
-    """Read ``{"A": [[…]], "b": […]}`` from a JSON file (UTF-8, at most ``MAX_FILE_BYTES``).
+class TableauWarning(UserWarning):
+    """A tableau entry read as written that looks like a rounded simple fraction."""
 
-    Entries are JSON numbers or text: integers, fractions ``"p/q"``, decimals, or surds
-    such as ``"1/2 + sqrt(3)/6"`` (read by :func:`bea.schemes.surds.parse_surd`). Nothing
-    in the file is evaluated; every defect raises :class:`SchemeError`.
+
+NEAR_FRACTION = 1e-12
+"""A rational entry within this distance of a fraction with denominator ≤ 1000 (and not
+equal to it) is taken for a rounded fraction: a :class:`TableauWarning` names the fraction."""
+
+
+def load_tableau(path) -> ButcherTableau:
+    """Read ``{"A": [[…]], "b": […]}`` (and optionally ``"c": […]``, which must equal the
+    row sums of ``A``) from a JSON file (UTF-8, at most ``MAX_FILE_BYTES``).
+
+    Entries are JSON numbers or text: integers, fractions ``"p/q"``, decimals, surds such
+    as ``"1/2 + sqrt(3)/6"``, or expressions in parameters such as ``"1 - 1/(2*alpha)"``
+    (read by :func:`bea.schemes.surds.parse_surd`; names reserved by the printed notation,
+    :data:`bea.schemes._options.RESERVED_NAMES`, are refused). Nothing in the file is
+    evaluated; every defect raises :class:`SchemeError`. A decimal that is a simple
+    fraction rounded (``0.6666666666666666``) is used as written, with a
+    :class:`TableauWarning` naming the fraction to write instead (``"2/3"``).
     """
+    where_file = f"tableau file {str(path)!r}"
     data = _read_json(str(path))
     if not isinstance(data, dict) or "A" not in data or "b" not in data:
-        raise SchemeError(f'tableau file {str(path)!r} must hold an object {{"A": [[...]], "b": [...]}}')
+        raise SchemeError(f'{where_file} must hold an object {{"A": [[...]], "b": [...]}}')
     a, b = data["A"], data["b"]
     if not isinstance(a, list) or not all(isinstance(r, list) for r in a) or not isinstance(b, list):
-        raise SchemeError(f"tableau file {str(path)!r}: A must be a list of rows and b a list")
+        raise SchemeError(f"{where_file}: A must be a list of rows and b a list")
     if len(b) > MAX_STAGES or len(a) > MAX_STAGES:
-        raise SchemeError(f"tableau file {str(path)!r}: more than {MAX_STAGES} stages")
+        raise SchemeError(f"{where_file}: more than {MAX_STAGES} stages")
     name = data.get("name", str(path))
     if not isinstance(name, str) or len(name) > 100 or not name.isprintable():  # printed as given
-        raise SchemeError(f"tableau file {str(path)!r}: name must be printable text of at most 100 "
+        raise SchemeError(f"{where_file}: name must be printable text of at most 100 "
                           "characters (no control characters or terminal escapes)")
 
     def entry(x, where):
-        if isinstance(x, str):
-            try:
-                return parse_surd(x)
-            except SurdError as exc:
-                raise SchemeError(f"tableau file {str(path)!r}: entry {where} = {x[:40]!r} is not a number "
-                                  f"({exc}; use integers, fractions like \"1/3\", decimals, "
-                                  "or sqrt like \"1/2 + sqrt(3)/6\")") from None
-        if isinstance(x, bool) or not isinstance(x, (int, float)):
-            raise SchemeError(f"tableau file {str(path)!r}: entry {where} is not a number")
-        try:
-            return exact_number(x)
-        except ValueError:
-            raise SchemeError(f"tableau file {str(path)!r}: entry {where} = {x!r} is not a finite number") from None
-
-    def bounded(x, where):
-        value = entry(x, where)
+        value = _entry(x, f"{where_file}: entry {where}")
         if field_cost([value]).digits > MAX_DIGITS:
-            raise SchemeError(f"tableau file {str(path)!r}: entry {where} has more than {MAX_DIGITS} digits")
+            raise SchemeError(f"{where_file}: entry {where} has more than {MAX_DIGITS} digits")
+        _warn_if_rounded(value, x, f"{where_file}: entry {where}")
         return value
 
-    rows = tuple(tuple(bounded(x, f"A[{i}][{j}]") for j, x in enumerate(r)) for i, r in enumerate(a))
-    weights = tuple(bounded(x, f"b[{i}]") for i, x in enumerate(b))
-    return ButcherTableau(rows, weights, name=name)
+    rows = tuple(tuple(entry(x, f"A[{i}][{j}]") for j, x in enumerate(r)) for i, r in enumerate(a))
+    weights = tuple(entry(x, f"b[{i}]") for i, x in enumerate(b))
+    tableau = ButcherTableau(rows, weights, name=name)
+    if "c" in data:
+        _check_nodes(data["c"], rows, entry, where_file)
+    return tableau
+
+
+def _entry(x, where: str) -> sympy.Expr:
+    """One entry: a JSON number, or text read by :func:`parse_surd` with parameters."""
+    if isinstance(x, str):
+        try:
+            return parse_surd(x, symbol=lambda text: sympy.Symbol(symbol_name(where, text), real=True))
+        except SurdError as exc:
+            raise SchemeError(f"{where} = {x[:40]!r} is not a number ({exc}; use integers, fractions like "
+                              "\"1/3\", decimals, sqrt like \"1/2 + sqrt(3)/6\", or parameter names like "
+                              "\"1 - alpha\")") from None
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise SchemeError(f"{where} is not a number")
+    try:
+        return exact_number(x)
+    except ValueError:
+        raise SchemeError(f"{where} = {x!r} is not a finite number") from None
+
+
+def _warn_if_rounded(value: sympy.Expr, written, where: str) -> None:
+    """A :class:`TableauWarning` when a rational in ``value`` (the entry, or a number inside
+    an expression such as ``0.3333333333333333*alpha``) is within :data:`NEAR_FRACTION` of a
+    simple fraction ``p/q`` (``q ≤ 1000``) without being it."""
+    for number in sorted(value.atoms(sympy.Rational), key=abs):
+        exact = Fraction(int(number.p), int(number.q))
+        near = exact.limit_denominator(1000)
+        if near != exact and abs(near - exact) <= NEAR_FRACTION:
+            shown = written if value == number else f"{written!r} holds {float(exact)!r}, which"
+            warnings.warn(TableauWarning(
+                f"{where} = {shown} is {float(abs(near - exact)):.1g} away from {near} and is used as "
+                f"written; write \"{near}\" for the exact fraction"), stacklevel=3)
+            return
+
+
+def _check_nodes(c, rows: tuple, entry, where_file: str) -> None:
+    """``c`` (optional in the file) must be the row sums of ``A``: bea uses the row sums, so
+    a different ``c`` would be a method other than the one meant."""
+    if not isinstance(c, list) or len(c) != len(rows):
+        raise SchemeError(f"{where_file}: c must be a list of {len(rows)} entries (the row sums of A), "
+                          "or left out")
+    for i, (x, row) in enumerate(zip(c, rows)):
+        given, expected = entry(x, f"c[{i}]"), sum(row, sympy.Integer(0))
+        if sympy.simplify(given - expected) != 0:
+            raise SchemeError(f"{where_file}: c[{i}] = {given} but row {i} of A sums to {expected}; "
+                              "c must be the row sums of A (or left out)")
 
 
 def _read_json(path: str):
