@@ -7,11 +7,13 @@ the iterates follow, and the modified loss where one exists.
 from ._version import __version__ as __version__
 from .coordinatewise import dot, exp, log, norm, sqrt, tanh
 from .custom import load_rule, rule_from_function
-from .derive import Derivation, Family, Rule, derive
+from .rule import Derivation, Family, Rule
+from .derive import derive
 from .equivalent import equivalent_step
 from .estimate import TooMuchWork
-from .tracing import Atom, RuleError, fixed_point
-from .trees import Tree, parse, tree
+from .atoms import Atom, RuleError
+from .bseries.tracing import fixed_point
+from .bseries.trees import Tree, parse, tree
 
 __all__ = [
     "Atom", "Derivation", "Family", "Rule", "RuleError", "TooMuchWork", "Tree",

@@ -3,11 +3,10 @@
 The target is either a :class:`bea.Rule` or a plain function ``step(theta, h, *atoms)``;
 for a plain function every parameter after ``h`` is a gradient atom: one atom ``f`` gives
 ``f = -∇L``; several atoms ``a, b, …`` give ``f_a = -∇L_a``, ``f_b = -∇L_b``, …
-A plain function that uses elementwise operations the B-series tracer refuses
-(``bea.sqrt``, ``bea.tanh``, ``bea.norm``, products of vectors) is detected as
-coordinate-wise (:mod:`bea.coordinatewise`): it is traced to order 1 as a B-series, and
-on that RuleError it is traced with the coordinate-wise algebra; if that succeeds, the
-rule has ``algebra="coordinatewise"``. A rule with auxiliary state is a :class:`bea.Rule`
+A plain function's algebra is the first registered one (:mod:`bea.registry`: B-series,
+then coordinate-wise) that traces it to order 1: one that uses elementwise operations the
+B-series tracer refuses (``bea.sqrt``, ``bea.tanh``, ``bea.norm``, products of vectors)
+becomes ``algebra="coordinatewise"``. A rule with auxiliary state is a :class:`bea.Rule`
 and names its algebra itself.
 The file is imported as a module (it is the user's code, run as such); the command
 line string itself is never evaluated.
@@ -18,11 +17,10 @@ from __future__ import annotations
 import dataclasses
 import inspect
 
-from . import coordinatewise
 from ._loading import load_attribute
-from .derive import Rule, trace_map
-from .domain import field_for
-from .tracing import Atom, RuleError
+from .rule import Rule
+from .registry import ALGEBRAS
+from .atoms import Atom, RuleError
 
 __all__ = ["load_rule", "rule_from_function"]
 
@@ -53,24 +51,16 @@ def rule_from_function(step, name: str | None = None) -> Rule:
 
 
 def _with_algebra(rule: Rule) -> Rule:
-    """``rule`` as a B-series rule if the tree tracer accepts it at order 1, else as a
-    coordinate-wise rule if that tracer does; else unchanged (``derive`` then reports the
-    tree tracer's error, naming the line)."""
-    try:
-        trace_map(rule, 1, field_for(rule.params.values()))
-        return rule
-    except RuleError:
-        pass
-    except SystemExit as exc:
-        raise RuleError(f"rule {rule.name!r} called exit ({exc.code!r}) while being traced") from None
-    candidate = dataclasses.replace(rule, algebra="coordinatewise")
-    try:
-        coordinatewise.trace_map(candidate, 1)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException:  # the user's code or the coordinate-wise tracer refused too
-        return rule
-    return candidate
+    """``rule`` in the first registered algebra that traces it to order 1; else unchanged
+    (``derive`` then reports the first algebra's error, naming the line)."""
+    for name, algebra in ALGEBRAS.items():
+        candidate = dataclasses.replace(rule, algebra=name)
+        try:
+            if algebra.accepts(candidate):
+                return candidate
+        except SystemExit as exc:
+            raise RuleError(f"rule {rule.name!r} called exit ({exc.code!r}) while being traced") from None
+    return rule
 
 
 def load_rule(spec: str) -> Rule:

@@ -6,9 +6,10 @@ other reading keeps the map and asks which *discrete* rule it is: on the slaved
 
     θ⁺ = θ + h Δ_1 + h² Δ_2 + … + h^N Δ_N + O(h^{N+1}),   Δ_k = Σ_{|t|=k} a(t) F(t),
 
-the B-series of one cycle that :func:`bea.derive.trace_map` returns (with the velocity
-slaved by :mod:`bea.slaving`). With gradient atoms each ``Δ_k`` splits like an order of a
-modified flow (:func:`bea.losses.split_gradient`), so the map reads
+the series of one cycle that the rule's algebra traces (the velocity slaved by
+:mod:`bea.bseries.slaving`); the algebras that have it declare the ``"equivalent"``
+capability (:mod:`bea.algebra`). With gradient atoms each ``Δ_k`` splits like an order of a
+modified flow (:func:`bea.bseries.losses.split_gradient`), so the map reads
 ``θ⁺ = θ − h∇L̃ + remainder``: plain gradient descent on the loss ``L̃``.
 
 For heavy-ball momentum this is the result of Cattaneo & Shigida, *Modified Loss of
@@ -21,10 +22,9 @@ exactly gradient descent with a modified loss, described to any order. Its first
 
 from __future__ import annotations
 
-from .derive import Derivation, Rule, trace_map
-from .domain import field_for
 from .estimate import MAX_TERMS, check_work
-from .series import by_order
+from .registry import algebra_of
+from .rule import Derivation, Rule
 
 __all__ = ["equivalent_step", "EQUIVALENTS"]
 
@@ -39,11 +39,10 @@ def equivalent_step(rule: Rule, order: int, max_terms: int | None = MAX_TERMS) -
         raise TypeError(f"rule must be a bea.Rule, got {type(rule).__name__}")
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ValueError(f"order must be an integer ≥ 1, got {order!r}")
-    if rule.algebra != "trees":
-        raise ValueError("the equivalent gradient descent is derived for rules of the tree algebra "
-                         f"(gd, sgd, momentum, games, RK, affine user rules); {rule.name!r} is coordinate-wise")
+    algebra = algebra_of(rule)
+    algebra.refuse_unless("equivalent", rule)
     if max_terms is not None:
         check_work(rule, order, max_terms)
-    field = field_for(rule.params.values())
-    increment, velocity = trace_map(rule, order, field)
-    return Derivation(rule, order, field, by_order(increment, order), velocity, kind="step")
+    traced = algebra.trace(rule, order)
+    return Derivation(rule, order, traced.field, traced.series.by_order(traced.increment, order),
+                      traced.state, kind="step")

@@ -2,32 +2,11 @@
 
 The estimate is a count of *work units* (terms), not of seconds: it grows the way the
 real work grows and is compared with a limit (:data:`MAX_TERMS`, the CLI's
-``--max-terms``, :func:`bea.derive`'s ``max_terms``) before anything is traced.
-
-**Trees.** The series of a rule with ``k`` atoms holds, at order ``n``, up to ``a_k(n)``
-labelled rooted trees: rooted trees on ``n`` nodes each carrying one of ``k`` labels.
-Their generating function ``A(x) = Σ a_k(n) xⁿ`` satisfies ``A(x) = k x exp(Σ_{i≥1}
-A(xⁱ)/i)`` (Pólya; Harary & Palmer, *Graphical Enumeration*, 1973, §3.1), which gives
-
-    a_k(1) = k,   a_k(n+1) = (1/n) Σ_{j=1}^{n} c(j) a_k(n+1-j),   c(j) = Σ_{d|j} d a_k(d)
-
-(``k = 1``: OEIS A000081, 1, 1, 2, 4, 9, 20, 48, …; ``a_k(n) ≈ a_1(n) kⁿ``). Counting
-takes ``O(order²)`` integer operations. Tracing touches every tree once per update, so
-the base work is ``Σ_{n≤N} a_k(n) × updates``.
-
-**Coordinate-wise expressions** (Adam & co., :mod:`bea.coordinatewise`). The work unit is
-one canonical term (a scalar coefficient times a vector monomial produced by the
-canonical form). Counted on Adam (one atom, numbers) to orders 1–4: 101, 341, 1 741,
-11 168 terms in all, fitted within 10 % by ``61 · N! · 1.65^N`` (order 5, checked after
-the fit: 74 796 counted, 89 522 fitted, 125 s on the sympy form; the ratio per order
-grows like ``1.65 (N+1)``: each order differentiates every term of the one before);
-with ``k`` atoms the base is ``1.65 k`` per order. The terms were counted on the sympy
-canonical form; the ring (:mod:`bea.coordinatewise.ring`) computes the same ones faster
-(Adam, numbers: order 3 0.1 s, order 4 1.3 s, order 5 over 8 minutes, in the slaving
-Taylor shift; AdamW, whose ``λθ`` adds terms, 20.9 s at order 4), so the count, not a
-time, is what is compared — except that past order 4 a ring term costs ~40× more (the
-slaving Taylor shift grows faster than the canonical terms), counted as a factor ``4`` per
-order past 4: numeric Adam at order 5 is refused by default instead of running for minutes.
+``--max-terms``, :func:`bea.derive`'s ``max_terms``) before anything is traced. Each
+algebra counts its own units (its ``work`` model, :class:`bea.algebra.WorkModel`):
+labelled trees for B-series (:mod:`bea.bseries.estimate`), canonical terms for
+coordinate-wise rules (:mod:`bea.coordinatewise.estimate`); this module multiplies them
+by the updates per call and the cost of the coefficient field.
 
 **Fields** multiply the cost of every coefficient operation (measured 2026-12-03, 2-core
 machine; times of ``derive`` alone):
@@ -62,15 +41,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
 from fractions import Fraction
-from math import factorial
 
 import sympy
 
 from .domain import flatten
+from .registry import algebra_named
 
 __all__ = [
     "MAX_TERMS", "TooMuchWork", "FieldCost", "field_cost",
-    "labelled_trees", "coordinatewise_terms", "Estimate", "estimate", "estimate_rule", "check_work", "approx",
+    "Estimate", "estimate", "estimate_rule", "check_work", "approx",
 ]
 
 MAX_TERMS = 200_000
@@ -104,17 +83,10 @@ class FieldCost:
     digits: int = 0
 
     def factor(self, order: int, algebra: str, modifying: bool = False) -> int:
-        """The multiplier of every coefficient operation at ``order``."""
-        s = len(self.symbols)
+        """The multiplier of every coefficient operation at ``order`` in ``algebra``."""
         surds = min(self.surds, _MAX_SURDS_COUNTED)
-        if algebra == "trees":
-            symbols = 1 + 2 * s * max(order - 1, 0)
-            digits = 1 + max(order - 1, 0) * self.digits // 36
-            digits *= max(1, self.digits * self.digits // 40_000)  # squared past 200 digits
-        else:
-            symbols = (2 + s * (order - 1 + modifying)) // 2
-            digits = 1
-        return symbols * 2 ** (surds * surds) * digits
+        work = algebra_named(algebra).work
+        return work.field(order, len(self.symbols), self.digits, modifying) * 2 ** (surds * surds)
 
     def describe(self) -> str:
         parts = []
@@ -149,25 +121,10 @@ def _digits(n: int) -> int:
     return max(1, (abs(n).bit_length() * 30103 + 99999) // 100000)
 
 
-def labelled_trees(k: int, order: int) -> list[int]:
-    """``[a_k(1), …, a_k(order)]``: rooted trees on ``n`` nodes with ``k`` labels."""
-    a = [0, k]
-    c = [0]
-    for n in range(1, order):
-        c.append(sum(d * a[d] for d in range(1, n + 1) if n % d == 0))
-        a.append(sum(c[j] * a[n + 1 - j] for j in range(1, n + 1)) // n)
-    return a[1:order + 1]
-
-
-def coordinatewise_terms(order: int, atoms: int = 1) -> int:
-    """Canonical terms of a coordinate-wise derivation to ``order``: ``61 · N! · (1.65 k)^N``."""
-    return 61 * factorial(order) * (165 * atoms) ** order // 100 ** order
-
-
 @dataclass(frozen=True)
 class Estimate:
-    """Estimated work of a derivation: ``trees`` base units (labelled trees, or canonical
-    terms for ``algebra="coordinatewise"``) up to ``order`` with ``atoms`` labels, each
+    """Estimated work of a derivation: ``trees`` base units of ``algebra``'s work model
+    (labelled trees, canonical terms, …) up to ``order`` with ``atoms`` labels, each
     touched in each of ``updates`` updates, times the field's ``factor``."""
 
     order: int
@@ -182,10 +139,7 @@ class Estimate:
 
     @property
     def factor(self) -> int:
-        if self.algebra == "trees":
-            passes = 2 if self.modifying else 1
-        else:
-            passes = 4 ** max(self.order - 4, 0)  # the ring's slaving past order 4 (module docstring)
+        passes = algebra_named(self.algebra).work.passes(self.order, self.modifying)
         return self.cost.factor(self.order, self.algebra, self.modifying) * passes
 
     @property
@@ -193,15 +147,15 @@ class Estimate:
         return self.trees * self.updates * self.factor
 
     def describe(self) -> str:
-        unit = "labelled trees" if self.algebra == "trees" else "coordinate-wise terms"
+        work = algebra_named(self.algebra).work
+        unit = work.unit
         what = "modifying field to " if self.modifying else ""
         text = (f"{what}order {self.order} with {self.atoms} atom{'s' if self.atoms > 1 else ''}: "
                 f"{'more than' if self.clipped else 'about'} {approx(self.trees)} {unit}")
         if self.updates > 1:
             text += f" × {self.updates} updates"
         if self.factor > 1:
-            slaving = "slaving past order 4" * (self.algebra != "trees" and self.order > 4)
-            why = [w for w in (self.cost.describe(), "modifying passes" * self.modifying, slaving) if w]
+            why = [w for w in (self.cost.describe(), *work.why_passes(self.order, self.modifying)) if w]
             text += f" × {approx(self.factor)} ({'; '.join(why)})"
         if self.updates > 1 or self.factor > 1:
             text += f" = {approx(self.terms)} terms"
@@ -255,10 +209,7 @@ def estimate(order: int, atoms: int, updates: int = 1, *, algebra: str = "trees"
     cost = cost or FieldCost()
     clipped = atoms > _MAX_COUNTED or order > _MAX_COUNTED_ORDER
     n, k = min(order, _MAX_COUNTED_ORDER), min(atoms, _MAX_COUNTED)
-    if algebra == "coordinatewise":
-        base = coordinatewise_terms(n + 1 if modifying else n, k)
-    else:
-        base = sum(labelled_trees(k, n))
+    base = algebra_named(algebra).work.base(n, k, modifying)
     return Estimate(order, atoms, max(1, updates), base, clipped, algebra, cost, modifying)
 
 

@@ -6,64 +6,37 @@ The update map (one step, or one cycle of ``m`` steps) is a B-series
 
     exp(Z) = θ + Σ_{j≥1} (1/j!) P_j,   P_1 = Z,   P_j = P_{j-1}' Z,
 
-(HLW IX.1; ``P_j'Z`` is grafting, :func:`bea.series.lie_derivative``). Comparing orders,
+(HLW IX.1; ``P_j'Z`` is the Lie derivative: grafting for trees,
+:func:`bea.bseries.series.lie_derivative`). Comparing orders,
 ``z`` at order ``n`` is ``a`` at order ``n`` minus ``Σ_{j≥2} P_j/j!`` at order ``n``, and
 ``P_j`` at order ``n`` only needs ``z`` below ``n``; so one pass over the orders builds
 ``z`` with every ``P_j`` reused, never re-expanded. The per-update modified flow is
 ``Z/(cycle·h)``: ``θ' = f_1 + h f_2 + …`` with ``f_k = Σ_{|t|=k} z(t)/cycle · F(t)``.
 
-The mean of a map over all orderings of its atoms (random reshuffling) is computed here
-too, as an average over relabelings of each tree rather than over the ``m!`` orderings.
-Auxiliary state is slaved to the parameters beforehand (:mod:`bea.slaving`).
+The loop is the same in every algebra (:mod:`bea.algebra`): it only adds, scales and
+takes Lie derivatives of the series it is handed. Auxiliary state is slaved to the
+parameters beforehand, and a random reshuffling averaged over orderings, by the algebra's
+tracing (:mod:`bea.bseries.pipeline`).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from fractions import Fraction
 
-from .series import add_into, by_order, lie_derivative
-from .trees import labels_of, relabel
-
-__all__ = ["logarithm", "average_over_orderings", "TreeAlgebra"]
+__all__ = ["logarithm"]
 
 
-class TreeAlgebra:
-    """The operations :func:`logarithm` needs, for B-series: an order's part is a term
-    dict ``{tree: coefficient}`` over ``field``; ``lie`` is grafting."""
-
-    def __init__(self, field):
-        self.field = field
-
-    def by_order(self, terms: dict, max_order: int) -> list[dict]:
-        return by_order(terms, max_order)
-
-    def zero(self) -> dict:
-        return {}
-
-    def nonzero(self, x) -> bool:
-        return bool(x)
-
-    def add_into(self, acc: dict, x: dict, factor=None) -> dict:
-        return add_into(acc, x, factor)
-
-    def lie(self, p: dict, z: dict, max_order: int) -> dict:
-        return lie_derivative(p, z, max_order, self.field)
-
-    def number(self, q: Fraction):
-        return self.field(q.numerator) / self.field(q.denominator)
-
-
-def logarithm(map_terms, max_order: int, field, progress=None, algebra=None) -> list:
+def logarithm(map_terms, max_order: int, series, progress=None) -> list:
     """Orders ``1..max_order`` of the field ``Z`` with ``exp(Z) = Φ`` (``Z[0]`` empty).
 
-    ``map_terms`` holds ``Φ(θ) - θ``. Returns a list indexed by order. ``algebra`` gives
-    the series operations (``by_order``, ``zero``, ``nonzero``, ``add_into``, ``lie``,
-    ``number``); the default is :class:`TreeAlgebra` over ``field``. Coordinate-wise
-    series use :class:`bea.coordinatewise.calculus.CoordinateAlgebra` with the same loop.
+    ``map_terms`` holds ``Φ(θ) - θ``. Returns a list indexed by order. ``series`` gives
+    the operations on the algebra's series (``by_order``, ``zero``, ``nonzero``,
+    ``add_into``, ``lie``, ``number``): :class:`bea.bseries.series.TreeSeries` for
+    B-series, :class:`bea.coordinatewise.calculus.CoordinateSeries` for coordinate-wise
+    expressions; the loop is the same.
     """
-    alg = algebra if algebra is not None else TreeAlgebra(field)
+    alg = series
     a = alg.by_order(map_terms, max_order)
     z: list = [alg.zero() for _ in range(max_order + 1)]
     # powers[j][n]: order-n part of P_j = (L_Z)^{j-1} Z
@@ -85,38 +58,3 @@ def logarithm(map_terms, max_order: int, field, progress=None, algebra=None) -> 
         if progress is not None:
             progress(n)
     return z
-
-
-def average_over_orderings(map_terms: dict, labels: tuple[str, ...], field) -> dict:
-    """Mean of ``Φ_σ`` over all orderings ``σ`` of ``labels``.
-
-    ``Φ_σ`` is ``Φ`` with the atoms permuted by ``σ``. The mean coefficient of a tree
-    ``t`` using ``d`` distinct labels is the average of ``Φ``'s coefficient over the
-    ``m!/(m-d)!`` injective relabelings of those labels (each relabeling is hit by
-    ``(m-d)!`` permutations), so no ordering is ever enumerated; the work is one
-    average per relabeling class (pattern) of trees.
-    """
-    label_set = set(labels)
-    out: dict = {}
-    seen = set()
-    for t in list(map_terms):
-        key = _pattern(t, label_set)
-        if key in seen:
-            continue
-        seen.add(key)
-        used = sorted({lab for lab in labels_of(t) if lab in label_set})
-        images = [relabel(t, dict(zip(used, target))) for target in itertools.permutations(labels, len(used))]
-        mean = sum((map_terms.get(i, field.zero) for i in images), field.zero) / field(len(images))
-        if mean:
-            for image in images:
-                out[image] = mean
-    return out
-
-
-def _pattern(t, label_set) -> str:
-    """A relabeling-invariant key of ``t``: its least relabeling to ``0, 1, …`` (as text)."""
-    used = sorted({lab for lab in labels_of(t) if lab in label_set})
-    return min(
-        str(relabel(t, {u: f"\0{p}" for u, p in zip(used, perm)}))
-        for perm in itertools.permutations(range(len(used)))
-    )

@@ -8,9 +8,9 @@
 2. The gd modified fields of orders 2–5, in units of one gradient evaluation: wall time
    (median) and XLA's flop count of the compiled function (deterministic, unlike wall time
    on a shared machine), with ``hvp="exact"`` and ``"finite-difference"``, beside the same
-   field evaluated one nested jvp per tree (:func:`bea.evaluate.elementary_differentials`,
-   what generated code did before :mod:`bea.plan`), the plan's count of
-   distinct jvp channels and of host/rider pairs (one jvp each, :class:`bea.plan.Paired`).
+   field evaluated one nested jvp per tree (:func:`bea.bseries.evaluate.elementary_differentials`,
+   what generated code did before :mod:`bea.bseries.plan`), the plan's count of
+   distinct jvp channels and of host/rider pairs (one jvp each, :class:`bea.bseries.plan.Paired`).
    Targets: ≤ 10 gradients at order 4, ≤ 24 at order 5, by flops. Compile time
    (lower + compile) at order 5, target ≤ 10 s on CPU.
 3. One optimizer step with the explicit regularizer, ``optax.chain(regularizer_transform(
@@ -32,10 +32,10 @@ import numpy as np
 
 from bea.codegen import functions
 from bea.derive import derive
-from bea.evaluate import elementary_differentials, fields_from_losses
-from bea.plan import Merged, Paired, Single, channel_count, plan
+from bea.bseries.evaluate import elementary_differentials, fields_from_losses
+from bea.bseries.plan import Merged, Paired, Single, channel_count, plan
 from bea.schemes import build
-from bea.trees import sort_key
+from bea.bseries.trees import sort_key
 
 WIDTHS = (256, 1024, 512, 256, 1)
 H = 0.01

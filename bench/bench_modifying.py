@@ -44,7 +44,7 @@ KAURI = textwrap.dedent(r'''
     from kauri.gentrees import trees_up_to_order
     from kauri.maps import Map
     from bea.schemes import TABLEAUX
-    from bea.trees import parse, symmetry
+    from bea.bseries.trees import parse, symmetry
     tab = TABLEAUX[method]
     fr = lambda x: Fraction(int(x.p), int(x.q))
     rk = kauri.RK([[fr(x) for x in row] for row in tab.a], [fr(x) for x in tab.b])

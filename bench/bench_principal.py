@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bea.principal_jax import principal_flow
+from bea.principal.numeric import principal_flow
 
 jax.config.update("jax_enable_x64", True)
 K, H = 8, 1.0

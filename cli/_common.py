@@ -17,7 +17,8 @@ import warnings
 import click
 
 from bea.custom import load_rule
-from bea.derive import Rule, derive
+from bea.rule import Rule
+from bea.derive import derive
 from bea.modifying import modifying_field
 from bea.schemes import (
     MAX_TERMS, SCHEMES, SchemeError, build, check_reserved, estimate_scheme, parse_options, too_large,
@@ -25,7 +26,7 @@ from bea.schemes import (
 from bea.schemes._options import Integer, check_ranges, setting
 from bea.schemes.tableaux import TableauWarning
 from bea.estimate import Estimate, estimate_rule
-from bea.tracing import RuleError
+from bea.atoms import RuleError
 
 __all__ = ["scheme_options", "rule_from_options", "rule_and_estimate", "fail", "bad_input_exits_2",
            "derive_with_progress", "parse_settings", "typed_options", "whole_number", "user_prints_to_stderr",

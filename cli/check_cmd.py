@@ -18,6 +18,7 @@ import click
 
 from bea._files import replacing
 from bea.domain import exact_number
+from bea.registry import algebra_of
 from bea.schemes import SCHEMES
 
 from ._common import (
@@ -313,6 +314,7 @@ def drift(fmt, plot, iterations, lr, principal, noise, runs, **kwargs):
     """
     from bea.check import default_learning_rate, report
     from bea.check import drift as run_drift
+    from bea.check.values import numeric_rule
     from bea.derive import derive
 
     if kwargs.get("steps") is not None and not _takes_steps(kwargs):
@@ -340,9 +342,7 @@ def drift(fmt, plot, iterations, lr, principal, noise, runs, **kwargs):
         kwargs["problem"] = kwargs.get("problem") or "oscillating"
     with user_prints_to_stderr():
         rule, order, problem, values = _rule_and_problem(kwargs, "drift", notes)
-        if rule.algebra == "coordinatewise":  # derive with the numbers the run uses (much faster)
-            from bea.check.values import numeric_rule
-
+        if algebra_of(rule).numbers_first:  # derive with the numbers the run uses (much faster)
             rule = numeric_rule(rule, values, notes)
         derivation = derive(rule, order)
         with _check_errors():

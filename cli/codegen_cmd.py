@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from bea._files import write_text
-from bea.domain import exact_number
 
 from ._common import (
     bad_input_exits_2, derive_with_progress, fail, parse_settings, rule_and_estimate, scheme_options,
@@ -33,10 +32,7 @@ def codegen(output, assignments, modifying, **options):
     with user_prints_to_stderr():
         rule, order, work = rule_and_estimate(options, modifying)
         derivation = derive_with_progress(rule, order, work, modifying)
-    symbols = ({str(s) for v in rule.params.values() for s in exact_number(v).free_symbols}
-               if rule.algebra == "coordinatewise" else
-               {str(s) for k in range(1, order + 1) for c in derivation.flow[k].values()
-                for s in derivation.field.to_sympy(c).free_symbols})
+    symbols = derivation.algebra.free_symbols(derivation)
     unknown = sorted(set(values) - symbols)
     if unknown:
         fail(f"--set {unknown[0]}: the derivation has no symbol {unknown[0]!r}"

@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from bea.codegen import functions  # noqa: E402
 from bea.codegen.optax import regularizer_transform  # noqa: E402
-from bea.derive import derive  # noqa: E402
+from bea.derive import derive# noqa: E402
 from bea.schemes import build  # noqa: E402
 
 LR, H, STEPS, EVERY = 3e-3, 0.5, 1500, 50

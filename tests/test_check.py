@@ -141,7 +141,7 @@ def test_drift_limits_and_divergence():
 def test_importing_bea_and_running_a_check_leave_float64_as_it_was():
     code = (
         "import jax, jax.numpy as jnp\n"
-        "import bea, bea.check, bea.evaluate, bea.codegen\n"
+        "import bea, bea.check, bea.bseries.evaluate, bea.codegen\n"
         "from bea.check import orders, drifting, report, make_problem, check\n"
         "assert jax.config.jax_enable_x64 is False\n"
         "from bea.schemes import build\n"

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from bea.check import orders
-from bea.trees import parse
+from bea.bseries.trees import parse
 from cli.main import main
 
 PROBLEM_FILE = """\

@@ -4,7 +4,7 @@ The reference flattens the parameters to a vector ``x`` and builds every derivat
 dense tensor with nested ``jax.jacfwd`` (``D^k f(x)`` has shape ``(n,)*(k+1)``), then
 contracts it with the children's vectors: ``F(c[t1..tk]) = D^k f_c(x)·F(t1)…F(tk)`` and,
 for a scalar tree, ``D^k L(x)·v1…vk`` at its root with ``v = P_b D^j ∇L(x)·…`` below.
-It shares nothing with bea.evaluate or the generated code except the derivation's exact
+It shares nothing with bea.bseries.evaluate or the generated code except the derivation's exact
 coefficients.
 """
 
@@ -24,7 +24,7 @@ from jax.flatten_util import ravel_pytree
 from bea.codegen import emit_module, functions
 from bea.derive import derive
 from bea.schemes import build
-from bea.trees import sort_key
+from bea.bseries.trees import sort_key
 
 
 # -- the dense reference ------------------------------------------------------------------
@@ -341,7 +341,7 @@ def test_deterministic_and_standalone(tmp_path):
 
 def test_each_differential_once():
     """One line per distinct subtree, in sort_key order of the top-level trees, each computed
-    once; the order-3 pair f''(f,f) + c f'(f'f) is one jvp (bea.plan.Paired)."""
+    once; the order-3 pair f''(f,f) + c f'(f'f) is one jvp (bea.bseries.plan.Paired)."""
     d = derivation("gd3")
     source = emit_module(d)
     body = source.split("def modified_field")[1].split("return function")[0]

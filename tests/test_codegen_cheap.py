@@ -53,7 +53,7 @@ def test_finite_difference_within_its_stated_error(dtype, name):
 
 
 def test_no_difference_where_a_higher_derivative_computes_the_hvp():
-    """gd order 3: f'f is the inner jvp of f''(f, f) + c f'(f'f) (one jvp, bea.plan), so the
+    """gd order 3: f'f is the inner jvp of f''(f, f) + c f'(f'f) (one jvp, bea.bseries.plan), so the
     cheap mode keeps it exact (a difference of gradients would cost one gradient more)."""
     loss, params, batch = _problem(jnp.float64)
     m = functions(derive(build("gd", 3), 3))

@@ -1,4 +1,4 @@
-"""The evaluation plan of generated fields and of the check (bea.plan): merged derivatives expand
+"""The evaluation plan of generated fields and of the check (bea.bseries.plan): merged derivatives expand
 back to exactly the derivation's terms, and the plan computes fewer distinct jvp channels
 than one nested jvp per tree. Numerical agreement of the planned code with dense
 references is in tests/test_codegen.py (gd5 and sgd2-forward3 merge derivatives)."""
@@ -11,9 +11,9 @@ import pytest
 import sympy
 
 from bea.derive import derive
-from bea.plan import Merged, Paired, Single, channel_count, merge, plan, rest_and_last, root_label
+from bea.bseries.plan import Merged, Paired, Single, channel_count, merge, plan, rest_and_last, root_label
 from bea.schemes import build
-from bea.trees import sort_key, tree
+from bea.bseries.trees import sort_key, tree
 
 CASES = [
     ("gd", 4, {}), ("gd", 5, {}), ("gd", 6, {}),

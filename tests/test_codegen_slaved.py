@@ -15,7 +15,7 @@ from jax.flatten_util import ravel_pytree
 from bea.codegen import functions
 from bea.coordinatewise.evaluate import state_function
 from bea.derive import derive
-from bea.evaluate import fields_from_losses, planned_sum
+from bea.bseries.evaluate import fields_from_losses, planned_sum
 from bea.schemes import build
 from bea.schemes.adaptive import adam
 from bea.schemes.momentum import heavy_ball, nesterov_momentum

@@ -7,7 +7,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from bea.check.defaults import problem_for
-from bea.check.drifting import drift
+from bea.check import drift
 from bea.derive import derive
 from bea.schemes import build
 from cli.main import main

@@ -14,11 +14,11 @@ import sympy
 
 from bea.coordinatewise import canonical
 from bea.coordinatewise.evaluate import evaluate, state_function
-from bea.coordinatewise.modifying import modifying_field
+from bea.modifying import modifying_field
 from bea.derive import derive
 from bea.schemes import build
 from bea.schemes.adaptive import adam, rmsprop
-from bea.tracing import RuleError
+from bea.atoms import RuleError
 
 THETA = jnp.array([0.4, -0.7, 0.3])
 HS = np.geomspace(2.5e-4, 1e-3, 5)

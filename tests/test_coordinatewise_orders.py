@@ -16,7 +16,7 @@ import pytest
 
 from bea import Atom, Rule
 from bea.check.defaults import problem_for
-from bea.check.orders import check
+from bea.check import check
 from bea.coordinatewise import sqrt, tanh
 from bea.schemes import build
 

@@ -12,7 +12,7 @@ import pytest
 
 from bea import derive, parse
 from bea.schemes import TABLEAUX, build
-from bea.trees import symmetry
+from bea.bseries.trees import symmetry
 
 kauri = pytest.importorskip("kauri")
 from kauri.cem.cem import antipode_impl  # noqa: E402

@@ -14,10 +14,10 @@ import pytest
 import sympy
 
 from bea.equivalent import equivalent_step
-from bea.evaluate import fields_from_losses, planned_sum
+from bea.bseries.evaluate import fields_from_losses, planned_sum
 from bea.schemes import build
 from bea.schemes.momentum import heavy_ball
-from bea.trees import parse, tree
+from bea.bseries.trees import parse, tree
 
 jax.config.update("jax_enable_x64", True)
 

@@ -1,4 +1,4 @@
-"""bea.evaluate is the one evaluator: generated code carries its source verbatim, and
+"""bea.bseries.evaluate is the one evaluator: generated code carries its source verbatim, and
 generated code and bea.check compute the same values, bit for bit."""
 
 import inspect
@@ -6,14 +6,15 @@ import inspect
 import numpy as np
 import pytest
 
-from bea import derive, evaluate
+from bea import derive
+from bea.bseries import evaluate
 from bea.check import make_problem
 from bea.check.setup import prepare
 from bea.check.values import numeric_coefficients, to_float
 from bea.codegen import functions
-from bea.losses import scalar_label, split_scalar_label
+from bea.bseries.losses import scalar_label, split_scalar_label
 from bea.schemes import build
-from bea.trees import sort_key
+from bea.bseries.trees import sort_key
 
 
 
@@ -37,7 +38,7 @@ def test_scalar_labels_round_trip():
     ("sgd", 3, {"batches": "2", "shuffle": "forward"}, False),
     ("sgd", 2, {"batches": "2", "shuffle": "random"}, True)])
 def test_generated_code_and_the_check_agree_bit_for_bit(scheme, order, options, has_loss):
-    """The check's F(t) and S(s) (bea.evaluate, as bea.check calls it) and the generated
+    """The check's F(t) and S(s) (bea.bseries.evaluate, as bea.check calls it) and the generated
     modified field and loss, on the check's own problem and coordinates (both eager)."""
     d = derive(build(scheme, order, **options), order)
     assert d.has_loss == has_loss

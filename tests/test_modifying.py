@@ -11,11 +11,12 @@ import pytest
 import sympy
 
 from bea import derive, parse
-from bea.derive import trace_map
+from bea.bseries.pipeline import trace_map
+from bea.bseries.series import TreeSeries
 from bea.logarithm import logarithm
 from bea.modifying import modifying_field
 from bea.schemes import TABLEAUX, build
-from bea.trees import symmetry, trees_of_order
+from bea.bseries.trees import symmetry, trees_of_order
 
 
 def _coeffs(d, k):
@@ -53,7 +54,7 @@ def test_corrected_scheme_follows_the_target_exactly():
         for k in range(1, 5):
             for t, c in d.flow[k].items():
                 fields[t.label][t] = c
-        z = logarithm(trace_map(rule, 4, d.field, fields)[0], 4, d.field)
+        z = logarithm(trace_map(rule, 4, d.field, fields)[0], 4, TreeSeries(d.field))
         assert all(not z[k] for k in range(2, 5)), name
         first = derive(rule, 1)
         assert {str(t) for t in z[1]} == {str(t) for t in first.flow[1]}, name
@@ -70,7 +71,7 @@ def test_target_flow_may_be_another_derivation():
     euler = derive(build("rk", 3, method="euler"), 3)
     d = modifying_field(build("rk", 3, method="heun"), 3, target=euler)
     fields = {"f": {t: c for k in range(1, 4) for t, c in d.flow[k].items()}}
-    z = logarithm(trace_map(d.rule, 3, d.field, fields)[0], 3, d.field)
+    z = logarithm(trace_map(d.rule, 3, d.field, fields)[0], 3, TreeSeries(d.field))
     for k in (2, 3):
         assert {str(t): d.field.to_sympy(c) for t, c in z[k].items()} == {
             str(t): euler.coefficient(t) for t in euler.flow[k]}

@@ -10,7 +10,8 @@ from sympy import Rational as R
 
 from bea import derive, parse
 from bea.logarithm import logarithm
-from bea.derive import trace_map
+from bea.bseries.pipeline import trace_map
+from bea.bseries.series import TreeSeries
 from bea.schemes import build
 
 
@@ -83,7 +84,7 @@ def test_random_average_equals_brute_force_mean_over_orderings():
         increment, _ = trace_map(rule, order, field)
         for t, c in increment.items():
             total[t] = total.get(t, field.zero) + c / field(len(perms))
-    z = logarithm({t: c for t, c in total.items() if c}, order, field)
+    z = logarithm({t: c for t, c in total.items() if c}, order, TreeSeries(field))
     for k in range(1, order + 1):
         assert {t: c / field(batches) for t, c in z[k].items() if c} == fast.flow[k]
 

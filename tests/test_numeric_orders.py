@@ -11,7 +11,7 @@ import pytest
 
 from bea.check import check, make_problem
 from bea.schemes import TABLEAUX, build
-from bea.trees import parse
+from bea.bseries.trees import parse
 
 
 

@@ -16,7 +16,7 @@ from bea.schemes import SchemeError
 from bea.schemes._options import Integer, NumberList, NumberOrSymbol, TaskSteps, setting
 from bea.schemes.surds import SurdError, parse_surd
 from bea.schemes.tableaux import TABLEAUX, load_tableau
-from bea.trees import InvalidTreeError, parse
+from bea.bseries.trees import InvalidTreeError, parse
 
 FEW = settings(max_examples=150, deadline=None)
 

@@ -14,7 +14,7 @@ from sympy import Rational as R
 
 from bea import Atom, Rule, RuleError, derive, fixed_point
 from bea.principal import MU, stability_function, tall_tree_rate
-from bea.principal_jax import principal_flow, psi_function
+from bea.principal.numeric import principal_flow, psi_function
 from bea.schemes import build
 from bea.schemes.gd import gradient_descent
 from bea.schemes.momentum import heavy_ball, nesterov_momentum

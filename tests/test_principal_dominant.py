@@ -23,7 +23,7 @@ from bea.check.principal import numeric_flow, principal_trajectory, top_eigenval
 from bea.check.setup import prepare
 from bea.derive import derive
 from bea.principal import MU, PrincipalError, Threshold, stability_function
-from bea.principal_jax import psi_function
+from bea.principal.numeric import psi_function
 from bea.schemes import build
 from bea.schemes.momentum import heavy_ball, nesterov_momentum
 from cli.main import main

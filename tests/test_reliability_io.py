@@ -291,7 +291,7 @@ def test_a_rule_file_raising_keyboard_interrupt_is_an_interrupt(tmp_path):
 @pytest.mark.parametrize("args", [
     ["drift", "--scheme", "gd", "--lr", "1e400"],
     ["drift", "--scheme", "sgd", "--sampling", "iid", "--noise", "--lr", "1e400"],
-    ["drift", "--scheme", "momentum", "--beta", "1e400", "--problem", "quadratic"],
+    ["drift", "--scheme", "game", "--rates", "1e400,1", "--problem", "dirac-gan"],
     ["drift", "--scheme", "gd", "--problem", "quadratic", "--set", "x=-1e400"],
     ["check", "--scheme", "momentum", "--set", "beta=1e400"],
 ])

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import sympy
 
+from bea.render import render
+from bea.render.json import JsonPrinter
 from bea.stochastic import Sampling, SamplingError, batch_moment, epoch_covariance, minibatch_covariance, sme
 from bea.stochastic.jaxsde import covariance_factor, diffusion, drift, per_example_gradients
 from bea.stochastic.weak import batches, epoch_covariance_errors, fitted_slope, weak_errors
@@ -54,7 +56,7 @@ def test_sampling_rejects_bad_options(bad):
 
 
 def test_printed_drift_is_li_tai_e_at_order_2():
-    data = json.loads(sme(2, B, N, replace=False).to_json())
+    data = json.loads(render(sme(2, B, N, replace=False), "json"))
     assert data["drift"] == [{"order": 1, "terms": [{"tree": "f", "coeff": "1"}]},
                              {"order": 2, "terms": [{"tree": "f[f]", "coeff": "-1/2"}]}]
     loss = {(o["order"], t["tree"]): sympy.Rational(t["coeff"]) for o in data["drift_loss"] for t in o["terms"]}
@@ -64,12 +66,12 @@ def test_printed_drift_is_li_tai_e_at_order_2():
     coeff = sympy.parse_expr(term["coeff"], local_dict=names)
     assert sympy.simplify(coeff - (names["n"] - names["B"]) / (names["B"] * names["n"] * (names["n"] - 1))) == 0
     assert term["left"] == [{"tree": "f_i", "coeff": "1"}, {"tree": "f", "coeff": "-1"}] == term["right"]
-    text = sme(2, 4, 8).to_text()
+    text = render(sme(2, 4, 8), "text")
     assert "f₂ = -1/2 f'f" in text and "L + h/4 ‖∇L‖²" in text and "1/32 Σ_i (f^[i] - f) ⊗ (f^[i] - f)" in text
 
 
 def test_order_1_drift_has_no_correction():
-    data = sme(1, 2, 6).data()
+    data = JsonPrinter().data(sme(1, 2, 6))
     assert data["drift"] == [{"order": 1, "terms": [{"tree": "f", "coeff": "1"}]}]
     with pytest.raises(ValueError):
         sme(3, 2, 6)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bea.trees import InvalidTreeError, graft, parse, symmetry, tree, trees_of_order
+from bea.bseries.trees import InvalidTreeError, graft, parse, symmetry, tree, trees_of_order
 
 
 def test_children_are_unordered():

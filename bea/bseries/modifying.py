@@ -30,35 +30,27 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .derive import Derivation, Rule, trace_map
-from .domain import exact_number, field_for
-from .logarithm import logarithm
-from .series import add_into
-from .tracing import RuleError
+from ..algebra import Flow
+from ..atoms import RuleError
+from ..domain import exact_number, field_for
+from ..logarithm import logarithm
+from .pipeline import trace_map
+from .series import TreeSeries, add_into
 from .trees import tree
 
 __all__ = ["modifying_field"]
 
 
-def modifying_field(rule: Rule, order: int, target: Derivation | None = None,
-                    progress: Callable[[int], None] | None = None) -> Derivation:
+def modifying_field(rule, order: int, target=None, progress: Callable[[int], None] | None = None) -> Flow:
     """The modifying fields ``f̃_c`` of ``rule`` to order ``order``, exactly.
 
-    Returns a :class:`Derivation` of kind ``"modifying"`` whose ``flow[k]`` holds the
-    order-``k`` corrections of every atom (trees rooted at that atom; ``flow[1]`` is the
+    Returns the :class:`~bea.algebra.Flow` of a derivation of kind ``"modifying"``
+    (:func:`bea.modifying.modifying_field`): ``terms[k]`` holds the order-``k`` corrections of every atom (trees rooted at that atom; ``flow[1]`` is the
     atoms themselves), i.e. ``f̃_c = Σ_k h^{k-1} Σ_{root(t)=c} flow[k][t] F(t)``.
     ``target``: a derivation over the same atoms whose flow the corrected scheme must
     follow (default: the scheme's own first-order flow, higher orders cancelled).
-    ``velocity``: for rules with auxiliary state, the corrected rule's slaved state.
+    ``state``: for rules with auxiliary state, the corrected rule's slaved state.
     """
-    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
-        raise ValueError(f"order must be an integer ≥ 1, got {order!r}")
-    if rule.algebra == "coordinatewise":  # Adam & co.: an elementwise weight
-        if target is not None:
-            raise ValueError("coordinate-wise rules are corrected toward their own first-order flow only")
-        from .coordinatewise.modifying import modifying_field as coordinatewise_modifying_field
-
-        return coordinatewise_modifying_field(rule, order, progress)
     if target is not None:
         _check_target(rule, order, target)
     extra = [] if target is None else [*target.rule.params.values(), target.rule.cycle]
@@ -66,7 +58,8 @@ def modifying_field(rule: Rule, order: int, target: Derivation | None = None,
     cycle = field.from_sympy(exact_number(rule.cycle))
     labels = [a.label for a in rule.atoms]
     fields = {c: {tree(c): field.one} for c in labels}
-    first = logarithm(trace_map(rule, 1, field, fields)[0], 1, field)[1]
+    series = TreeSeries(field)
+    first = logarithm(trace_map(rule, 1, field, fields)[0], 1, series)[1]
     weight = {c: first.get(tree(c), field.zero) for c in labels}
     if target is not None:
         wanted = {t: field.convert_from(c, target.field) * cycle for t, c in target.flow[1].items()}
@@ -77,7 +70,7 @@ def modifying_field(rule: Rule, order: int, target: Derivation | None = None,
     if progress is not None:
         progress(1)
     for n in range(2, order + 1):
-        z = logarithm(trace_map(rule, n, field, fields)[0], n, field)[n]
+        z = logarithm(trace_map(rule, n, field, fields)[0], n, series)[n]
         needed = {t: -c for t, c in z.items()}
         if target is not None:
             wanted = {t: field.convert_from(c, target.field) * cycle for t, c in target.flow[n].items()}
@@ -97,10 +90,10 @@ def modifying_field(rule: Rule, order: int, target: Derivation | None = None,
             progress(n)
     # the corrected rule's own slaved state (momentum's velocity), for starting it on its manifold
     velocity = trace_map(rule, order, field, fields)[1] if rule.n_aux else None
-    return Derivation(rule, order, field, flow, velocity, kind="modifying")
+    return Flow(flow, field, velocity)
 
 
-def _check_target(rule: Rule, order: int, target: Derivation) -> None:
+def _check_target(rule, order: int, target) -> None:
     if target.order < order:
         raise ValueError(f"the target flow has order {target.order} < {order}")
     if {a.label for a in target.atoms} - {a.label for a in rule.atoms}:

@@ -10,7 +10,7 @@ every B-series bea needs:
   atom evaluated at a point is the shift of the one-node tree; composing two maps is a
   shift of the second by the first (Butcher's composition law, HLW III.1.4).
 * :func:`lie_derivative` — ``Σ a(t) b(u) F(t)'F(u)``: grafting, memoized per tree pair
-  in :func:`bea.trees.graft`.
+  in :func:`bea.bseries.trees.graft`. :class:`TreeSeries` hands them to the logarithm.
 
 All series are truncated at a maximal tree order.
 """
@@ -18,10 +18,11 @@ All series are truncated at a maximal tree order.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 from .trees import Tree, graft, tree
 
-__all__ = ["shift", "lie_derivative", "add_into", "scale", "by_order"]
+__all__ = ["shift", "lie_derivative", "add_into", "scale", "by_order", "TreeSeries"]
 
 
 def add_into(acc: dict, terms: dict, factor=None) -> dict:
@@ -151,3 +152,29 @@ def lie_derivative(p_terms: dict, z_terms: dict, max_order: int, field) -> dict:
             for s, mult in graft(t, u):
                 out[s] = out.get(s, field.zero) + ab * mult
     return {s: c for s, c in out.items() if c}
+
+
+class TreeSeries:
+    """The operations :func:`bea.logarithm.logarithm` needs, for B-series: an order's part
+    is a term dict ``{tree: coefficient}`` over ``field``; ``lie`` is grafting."""
+
+    def __init__(self, field):
+        self.field = field
+
+    def by_order(self, terms: dict, max_order: int) -> list[dict]:
+        return by_order(terms, max_order)
+
+    def zero(self) -> dict:
+        return {}
+
+    def nonzero(self, x) -> bool:
+        return bool(x)
+
+    def add_into(self, acc: dict, x: dict, factor=None) -> dict:
+        return add_into(acc, x, factor)
+
+    def lie(self, p: dict, z: dict, max_order: int) -> dict:
+        return lie_derivative(p, z, max_order, self.field)
+
+    def number(self, q: Fraction):
+        return self.field(q.numerator) / self.field(q.denominator)

@@ -9,7 +9,8 @@ logarithm takes (Kovachki & Stuart 2021; Ghosh et al. ICLR 2023; Cattaneo & Shig
 from __future__ import annotations
 
 from .series import add_into, shift
-from .tracing import RuleError, Vec
+from ..atoms import RuleError
+from .tracing import Vec
 from .trees import tree
 
 __all__ = ["slaved_velocity"]

@@ -32,30 +32,12 @@ from fractions import Fraction
 import sympy
 from sympy.solvers.solveset import NonlinearError
 
-from .domain import exact_number
+from ..atoms import Atom, RuleError
+from ..domain import exact_number
 from .series import add_into, scale, shift
 from .trees import tree
 
 __all__ = ["Atom", "RuleError", "Vec", "Scalar", "fixed_point", "Tracer"]
-
-
-class RuleError(ValueError):
-    """An update rule that bea cannot trace (inconsistent, or an unsupported operation)."""
-
-
-@dataclass(frozen=True)
-class Atom:
-    """A vector field ``f_c`` with tree label ``label``.
-
-    Gradient atoms (``loss`` given) are ``f_c = -sign · P_block ∇L_loss``: ``block`` names
-    the parameter block the field lives on (a player in a game; ``None``: all parameters),
-    and ``sign = -1`` lets two atoms share one loss with opposite signs (zero-sum games).
-    """
-
-    label: str
-    loss: str | None = None
-    block: str | None = None
-    sign: int = 1
 
 
 class Scalar:

@@ -1,4 +1,5 @@
-"""Observed orders of coordinate-wise derivations (Adam, RMSProp, normalized GD, user rules).
+"""Observed orders of coordinate-wise derivations (Adam, RMSProp, normalized GD, user rules):
+the coordinate-wise algebra's ``check`` part (:mod:`bea.algebra`).
 
 The same defining property as :mod:`bea.check.orders`: one call of the rule from
 ``(θ_0, S(θ_0))`` — the auxiliary state on its slaved manifold, ``S = Σ_i h^i S_i``
@@ -16,18 +17,21 @@ from typing import Mapping
 import diffrax
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from ..coordinatewise import canonical
 from ..coordinatewise.evaluate import evaluate, state_function
 from ..derive import derive
-from .common import CheckError, float64, sub
+from .common import ITERATION_LIMIT, MEMORY_LIMIT, CheckError, float64, human_bytes, norm, sub
+from .drifting import _compare, drift_bytes, iterate
+from .orders import measure
 from .problems import Problem
-from .scales import sweep
+from .scales import DEFAULT_LR_FRACTION, stiffness, sweep
 from .setup import _flat
 from .values import numeric_parameters, numeric_rule, resolve_values
 
-__all__ = ["check_coordinatewise", "drift_coordinatewise", "default_learning_rate_coordinatewise"]
+__all__ = ["check", "drift", "default_learning_rate"]
 
 
 class _Solver:
@@ -77,17 +81,14 @@ class _Solver:
         return jnp.asarray([h ** (k - 1) if k <= n else 0.0 for k in range(1, self.top + 1)])
 
 
-def check_coordinatewise(rule, order: int, problem: Problem, values: Mapping | None = None, hs=None,
-                         progress=None, notes: list | None = None, coefficients=None):
+def check(rule, order: int, problem: Problem, values: Mapping | None = None, hs=None,
+          coefficients=None, progress=None, notes: list | None = None):
     """Derive ``rule`` to order ``order + 1`` and measure the slopes of orders ``1 … order``;
     returns ``(derivation, LocalErrors)`` like :func:`bea.check.orders.check`.
 
     ``coefficients`` (testing hook, as :func:`bea.check.orders.check`'s) maps the flow's
     expressions ``[f_1, …, f_{order+1}]`` to the ones integrated, e.g. to change one and
     see the check fail; the expected slopes stay those of the derivation."""
-    from .orders import measure
-    import numpy as np
-
     rule = numeric_rule(rule, values, notes)
     derivation = derive(rule, order + 1)
     values = resolve_values(derivation, values, notes)
@@ -150,10 +151,9 @@ def _start(rule, derivation, fields, values, params, theta0):
     return call, start
 
 
-def default_learning_rate_coordinatewise(derivation, problem: Problem, values: Mapping | None = None,
-                                         fraction: float = 0.2) -> float:
+def default_learning_rate(derivation, problem: Problem, values: Mapping | None = None,
+                          fraction: float = DEFAULT_LR_FRACTION) -> float:
     """``h = fraction / ‖Df_1(θ_0)‖`` (module docstring)."""
-    from .scales import stiffness
 
     values = resolve_values(derivation, values, None)
     with float64():
@@ -167,12 +167,10 @@ def default_learning_rate_coordinatewise(derivation, problem: Problem, values: M
         return fraction / stiffness(_Leading)
 
 
-def drift_coordinatewise(derivation, problem: Problem, h: float, iterations: int,
-                         values: Mapping | None = None, progress=None, notes: list | None = None):
+def drift(derivation, problem: Problem, h: float, iterations: int,
+          values: Mapping | None = None, progress=None, notes: list | None = None):
     """Iterates vs the leading flow vs the modified flows of orders ``2 … derivation.order``
     (a :class:`bea.check.drifting.DriftResult`, without modified losses)."""
-    from .common import ITERATION_LIMIT, MEMORY_LIMIT, human_bytes, norm
-    from .drifting import _compare, drift_bytes, iterate
 
     if iterations < 1:
         raise CheckError(f"iterations must be at least 1, got {iterations}")

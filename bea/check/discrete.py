@@ -14,7 +14,7 @@ from typing import Callable
 
 import jax
 
-from ..evaluate import planned_sum
+from ..bseries.evaluate import planned_sum
 from .setup import Setup
 from .values import to_float
 

@@ -6,7 +6,7 @@ Over ``K`` calls of the rule the iterates ``θ_j`` are compared with the gradien
 distances ``‖θ_j - φ^n‖``, and along the iterates the loss ``R_1(θ)`` and the implicit
 regularizer ``Σ_{k≥2} h^{k-1} R_k(θ)``, where ``f_k = -∇R_k + remainder`` is the
 derivation's gradient split (rules on one parameter block with gradient atoms; the
-scalars ``R_k`` by :func:`bea.evaluate.scalar_value`).
+scalars ``R_k`` by :func:`bea.bseries.evaluate.scalar_value`).
 
 Work is bounded before it starts: at most :data:`~bea.check.common.ITERATION_LIMIT`
 iterations, and the stored iterates and trajectories within
@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..evaluate import scalar_value
+from ..bseries.evaluate import scalar_value
 from .common import ITERATION_LIMIT, MEMORY_LIMIT, CheckError, float64, human_bytes, norm, sub
 from .discrete import initial_state, step
 from .flows import solver_for
@@ -116,10 +116,8 @@ def drift(derivation, problem: Problem, h: float, iterations: int, values: Mappi
           principal=None) -> DriftResult:
     """Iterates vs gradient flow vs the modified flows of orders ``2 … derivation.order``;
     also vs the principal flow ``principal`` (a numeric :class:`bea.principal.PrincipalFlow`,
-    see :func:`.principal.numeric_flow`) when given."""
-    if derivation.rule.algebra == "coordinatewise":  # Adam & co.: bea.check.coordinatewise
-        from .coordinatewise import drift_coordinatewise
-        return drift_coordinatewise(derivation, problem, h, iterations, values, progress, notes)
+    see :func:`.principal.numeric_flow`) when given. For B-series derivations (the
+    B-series algebra's ``check`` part); :func:`bea.check.drift` takes any derivation."""
     if iterations < 1:
         raise CheckError(f"iterations must be at least 1, got {iterations}")
     if iterations > ITERATION_LIMIT:
@@ -191,9 +189,7 @@ def _compare(h, orders, ts, iterates, flows, losses, regs, n_params, diverged_at
 
 def default_learning_rate(derivation, problem: Problem, values: Mapping | None = None,
                           fraction: float = DEFAULT_LR_FRACTION) -> float:
-    """``h = fraction / λ`` with ``λ`` the largest atom Jacobian norm at ``θ_0``."""
-    if derivation.rule.algebra == "coordinatewise":  # λ of the leading flow: bea.check.coordinatewise
-        from .coordinatewise import default_learning_rate_coordinatewise
-        return default_learning_rate_coordinatewise(derivation, problem, values, fraction)
+    """``h = fraction / λ`` with ``λ`` the largest atom Jacobian norm at ``θ_0`` (B-series
+    derivations; :func:`bea.check.default_learning_rate` takes any derivation)."""
     with float64():
         return fraction / stiffness(prepare(derivation, problem, resolve_values(derivation, values)))

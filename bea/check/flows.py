@@ -19,8 +19,8 @@ import diffrax
 import jax
 import jax.numpy as jnp
 
-from ..evaluate import elementary_differentials, planned_sum
-from ..trees import Tree, trees_of_order
+from ..bseries.evaluate import elementary_differentials, planned_sum
+from ..bseries.trees import Tree, trees_of_order
 from .common import CheckError
 from .setup import Setup
 

@@ -20,7 +20,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from ..derive import derive
-from ..evaluate import planned_sum
+from ..bseries.evaluate import planned_sum
 from ..modifying import modifying_field
 from .common import CheckError, float64, norm, sub
 from .discrete import initial_state, step
@@ -53,9 +53,6 @@ def check_modifying(rule, order: int, problem: Problem, values: Mapping | None =
     """Modifying field of ``rule`` to one order past ``order`` (to know the expected slopes)
     and the observed orders of its truncations ``1 … order``; returns
     ``(derivation, LocalErrors)``."""
-    if rule.algebra == "coordinatewise":
-        raise CheckError(f"--modifying checks tree rules only, not the coordinate-wise {rule.name}; its "
-                         "modifying field (bea derive --modifying) is verified by slope in bea's test suite")
     derivation = modifying_field(rule, order + 1)
     if not present_orders(derivation)[order + 1]:
         derivation = modifying_field(rule, order + 2)  # symmetric methods: even corrections vanish

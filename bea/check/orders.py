@@ -163,10 +163,8 @@ def check(rule, order: int, problem: Problem, values: Mapping | None = None, hs=
     """Derive ``rule`` far enough to know the expected slopes of orders ``1 … order`` and
     measure them; returns ``(derivation, LocalErrors)``. ``coefficients`` (testing hook)
     maps the numeric coefficients to the ones used, e.g. to change one and see the check
-    fail. Defaults used for symbols are reported in ``notes``."""
-    if rule.algebra == "coordinatewise":  # Adam & co.: bea.check.coordinatewise
-        from .coordinatewise import check_coordinatewise
-        return check_coordinatewise(rule, order, problem, values, hs, progress, notes, coefficients)
+    fail. Defaults used for symbols are reported in ``notes``. For B-series rules (the
+    B-series algebra's ``check`` part); :func:`bea.check.check` takes any rule."""
     derivation = derive(rule, order + 1)
     if not present_orders(derivation)[order + 1]:
         derivation = derive(rule, order + 2)  # f_{N+1} vanishes (symmetric method, …)

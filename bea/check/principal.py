@@ -3,7 +3,7 @@
 The principal flow (PF) of a single-atom rule (Rosca, Wu, Qin & Dherin, TMLR 2023; bea's
 generalization in :mod:`bea.principal`) is ``θ' = Σ_i ψ(hλ_i)(gᵀu_i)u_i`` with
 ``(λ_i, u_i)`` the eigenpairs of ``∇²L(θ)``, ``g = ∇L(θ)`` and ``ψ(z) = log R(z)/z``
-(:func:`bea.principal_jax.psi_function`, the principal branch of the logarithm).
+(:func:`bea.principal.numeric.psi_function`, the principal branch of the logarithm).
 
 **How it is integrated.** Where ``R(hλ_i) < 0`` (gradient descent at ``hλ > 1``) or is
 complex (momentum), ``ψ`` is complex, and so is the PF's solution ``R^{t/h}θ_i(0)`` per
@@ -42,7 +42,7 @@ import sympy
 
 from ..domain import exact_number
 from ..principal import MU, PrincipalFlow, stability_function
-from ..principal_jax import psi_function
+from ..principal.numeric import psi_function
 from .common import CheckError, float64
 from .problems import Problem
 from .setup import Setup, prepare

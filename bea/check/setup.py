@@ -2,7 +2,7 @@
 
 Coordinates are shifted, ``u = θ - θ_0``, so that ``u_0 = 0``: round-off is then
 relative to the displacement, not to ``θ_0``. The losses in these coordinates and the
-jitted atom fields (:func:`bea.evaluate.fields_from_losses`) are kept in the problem's
+jitted atom fields (:func:`bea.bseries.evaluate.fields_from_losses`) are kept in the problem's
 ``compiled`` dict, keyed by the atoms and blocks, so every rule over the same atoms
 shares one compilation.
 """
@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from ..evaluate import fields_from_losses
+from ..bseries.evaluate import fields_from_losses
 from .problems import Problem
 from .values import numeric_parameters, resolve_values, to_float
 

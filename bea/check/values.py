@@ -72,20 +72,9 @@ def _leaves(value):
 
 
 def free_symbols(derivation) -> set[str]:
-    """Names of the free symbols of the flow, velocity and rule parameters (for a
-    coordinate-wise derivation, not its vector atoms and totals)."""
-    field = derivation.field
-    if field is None:  # coordinate-wise: canonical sympy expressions over vector atoms
-        from ..coordinatewise.expressions import TotalSymbol, VectorSymbol
-
-        exprs = list(derivation.flow[1:]) + [c for s in derivation.velocity or [] for c in s]
-        exprs += [sympy.sympify(v) for v in _leaves(derivation.rule.params)]
-        return {s.name for e in exprs for s in sympy.sympify(e).free_symbols
-                if not isinstance(s, (VectorSymbol, TotalSymbol))}
-    exprs = [field.to_sympy(c) for terms in derivation.flow for c in terms.values()]
-    exprs += [field.to_sympy(c) for v in derivation.velocity or [] for c in v.values()]
-    exprs += list(_leaves(derivation.rule.params)) + [derivation.rule.cycle]
-    return {str(s) for e in exprs if isinstance(e, sympy.Basic) for s in e.free_symbols}
+    """Names of the free symbols of the flow, velocity and rule parameters, as the
+    derivation's algebra finds them (:meth:`bea.algebra.Algebra.free_symbols`)."""
+    return derivation.algebra.free_symbols(derivation)
 
 
 def resolve_values(derivation, values: Mapping | None, notes: list | None = None) -> dict:

@@ -3,8 +3,9 @@
 :func:`emit_module` writes a Python module that imports only ``jax``; :func:`functions`
 executes that same source into a fresh module object, so the in-memory callables and the
 file written by ``bea codegen`` are one code path. What the code computes:
-:mod:`.elementary` (tree derivations), :mod:`.coordinatewise` (adaptive rules); shared
-pieces of source: :mod:`.source`; the optax transform: :mod:`.optax`.
+:mod:`.elementary` (B-series derivations), :mod:`.coordinatewise` (adaptive rules), each
+its algebra's ``codegen`` part; shared pieces of source: :mod:`.source`; the optax
+transform: :mod:`.optax`.
 """
 
 from __future__ import annotations
@@ -26,14 +27,10 @@ def emit_module(derivation, values=None) -> str:
     "modifying"``) it has ``modifying_field`` and ``correction_field``, and with gradient
     atoms ``correction_loss`` where every atom's correction is a gradient, otherwise
     ``correction_gradient_part``, ``correction_remainder`` and ``correction_potential``.
-    Same derivation → same source. A coordinate-wise rule: :mod:`bea.codegen.coordinatewise`.
+    Same derivation → same source. The generator is the derivation's algebra's ``codegen``
+    part (:mod:`bea.algebra`): :mod:`.elementary` for B-series, :mod:`.coordinatewise`.
     """
-    if derivation.rule.algebra == "coordinatewise":
-        from .coordinatewise import emit_module as emit_coordinatewise
-        return emit_coordinatewise(derivation, values)
-    from .elementary import _Generator
-
-    return _Generator(derivation, values).module()
+    return derivation.algebra.part("codegen").emit_module(derivation, values)
 
 
 def functions(derivation, values=None) -> types.ModuleType:

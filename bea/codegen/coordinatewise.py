@@ -1,7 +1,7 @@
 """Standalone JAX source for the modified flow of a coordinate-wise rule (Adam, RMSProp, …).
 
-:func:`bea.codegen.emit_module` hands a derivation whose rule has ``algebra ==
-"coordinatewise"`` to :func:`emit_module` here. Its flow ``f_k`` is a canonical
+:func:`bea.codegen.emit_module` hands a derivation of the coordinate-wise algebra to
+:func:`emit_module` here (that algebra's ``codegen`` part). Its flow ``f_k`` is a canonical
 expression (:mod:`bea.coordinatewise.expressions`): an elementwise sympy expression in
 vector atoms ``θ``, ``D^k f[u_1, …, u_k]`` (whose arguments ``u_i`` are expressions
 again), scalar totals ``Σ[u]`` and parameters. The emitted code evaluates it on pytrees
@@ -305,7 +305,7 @@ class _Generator:
         return "\n".join(lines + [f"{p}: scheme parameter (keyword only)." for p in self.parameters])
 
     def module(self) -> str:
-        from ..evaluate import runtime_source  # imports jax: only when code is emitted
+        from ..bseries.evaluate import runtime_source  # imports jax: only when code is emitted
 
         d = self.d
         fns = self.series(

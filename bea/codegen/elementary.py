@@ -1,5 +1,6 @@
 """The generator of JAX source for a tree (B-series) derivation, behind
-:func:`bea.codegen.emit_module`.
+:func:`bea.codegen.emit_module`: the B-series algebra's ``codegen`` part
+(:func:`emit_module`).
 
 What the generated code computes (conventions: the README's *Conventions*):
 
@@ -8,7 +9,7 @@ What the generated code computes (conventions: the README's *Conventions*):
   ``f_c = -sign·P_block ∇L`` (forward-over-reverse): no Hessian is materialized. The
   directions carry the powers of h, ``D(t) = h^{|t|} F(t)`` (``D1 = _combine(theta, (h, F1))``),
   so ``h^{|t|-1} F(t) = f_c^{(k)}(D(t_1), …, D(t_k))`` and the printed coefficients are free
-  of h. The sum is evaluated as :func:`bea.plan.plan` factors it: terms that differ in one
+  of h. The sum is evaluated as :func:`bea.bseries.plan.plan` factors it: terms that differ in one
   child share one derivative along the combination of those children
   (``V1 = _combine(theta, (c6, D3), (c7, D4))``, ``M1 = _d(f, theta, V1)``: Horner's rule
   for the tall trees); a host and its rider are one jvp (``P1 = _slot(f, theta, (), D1, (),
@@ -41,23 +42,25 @@ state) are held fixed and come back as ``None``, as ``eqx.filter_grad`` has them
 one loss the function also takes ``gradient=∇L`` and does not recompute it.
 
 The runtime helpers (``_d``, ``_atom``, ``_dot``, …) are the source of
-:mod:`bea.evaluate`, copied verbatim: generated code and ``bea check`` share one evaluator.
+:mod:`bea.bseries.evaluate`, copied verbatim: generated code and ``bea check`` share one evaluator.
 
 Coefficients are exact sympy expressions printed as Python arithmetic on literals,
 factored so that they are free of cancellation in float32 (``-1/2``,
 ``(1/2)*(beta + 1)/(1 - beta)**3``, :func:`_factored`); numeric scheme parameters are baked in, the
 remaining symbols become keyword arguments of the factories. Trees are emitted in
-:func:`bea.trees.sort_key` order, so one derivation always gives the same source.
+:func:`bea.bseries.trees.sort_key` order, so one derivation always gives the same source.
 """
 
 from __future__ import annotations
 
 import functools
 
-from ..losses import split_gradient, split_scalar_label
-from ..plan import Merged, Paired, Single, exact_anyway, plan, rest_and_last, root_label
+from ..atoms import RuleError
+from ..bseries.losses import split_gradient, split_scalar_label
+from ..bseries.plan import Merged, Paired, Single, exact_anyway, plan, rest_and_last, root_label
+from ..bseries.trees import Tree, sort_key, tree
+from ..modifying import modifying_field
 from ..render import render
-from ..trees import Tree, sort_key, tree
 from .source import _GRADIENT_DOC, _HVP_DOC, _Coefficients, _docstring, _identifier, _Statements
 
 
@@ -66,7 +69,7 @@ class _Body(_Statements):
 
     def __init__(self, gen):
         super().__init__(gen)
-        self.exact_anyway: set = set()  # first-order derivatives a higher one computes (bea.plan.exact_anyway)
+        self.exact_anyway: set = set()  # first-order derivatives a higher one computes (bea.bseries.plan.exact_anyway)
 
     # -- atom trees: F(t) ------------------------------------------------------------
     def atom_fn(self, label: str) -> str:
@@ -105,7 +108,7 @@ class _Body(_Statements):
         ``names[i]`` for term ``i``: at the top level of values ``h^{|t|-1} F(t)``, ``inner``
         (a combination ``V`` of directions) of values ``h^{|t|} F(t)``. Merged groups become
         one derivative along their combination, paired ones one jvp
-        (:func:`bea.evaluate._slot`); the operations of :func:`bea.evaluate.planned_sum`."""
+        (:func:`bea.bseries.evaluate._slot`); the operations of :func:`bea.bseries.evaluate.planned_sum`."""
         parts = []
         for item in items:
             if isinstance(item, Single):
@@ -135,7 +138,7 @@ class _Body(_Statements):
                         " + ".join(_term(part) for part in inner))
 
     def paired(self, item: Paired, names: list[str], inner: bool) -> str:
-        """A host and its rider in one jvp (:class:`bea.plan.Paired`)."""
+        """A host and its rider in one jvp (:class:`bea.bseries.plan.Paired`)."""
         host, rider = item.host, item.rider
         rest, last = rest_and_last(host)
         rest = [self.direction(r) for r in rest]
@@ -204,6 +207,12 @@ def _term(part: str) -> str:
     return name if coef == "1" else f"{coef} {name}"
 
 
+def emit_module(derivation, values=None) -> str:
+    """Source of a standalone module (imports jax only) for a B-series ``derivation``
+    (:func:`bea.codegen.emit_module` states what it holds). Same derivation → same source."""
+    return _Generator(derivation, values).module()
+
+
 class _Generator:
     def __init__(self, derivation, values):
         rule = derivation.rule
@@ -266,7 +275,7 @@ class _Generator:
         """``terms``: one term list ``[(power of h, tree, coefficient)]``; with ``grouped`` a
         list of them, one result each (a tuple in ATOMS order, or the single result when
         there is one atom). A group's powers of h are ``|t| - 1 + e`` for one ``e``: the
-        coefficients are printed without h (it scales the directions, :mod:`bea.evaluate`)
+        coefficients are printed without h (it scales the directions, :mod:`bea.bseries.evaluate`)
         and the group's sum is multiplied by ``h^e``."""
         body = _Body(self)
         coeff_lines, groups = [], []
@@ -330,7 +339,7 @@ class _Generator:
         return lines
 
     def module(self) -> str:
-        from ..evaluate import runtime_source  # imports jax: only when code is emitted
+        from ..bseries.evaluate import runtime_source  # imports jax: only when code is emitted
 
         fns = self.modifying_functions() if self.d.kind == "modifying" else self.flow_functions()
         params = self.parameters
@@ -430,9 +439,6 @@ class _Generator:
     def modifying(self):
         """The modifying field of the derivation's rule at its order, or ``None`` where the
         scheme has none (an atom without first-order effect)."""
-        from ..modifying import modifying_field
-        from ..tracing import RuleError
-
         try:
             return modifying_field(self.d.rule, self.d.order)
         except (RuleError, ValueError):

@@ -124,7 +124,7 @@ is the forward difference
 one gradient instead of one HVP (~2-3 gradients). Its error is ε/2 ‖D²g‖‖v‖² plus
 rounding ~eps·‖g‖/ε, i.e. relative error O(sqrt(eps)·(1 + ‖θ‖)) for a loss with bounded
 third derivatives: ~1e-8 in float64, ~3e-4 in float32. Higher derivatives, and first-order
-ones that a higher one computes anyway or that ride in its jvp (bea.plan), stay exact."""
+ones that a higher one computes anyway or that ride in its jvp (bea.bseries.plan), stay exact."""
 
 _GRADIENT_DOC = """
 The returned function takes an optional gradient=∇L(theta, *batch) (a pytree like the

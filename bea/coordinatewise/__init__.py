@@ -12,13 +12,13 @@ canonical form to the printers. A rule opts in with
 :func:`tanh`, :func:`dot`, :func:`norm` from here.
 """
 
-from .calculus import CoordinateAlgebra, derivative, parameter_derivative, shift, substitute, taylor
+from .calculus import CoordinateSeries, derivative, parameter_derivative, shift, substitute, taylor
 from .expressions import THETA, atom, canonical, differential, monomials, total
 from .pipeline import trace_map
 from .tracing import dot, exp, log, norm, sqrt, tanh
 
 __all__ = [
-    "CoordinateAlgebra", "THETA", "atom", "canonical", "derivative", "differential", "dot",
+    "CoordinateSeries", "THETA", "atom", "canonical", "derivative", "differential", "dot",
     "exp", "log", "monomials", "norm", "parameter_derivative", "shift", "sqrt", "substitute",
     "tanh", "taylor", "total",
     "trace_map",

@@ -25,9 +25,9 @@ import sympy
 from .expressions import (
     _CANONICAL, _STRUCTURE, THETA, FrozenSymbol, TotalSymbol, VectorSymbol, _interned, canonical, info,
 )
-from .ring import ONE, RING, Elem, _rational_power, sum_
+from .ring import ONE, RING, Elem, as_elem, sum_
 
-__all__ = ["from_sympy", "to_canonical", "to_sympy"]
+__all__ = ["elem", "from_sympy", "rational_power", "to_canonical", "to_sympy"]
 
 
 def to_sympy(e: Elem) -> sympy.Expr:
@@ -176,7 +176,7 @@ def from_sympy(expr) -> Elem:
         if exp.is_Integer:
             found = from_sympy(base) ** int(exp)
         elif exp.is_Rational:
-            found = _rational_power(from_sympy(base), Fraction(int(exp.p), int(exp.q)))
+            found = rational_power(from_sympy(base), Fraction(int(exp.p), int(exp.q)))
         else:
             found = ring.power(from_sympy(base), canonical(exp))
     elif isinstance(expr, (sympy.exp, sympy.log, sympy.tanh)):
@@ -216,3 +216,26 @@ def to_canonical(e) -> sympy.Expr:
             _CANONICAL.setdefault(found, found)
         _CANONICAL_FORMS[e.key] = found
     return found
+
+
+def elem(x) -> Elem:
+    """``x`` as a ring element: an element, a number, or a sympy expression in the
+    canonical symbols (through :func:`from_sympy`)."""
+    try:
+        return as_elem(x)
+    except TypeError:
+        return from_sympy(sympy.sympify(x))
+
+
+def rational_power(c0: Elem, r: Fraction) -> Elem:
+    """``c0^r`` for a rational ``r``: ``c0^{⌊r⌋} R^{(r-⌊r⌋)q}`` with the root ``R = c0^{1/q}``."""
+    value = c0.is_constant()
+    if value is not None:
+        return from_sympy(sympy.Rational(int(value.p), int(value.q)) ** sympy.Rational(r.numerator, r.denominator))
+    n = math.floor(r)
+    out = c0 ** n
+    if r != n:
+        q = r.denominator
+        i = RING.root(c0, q)
+        out = out * RING.var(i) ** int((r - n) * q)
+    return out

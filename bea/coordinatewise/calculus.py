@@ -14,7 +14,7 @@ the differentials' arguments.
 
 These functions act on canonical sympy expressions (the public API, and the reference the
 ring is tested against); the pipeline's own calculus is
-:mod:`~bea.coordinatewise.ring_calculus`, and :class:`CoordinateAlgebra` hands the
+:mod:`~bea.coordinatewise.ring_calculus`, and :class:`CoordinateSeries` hands the
 logarithm ring elements.
 """
 
@@ -26,13 +26,15 @@ import math
 import flint
 import sympy
 
-from .ring import ZERO, as_elem
+from .boundary import elem
+from .ring import ZERO
+from .ring_calculus import derivative as ring_derivative
 from .expressions import (
     THETA, TotalSymbol, VectorSymbol, canonical, differential, frozen, info,
     times, total,
 )
 
-__all__ = ["derivative", "substitute", "shift", "parameter_derivative", "taylor", "CoordinateAlgebra",
+__all__ = ["derivative", "substitute", "shift", "parameter_derivative", "taylor", "CoordinateSeries",
            "deep_symbols"]
 
 _DIRECTIONS = [frozen(f"\0w{k}") for k in range(32)]
@@ -154,13 +156,13 @@ def shift(expr, delta, max_order: int) -> list:
     return [canonical(e) for e in out]
 
 
-class CoordinateAlgebra:
+class CoordinateSeries:
     """The three operations :func:`bea.logarithm.logarithm` asks of a series, for
     coordinate-wise fields: an order's part is one element of
     :mod:`~bea.coordinatewise.ring` (converted to canonical sympy form at the boundary)."""
 
     def by_order(self, terms, max_order: int) -> list:
-        return [as_elem(terms[n]) if n < len(terms) else ZERO() for n in range(max_order + 1)]
+        return [elem(terms[n]) if n < len(terms) else ZERO() for n in range(max_order + 1)]
 
     def zero(self):
         return ZERO()
@@ -172,7 +174,7 @@ class CoordinateAlgebra:
         return acc + (x if factor is None else x * factor)
 
     def lie(self, p, z, max_order: int):
-        return p.derivative(z)
+        return ring_derivative(p, z)
 
     def number(self, q):
         return flint.fmpq(q.numerator, q.denominator)

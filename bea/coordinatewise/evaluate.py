@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import sympy
 
-from ..evaluate import _d
+from ..bseries.evaluate import _d
 from .expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, info
 
 __all__ = ["evaluate", "flow_function", "state_function"]

@@ -139,12 +139,9 @@ _MONOMIALS: dict = {}
 
 
 def canonical(expr) -> sympy.Expr:
-    """The canonical form of ``expr`` (see the module docstring; an element of
-    :mod:`~bea.coordinatewise.ring` is converted); cached."""
-    if hasattr(expr, "to_sympy"):
-        from .boundary import to_canonical
-
-        return to_canonical(expr)
+    """The canonical form of the sympy expression ``expr`` (see the module docstring; an
+    element of :mod:`~bea.coordinatewise.ring` goes through
+    :func:`bea.coordinatewise.boundary.to_canonical`); cached."""
     expr = sympy.sympify(expr)
     found = _CANONICAL.get(expr)
     if found is None:

@@ -1,7 +1,7 @@
 """Modifying fields of coordinate-wise rules: the gradient to give Adam so that it follows
 its first-order (preconditioned) flow.
 
-As for B-series rules (:mod:`bea.modifying`; Chartier, Hairer & Vilmart, Found. Comput.
+As for B-series rules (:mod:`bea.bseries.modifying`; Chartier, Hairer & Vilmart, Found. Comput.
 Math. 2010), the atom ``f`` is replaced by ``f̃ = f + h c_2 + h² c_3 + …`` with the
 corrections chosen order by order so that the rule, run on ``f̃``, has the first-order
 flow ``f_1`` of the plain rule as its exact modified flow. The pipeline is the same
@@ -20,12 +20,13 @@ from typing import Callable
 
 import sympy
 
+from ..algebra import Flow
+from ..atoms import RuleError
 from ..logarithm import logarithm
-from ..tracing import RuleError
-from .calculus import CoordinateAlgebra
+from .calculus import CoordinateSeries
 from .expressions import THETA, TotalSymbol, VectorSymbol, atom, canonical
 from .pipeline import trace_map
-from .boundary import from_sympy
+from .boundary import from_sympy, to_canonical
 
 __all__ = ["modifying_field"]
 
@@ -33,31 +34,30 @@ __all__ = ["modifying_field"]
 def modifying_field(rule, order: int, progress: Callable[[int], None] | None = None):
     """The modifying field of a coordinate-wise ``rule`` with one atom, to ``order``.
 
-    Returns a :class:`bea.derive.Derivation` of kind ``"modifying"`` whose ``flow[1]`` is
-    the atom ``f`` and ``flow[k]`` (``k ≥ 2``) the correction ``c_k`` of
-    ``f̃ = f + h c_2 + … + h^{N-1} c_N``; ``velocity``: the corrected rule's slaved state."""
-    from ..derive import Derivation
-
+    Returns the :class:`~bea.algebra.Flow` of a derivation of kind ``"modifying"``
+    (:func:`bea.modifying.modifying_field`): ``terms[1]`` is the atom ``f`` and
+    ``terms[k]`` (``k ≥ 2``) the correction ``c_k`` of ``f̃ = f + h c_2 + … + h^{N-1} c_N``;
+    ``state``: the corrected rule's slaved state."""
     if len(rule.atoms) != 1:
         raise RuleError("modifying fields of coordinate-wise rules take one atom")
     label = rule.atoms[0].label
     f = atom(label)
-    algebra = CoordinateAlgebra()
-    first = canonical(logarithm(trace_map(rule, 1)[0], 1, None, None, algebra)[1])
+    series = CoordinateSeries()
+    first = to_canonical(logarithm(trace_map(rule, 1)[0], 1, series)[1])
     weight = from_sympy(_weight(first, f))
     corrections: list = []
     flow = [sympy.S.Zero, f]
     if progress is not None:
         progress(1)
     for n in range(2, order + 1):
-        z = logarithm(trace_map(rule, n, {label: corrections})[0], n, None, None, algebra)[n]
+        z = logarithm(trace_map(rule, n, {label: corrections})[0], n, series)[n]
         c = -z / weight
         corrections.append(c)
-        flow.append(canonical(c))
+        flow.append(to_canonical(c))
         if progress is not None:
             progress(n)
     velocity = trace_map(rule, order, {label: corrections})[1] if rule.n_aux else None
-    return Derivation(rule, order, None, flow, velocity, kind="modifying")
+    return Flow(flow, None, velocity)
 
 
 def _weight(first, f: VectorSymbol):

@@ -3,13 +3,13 @@
 ``Φ(θ) - θ = Σ_{n≥1} h^n a_n`` with ``a_n`` elements of :mod:`bea.coordinatewise.ring`
 (the slaved state leaves as canonical sympy expressions); auxiliary state is
 slaved first (:func:`bea.coordinatewise.slaving.slaved_state`). :func:`bea.derive` takes
-the logarithm of this series with :class:`bea.coordinatewise.calculus.CoordinateAlgebra`.
+the logarithm of this series with :class:`bea.coordinatewise.calculus.CoordinateSeries`.
 """
 
 from __future__ import annotations
 
 from ..domain import exact_number
-from ..tracing import RuleError
+from ..atoms import RuleError
 from .boundary import to_canonical
 from .slaving import slaved_state
 from .tracing import Traced, Tracer

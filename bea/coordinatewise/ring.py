@@ -437,34 +437,8 @@ class Elem:
             den[fid] = den.get(fid, 0) + e
         return (top * (1 / scale)) * Elem(ring.one_poly, tuple(sorted(den.items())))
 
-    # -- calculus (bea.coordinatewise.ring_calculus) and sympy (…boundary) --------------
-    def partial(self, i: int) -> "Elem":
-        """``∂/∂x_i`` treating every other generator as constant (roots and functions of
-        ``x_i`` by the chain rule)."""
-        from .ring_calculus import partial
-
-        return partial(self, i)
-
-    def derivative(self, w: "Elem") -> "Elem":
-        """``D_w self`` for a frozen direction ``w`` (linear in ``w`` over scalars)."""
-        from .ring_calculus import derivative
-
-        return derivative(self, w)
-
-    def substitute(self, mapping: dict, memo: dict) -> "Elem":
-        """Frozen generators ``mapping`` (index -> Elem) replaced, inside atoms too."""
-        from .ring_calculus import substitute
-
-        return substitute(self, mapping, memo)
-
-    def to_sympy(self) -> sympy.Expr:
-        """The value as a sympy expression in the canonical symbols (not yet canonical)."""
-        from .boundary import to_sympy
-
-        return to_sympy(self)
-
     def __repr__(self):
-        return f"Elem({self.to_sympy()})"
+        return f"Elem({self.num!r}, den={self.den!r})"
 
 
 def ZERO() -> Elem:
@@ -513,9 +487,10 @@ def as_elem(x) -> Elem:
         return RING.const(x)
     if isinstance(x, flint.fmpq):
         return Elem(RING.ctx.constant(x), ())
-    from .boundary import from_sympy
-
-    return from_sympy(sympy.sympify(x))
+    if isinstance(x, sympy.Rational):
+        return Elem(RING.ctx.constant(flint.fmpq(int(x.p), int(x.q))), ())
+    raise TypeError(f"{type(x).__name__} is not a number of the ring; sympy values enter through "
+                    "bea.coordinatewise.boundary.elem")
 
 
 def _reduce_root(num, r, q, base) -> Elem:
@@ -532,19 +507,3 @@ def _reduce_root(num, r, q, base) -> Elem:
         poly = Elem(ring.ctx.from_dict(terms), ())
         parts.append(poly * base ** j if j else poly)
     return sum_(parts)
-
-
-def _rational_power(c0: Elem, r: Fraction) -> Elem:
-    """``c0^r`` for a rational ``r``: ``c0^{⌊r⌋} R^{(r-⌊r⌋)q}`` with the root ``R = c0^{1/q}``."""
-    value = c0.is_constant()
-    if value is not None:
-        from .boundary import from_sympy
-
-        return from_sympy(sympy.Rational(int(value.p), int(value.q)) ** sympy.Rational(r.numerator, r.denominator))
-    n = math.floor(r)
-    out = c0 ** n
-    if r != n:
-        q = r.denominator
-        i = RING.root(c0, q)
-        out = out * RING.var(i) ** int((r - n) * q)
-    return out

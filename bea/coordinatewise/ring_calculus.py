@@ -19,8 +19,8 @@ from fractions import Fraction
 
 import flint
 
-from .boundary import from_sympy
-from .ring import ONE, RING, ZERO, Elem, _rational_power, as_elem, sum_
+from .boundary import elem, from_sympy, rational_power
+from .ring import ONE, RING, ZERO, Elem, sum_
 
 __all__ = ["derivative", "partial", "substitute", "taylor_shift"]
 
@@ -173,7 +173,7 @@ def _substituted_gen(i, mapping, keys, memo) -> Elem:
         found = ring.total(substitute(ring.args[i][0], mapping, memo))
     elif g.kind == "root":
         q, base = g.root
-        found = _rational_power(substitute(base, mapping, memo), Fraction(1, q))
+        found = rational_power(substitute(base, mapping, memo), Fraction(1, q))
     elif g.kind in ("exp", "log", "tanh"):
         found = ring.function(g.kind, substitute(ring.args[i][0], mapping, memo))
     else:
@@ -234,10 +234,10 @@ def taylor_shift(expr: Elem, delta: list, max_order: int) -> list:
         _DIRECTIONS.append(RING.frozen(f"\0w{len(_DIRECTIONS)}"))
     out = [ZERO() for _ in range(max_order + 1)]
     out[0] = expr
-    orders = [i for i in range(1, min(len(delta), max_order + 1)) if not as_elem(delta[i]).is_zero()]
+    orders = [i for i in range(1, min(len(delta), max_order + 1)) if not elem(delta[i]).is_zero()]
     if not orders:
         return out
-    delta = [as_elem(d) for d in delta]
+    delta = [elem(d) for d in delta]
     term = expr
     for k in range(1, max_order // orders[0] + 1):
         term = derivative(term, _DIRECTIONS[k - 1])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sympy
 
-from ..tracing import RuleError
+from ..atoms import RuleError
 from .calculus import deep_symbols
 from .expressions import canonical, frozen
 from .boundary import from_sympy, to_canonical

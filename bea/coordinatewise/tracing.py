@@ -25,9 +25,9 @@ import flint
 import sympy
 
 from ..domain import exact_number
-from ..tracing import RuleError
-from .boundary import from_sympy, to_canonical
-from .ring import ONE, RING, ZERO, Elem, _rational_power, as_elem, sum_
+from ..atoms import RuleError
+from .boundary import elem, from_sympy, rational_power, to_canonical
+from .ring import ONE, RING, ZERO, Elem, sum_
 from .ring_calculus import partial, taylor_shift
 
 __all__ = ["Traced", "Tracer", "sqrt", "exp", "log", "tanh", "dot", "norm"]
@@ -43,7 +43,7 @@ class Traced:
 
     def __init__(self, tracer, coeffs):
         self.tracer = tracer
-        self.coeffs = tuple(as_elem(c) for c in coeffs)
+        self.coeffs = tuple(elem(c) for c in coeffs)
 
     # -- arithmetic ---------------------------------------------------------------
     def _lift(self, other) -> "Traced":
@@ -156,7 +156,7 @@ def _derivatives(kind: str, c0: Elem, p, name: str):
         if p.is_Rational:
             r, falling = Fraction(int(p.p), int(p.q)), Fraction(1)
             for k in range(10**9):
-                yield _rational_power(c0, r - k) * flint.fmpq(falling.numerator, falling.denominator)
+                yield rational_power(c0, r - k) * flint.fmpq(falling.numerator, falling.denominator)
                 falling *= r - k
         power, falling, inverse = RING.power(c0, p), ONE(), c0.inverse()
         for k in range(10**9):
@@ -201,7 +201,7 @@ class AtomCall:
         for power, c in enumerate(self.corrections, start=1):  # h^power c_{power+1}
             if power > tr.max_order:
                 break
-            for n, e in enumerate(taylor_shift(as_elem(c), delta, tr.max_order - power)):
+            for n, e in enumerate(taylor_shift(elem(c), delta, tr.max_order - power)):
                 series[n + power] = series[n + power] + e
         return Traced(tr, series)
 

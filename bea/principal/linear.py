@@ -8,7 +8,7 @@ eigencomponent ``θ_i = u_iᵀθ`` by multiplication with the same function of t
 function every other part of bea traces) on sympy scalars: ``θ = 1`` (or a unit vector
 of the state ``(θ, v, …)`` when the rule carries auxiliary state), ``f_c(x) = -λ_c x``
 and a symbol ``h``; substituting ``λ_c = z_c/h`` must leave no ``h`` (consistency). Implicit
-stages go through :func:`bea.tracing.fixed_point`, which solves linear equations in
+stages go through :func:`bea.bseries.tracing.fixed_point`, which solves linear equations in
 closed form, so implicit Runge–Kutta methods give rational functions.
 
 The result is the matrix ``M(z)`` of ``(θ, v, …) ↦ (θ', v', …)`` per eigendirection:
@@ -25,7 +25,8 @@ from fractions import Fraction
 import sympy
 
 from ..domain import exact_number
-from ..tracing import RuleError
+from ..atoms import RuleError
+from ..registry import algebra_of
 
 __all__ = ["COMMUTING_HESSIANS", "PrincipalError", "linear_step", "require_linear", "variables_for"]
 
@@ -65,14 +66,12 @@ class PrincipalError(RuleError):
 def require_linear(rule) -> None:
     """Refuse, before any work, a rule whose principal flow is not defined here.
 
-    :class:`PrincipalError` for a coordinate-wise rule (Adam, RMSProp, normalized steps, rules with
-    ``sqrt`` or norms: not linear on linear fields, so no ``R(z)``), parameter blocks (games,
+    :class:`PrincipalError` for a rule whose algebra lacks the ``"principal"`` capability
+    (coordinate-wise rules — Adam, RMSProp, normalized steps, rules with ``sqrt`` or norms —
+    are not linear on linear fields, so they have no ``R(z)``), parameter blocks (games,
     whose players' fields do not share an eigenbasis) and a symbolic number of minibatches.
     """
-    if rule.algebra == "coordinatewise":
-        raise PrincipalError(f"rule {rule.name!r} is coordinate-wise (square roots, norms or elementwise "
-                         "products of gradients): the principal flow needs a rule that is linear on "
-                         "linear fields (gd, sgd, rk, momentum, multitask or an affine --rule)")
+    algebra_of(rule).refuse_unless("principal", rule, PrincipalError)
     if tuple(rule.blocks) != (None,):
         raise PrincipalError(f"rule {rule.name!r} has parameter blocks {rule.blocks}; the principal "
                          "flow needs one parameter vector shared by commuting fields")

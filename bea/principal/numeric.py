@@ -49,8 +49,8 @@ import sympy
 from jax.experimental.sparse.linalg import lobpcg_standard
 from jax.flatten_util import ravel_pytree
 
-from .principal import MU, PrincipalFlow, stability_function
-from .schemes import build
+from ..schemes import build
+from .flow import MU, PrincipalFlow, stability_function
 
 __all__ = ["MAX_EXACT_PARAMETERS", "principal_flow", "psi_function"]
 

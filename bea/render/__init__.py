@@ -15,7 +15,6 @@ from .printer import MathPrinter, Printer
 from .sections import walk
 from .text import TextPrinter
 from . import noise  # noqa: E402,F401  (registers the walks of SGD's noise: bea.stochastic)
-from . import coordinatewise  # noqa: E402,F401  (the walk of adaptive optimizers' derivations)
 
 __all__ = ["render", "FORMATS", "Printer", "MathPrinter", "walk"]
 

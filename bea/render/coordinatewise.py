@@ -1,6 +1,7 @@
 """Sections of a coordinate-wise derivation (Adam, RMSProp, normalized GD, user rules).
 
-A :class:`~bea.derive.Derivation` whose rule has ``algebra == "coordinatewise"`` walks into
+A :class:`~bea.rule.Derivation` of the coordinate-wise algebra walks
+(:func:`derivation_sections`, that algebra's ``render`` part) into
 
 * :class:`~bea.render.sections.Header` (as for every derivation);
 * :class:`Legend` — the abbreviations used: ``g = ∇L``, ``H = ∇²L``, ``s = √(g⊙g + ε)``,
@@ -29,12 +30,12 @@ from sympy.printing.latex import LatexPrinter as _SympyLatex
 from sympy.printing.str import StrPrinter
 
 from ..coordinatewise.readable import G, S, THETA_D, Deriv, DerivF, Hess, Total, readable
-from ..derive import Derivation
+from ..rule import Derivation
 from . import notation as nt
 from .readable import GREEK
-from .sections import _Walk, walk
+from .sections import _Walk
 
-__all__ = ["Legend", "CoordinateRow", "CoordinateFlow", "CoordinateModifying", "ONE_NORM", "legend_text",
+__all__ = ["derivation_sections", "Legend", "CoordinateRow", "CoordinateFlow", "CoordinateModifying", "ONE_NORM", "legend_text",
            "part_text", "row_text", "potentials", "potential_text", "potential_definition", "json_expr", "part_json"]
 
 ONE_NORM = Total(S)
@@ -76,10 +77,9 @@ class CoordinateModifying(CoordinateFlow):
     tilde: ClassVar[bool] = True
 
 
-@walk.register
-def _(d: Derivation) -> list:
-    if d.rule.algebra != "coordinatewise":
-        return _Walk(d).sections()
+def derivation_sections(d: Derivation) -> list:
+    """The sections of a coordinate-wise derivation (the coordinate-wise algebra's
+    ``render`` part)."""
     gradient = [a for a in d.atoms if a.loss is not None]
     loss = gradient[0].loss if len(gradient) == 1 else None
     shown = [readable(d.flow[k], d.atoms) for k in range(1, d.order + 1)]

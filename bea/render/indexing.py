@@ -14,9 +14,9 @@ import itertools
 import re
 
 from ..coefficients import to_sympy_function
-from ..losses import split_scalar_label, with_loss
-from ..tracing import Atom
-from ..trees import Tree, labels_of, sort_key, tree
+from ..bseries.losses import split_scalar_label, with_loss
+from ..atoms import Atom
+from ..bseries.trees import Tree, labels_of, sort_key, tree
 
 __all__ = ["Patterns", "group", "stem", "with_pattern_atoms", "LETTERS"]
 

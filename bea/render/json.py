@@ -49,7 +49,7 @@ import sympy
 
 from .._version import versioned
 from ..coefficients import factored
-from ..stochastic.outer import outer_json
+from .outer import outer_json
 from . import coordinatewise as cw
 from . import notation as nt
 from .printer import Printer

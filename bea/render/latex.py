@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..stochastic.outer import outer_text
+from .outer import outer_text
 from . import coordinatewise as cw
 from . import notation as nt
 from .printer import MathPrinter

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..stochastic.outer import outer_text
+from .outer import outer_text
 from . import coordinatewise as cw
 from . import notation as nt
 from .latex import PER_EXAMPLE

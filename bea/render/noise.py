@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..derive import Derivation
+from ..rule import Derivation
 from ..stochastic.sme import REFERENCE, SME
 from .sections import ModifiedFlow, ModifiedLoss, _Walk, walk
 

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import sympy
 
 from ..coefficients import factored
-from ..losses import split_scalar_label
-from ..trees import Tree, sort_key
+from ..bseries.losses import split_scalar_label
+from ..bseries.trees import Tree, sort_key
 from .readable import GREEK, mul_text, readable
 
 __all__ = [
@@ -195,7 +195,7 @@ def bracket(x_loss: str, y_loss: str, style: Style) -> str:
 
 
 def scalar(s: Tree, style: Style) -> str:
-    """A modified-loss scalar (see :mod:`bea.losses`) in ∇ notation."""
+    """A modified-loss scalar (see :mod:`bea.bseries.losses`) in ∇ notation."""
     nodes, edges = [], []
 
     def walk(u, parent):

@@ -1,6 +1,6 @@
 """One walk of a derivation into sections: plain data that every printer reads.
 
-:func:`walk` turns a :class:`~bea.derive.Derivation` into
+:func:`walk` turns a B-series :class:`~bea.rule.Derivation` into
 
 * :class:`Header` — scheme, description, order, options, cycle and the :class:`AtomList`;
 * :class:`ModifiedFlow` — ``θ' = f_1 + h f_2 + …`` with one :class:`Row` per order, terms
@@ -16,10 +16,12 @@ it looks. Display terms group an indexed family's trees into index patterns
 (:mod:`bea.render.indexing`); ``exact`` terms are what a program reads back: one per tree
 over the derivation's own atoms, or per index pattern when the family size is symbolic.
 
-:func:`walk` dispatches on the type of the derivation (``functools.singledispatch``): a
-new kind of derivation (coordinate-wise terms of an adaptive optimizer, a modifying
-field) registers its own walk and section types, and printers gain ``_print_<Section>``
-methods, without touching this walk.
+:func:`walk` dispatches on the type of what is printed (``functools.singledispatch``: a
+derivation, a derivation with its principal flow, an SDE of :mod:`bea.stochastic`), and a
+:class:`~bea.rule.Derivation` on its algebra: each algebra's ``render`` part
+(:mod:`bea.algebra`) gives its sections — this module's :func:`derivation_sections` for
+B-series, :mod:`bea.render.coordinatewise` for coordinate-wise rules — and printers gain
+``_print_<Section>`` methods for new section types, without touching this walk.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from typing import ClassVar
 
 import sympy
 
-from ..derive import Derivation
+from ..rule import Derivation
 from ..domain import exact_number
-from ..trees import Tree, labels_of, tree
+from ..bseries.trees import Tree, labels_of, tree
 from .indexing import Patterns, group, stem, with_pattern_atoms
 
 __all__ = [
@@ -239,6 +241,11 @@ def walk(d) -> list:
 
 @walk.register
 def _(d: Derivation) -> list:
+    return d.algebra.part("render").derivation_sections(d)
+
+
+def derivation_sections(d: Derivation) -> list:
+    """The sections of a B-series derivation (the B-series algebra's ``render`` part)."""
     return _Walk(d).sections()
 
 

@@ -20,7 +20,7 @@ from typing import Callable
 
 import sympy
 
-from ..derive import Rule
+from ..rule import Rule
 from . import adaptive, continual, game, gd, momentum, multitask, rk, sgd
 from ._options import (
     RESERVED_NAMES, Choice, Flag, Integer, IntegerList, NumberList, NumberOrSymbol, Option, Range,

@@ -15,8 +15,8 @@ RMSProp is ``β = 0`` (no first moment). AdamW adds decoupled weight decay
 """
 
 from ..coordinatewise import norm, sqrt
-from ..derive import Rule
-from ..tracing import Atom
+from ..rule import Rule
+from ..atoms import Atom
 
 
 def adam(theta, m, v, h, f, b1, b2, eps):

@@ -4,8 +4,8 @@ The conflict term is the Lie bracket ``[∇L_A, ∇L_B]`` of the task gradients,
 a gradient: it appears as the remainder of the modified loss.
 """
 
-from ..derive import Rule
-from ..tracing import Atom
+from ..rule import Rule
+from ..atoms import Atom
 
 
 def size(order: int, steps: tuple) -> tuple[int, int]:

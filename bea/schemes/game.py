@@ -10,8 +10,8 @@ map, which is correct for any rates: at ``α ≠ λ`` the alternating ``y`` cros
 rates"; checked in ``tests/test_multi_atom.py`` and numerically).
 """
 
-from ..derive import Rule
-from ..tracing import Atom
+from ..rule import Rule
+from ..atoms import Atom
 from ._options import SchemeError
 
 MODES = ("simultaneous", "alternating")

@@ -1,7 +1,7 @@
 """Gradient descent ``θ ← θ - h∇L`` (Barrett & Dherin, ICLR 2021: ``L + h/4‖∇L‖²``)."""
 
-from ..derive import Rule
-from ..tracing import Atom
+from ..rule import Rule
+from ..atoms import Atom
 
 
 def gradient_descent(theta, h, f):

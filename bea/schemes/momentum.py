@@ -7,8 +7,8 @@ slaved on the invariant manifold ``v = V(θ)`` (Kovachki & Stuart 2021), which g
 (Ghosh, Lyu, Zhang & Wang, ICLR 2023; Cattaneo & Shigida, arXiv 2509.08483).
 """
 
-from ..derive import Rule
-from ..tracing import Atom
+from ..rule import Rule
+from ..atoms import Atom
 
 
 def heavy_ball(theta, v, h, f, beta):

@@ -6,8 +6,8 @@ Per-task (``per_task``): one step on each task in turn, a cycle of ``n`` updates
 conflict term becomes the Lie brackets ``[∇L_i, ∇L_j]`` of the task gradients.
 """
 
-from ..derive import Rule
-from ..tracing import Atom
+from ..rule import Rule
+from ..atoms import Atom
 from .sgd import epoch
 
 

@@ -2,12 +2,13 @@
 
 Stages ``k_i = f(θ + h Σ_j a_ij k_j)`` and update ``θ + h Σ_i b_i k_i``. Explicit
 tableaux are evaluated stage by stage; implicit ones solve the stage equations as a
-formal series with :func:`bea.tracing.fixed_point`. The tableau entries are the rule's
+formal series with :func:`bea.bseries.tracing.fixed_point`. The tableau entries are the rule's
 parameters ``a`` and ``b`` (exact, or floats when the rule runs numerically).
 """
 
-from ..derive import Rule
-from ..tracing import Atom, fixed_point
+from ..rule import Rule
+from ..atoms import Atom
+from ..bseries.tracing import fixed_point
 from ._options import SchemeError
 from .tableaux import TABLEAUX, ButcherTableau
 

@@ -10,8 +10,8 @@ coefficients, which depend only on the pattern of indices, are printed with ``Σ
 
 import sympy
 
-from ..derive import Family, Rule
-from ..tracing import Atom
+from ..rule import Family, Rule
+from ..atoms import Atom
 
 SHUFFLES = ("forward", "backward", "random")
 

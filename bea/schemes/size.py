@@ -7,8 +7,8 @@ registry entry names its algebra; the typed option values give the field's cost.
 from __future__ import annotations
 
 from ..estimate import (
-    MAX_TERMS, Estimate, FieldCost, TooMuchWork, approx, estimate, field_cost, labelled_trees,
+    MAX_TERMS, Estimate, FieldCost, TooMuchWork, approx, estimate, field_cost,
 )
 
-__all__ = ["MAX_TERMS", "labelled_trees", "Estimate", "FieldCost", "TooMuchWork", "estimate", "field_cost",
+__all__ = ["MAX_TERMS", "Estimate", "FieldCost", "TooMuchWork", "estimate", "field_cost",
            "approx"]

@@ -33,12 +33,12 @@ from fractions import Fraction
 
 import sympy
 
-from ..derive import Rule, trace_map
+from ..rule import Rule
+from ..bseries.pipeline import trace_map
 from ..domain import field_for
-from ..render import notation as nt
 from ..schemes.sgd import epoch
-from ..tracing import Atom
-from ..trees import tree
+from ..atoms import Atom
+from ..bseries.trees import tree
 from .moments import set_partitions
 from .outer import OuterTerm, Vector
 
@@ -73,10 +73,7 @@ class BracketProduct:
 def bracket_vector(a: str, b: str) -> Vector:
     """``[f_a, f_b] = f_b'f_a - f_a'f_b`` as a :class:`Vector` over ``f_a``, ``f_b``."""
     fa, fb = f"f_{a}", f"f_{b}"
-    text = f"[{nt.field_name(fa, nt.TEXT)}, {nt.field_name(fb, nt.TEXT)}]"
-    latex = f"[{nt.field_name(fa, nt.LATEX)}, {nt.field_name(fb, nt.LATEX)}]"
-    return Vector(((sympy.Integer(1), f"{fb}[{fa}]"), (sympy.Integer(-1), f"{fa}[{fb}]")),
-                  (("text", text), ("latex", latex)))
+    return Vector(((sympy.Integer(1), f"{fb}[{fa}]"), (sympy.Integer(-1), f"{fa}[{fb}]")), (fa, fb))
 
 
 def _ordering_coefficients(labels: tuple[str, ...]) -> dict:

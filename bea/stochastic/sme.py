@@ -33,8 +33,9 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..derive import Derivation, Rule, derive
-from ..tracing import Atom
+from ..rule import Derivation, Rule
+from ..derive import derive
+from ..atoms import Atom
 from .moments import Sampling, batch_moment, minibatch_covariance
 from .outer import OuterTerm, Vector
 
@@ -56,6 +57,7 @@ class SME:
     ``drift``: the derivation of ``b`` (``b = f_1 + h f_2``, atom ``f = -∇L``, with its
     modified loss in ``drift.splits``). ``covariance``: ``c`` in
     ``Σ = c Σ_i (f_i - f)(f_i - f)ᵀ``; ``diffusion``: the same as :class:`OuterTerm` s.
+    Printed like a derivation: ``bea.render.render(sme, "text" | "latex" | "json")``.
     """
 
     sampling: Sampling
@@ -63,30 +65,6 @@ class SME:
     drift: Derivation
     covariance: sympy.Expr
     diffusion: tuple[OuterTerm, ...]
-
-    # -- printing: one path, the render registry (walk in bea.render.noise) ---------------
-    def to_text(self) -> str:
-        return _render(self, "text")
-
-    def to_latex(self) -> str:
-        return _render(self, "latex")
-
-    def to_json(self) -> str:
-        return _render(self, "json")
-
-    def data(self) -> dict:
-        """The JSON document (``docs/json.md``): ``drift`` as flow terms of the atom ``f``,
-        ``drift_loss`` (``b = -∇ Σ_k h^{k-1} Σ coeff S(tree)``) and ``diffusion``
-        (``Σ`` in the grammar of :mod:`bea.stochastic.outer`; noise ``√(h Σ) dW``)."""
-        from ..render.json import JsonPrinter
-
-        return JsonPrinter().data(self)
-
-
-def _render(d, fmt: str) -> str:
-    from ..render import render
-
-    return render(d, fmt)
 
 
 def sme(order: int, batch, examples, replace: bool = True) -> SME:
