@@ -8,10 +8,10 @@ scalars ``S(s)``, on pytrees (the README's *Conventions*).
   (:func:`_d`; forward-over-reverse Hessian-vector products for gradient atoms). No
   Hessian is formed, and :func:`elementary_differentials` computes each ``F(t)`` once and
   shares it between every tree containing it. :func:`planned_sum` evaluates a sum of them
-  as :mod:`bea.plan` factors it, a host and its rider in one jvp (:func:`_slot`).
+  as :mod:`bea.bseries.plan` factors it, a host and its rider in one jvp (:func:`_slot`).
 * **Loss scalars** ``S(s)`` of an unrooted tree ``s`` (a node of degree ``d`` is ``∇^d L``,
   an edge a contraction over a block; labels ``"L"`` at the root, ``"L|block"`` below,
-  :func:`bea.losses.scalar_label`): from the canonical root ``r`` with sorted children
+  :func:`bea.bseries.losses.scalar_label`): from the canonical root ``r`` with sorted children
   ``c_1 … c_k``, ``S(s) = ⟨D^{k-1}∇L_r[v_1, …, v_{k-1}], v_k⟩`` with child vectors
   ``v_i = P_b D^j∇L[…]`` (:func:`scalar_value`). The last contraction is a dot product
   with a vector computed anyway, so ``‖∇L‖²`` costs one gradient.
@@ -172,7 +172,7 @@ def fields_from_losses(atoms, losses: Mapping[str, Callable], blocks=(None,)) ->
 
 def elementary_differentials(trees, fields: Mapping[str, Callable], theta) -> dict:
     """``{t: F(t)(θ)}`` for ``trees`` and all their subtrees, each computed once
-    (children in :func:`bea.trees.sort_key` order, as generated code has them)."""
+    (children in :func:`bea.bseries.trees.sort_key` order, as generated code has them)."""
     memo: dict = {}
     for t in trees:
         _elementary(t, fields, theta, memo)
@@ -190,7 +190,7 @@ def _elementary(t: Tree, fields: Mapping[str, Callable], theta, memo: dict):
 
 def planned_sum(terms, fields: Mapping[str, Callable], theta, h=1.0):
     """``Σ_i c_i h^{|t_i|-1} F(t_i)(θ)`` over ``terms = [(c_i, t_i)]`` (distinct trees),
-    evaluated as :func:`bea.plan.plan` factors it, with the operations of generated code in
+    evaluated as :func:`bea.bseries.plan.plan` factors it, with the operations of generated code in
     the same order (so both give the same bits). Directions are scaled by ``h``,
     ``D(t) = h^{|t|} F(t)``, so that ``h^{|t|-1} F(t) = f^{(k)}(D(t_1), …, D(t_k))`` and the
     coefficients carry no power of ``h`` (a rider's ratio ``c_rider/c_host`` stays finite as

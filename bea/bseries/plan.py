@@ -179,7 +179,7 @@ def merge(trees: tuple[Tree, ...]) -> tuple:
     group merged) and from all (no merging), flip one tree, or two where no single flip
     helps, while the channel count drops; the better of the two ends wins (ties: fewer
     merges). Depends on the trees only, not on the coefficients; deterministic
-    (candidates visited in :func:`bea.trees.sort_key` order)."""
+    (candidates visited in :func:`bea.bseries.trees.sort_key` order)."""
     terms = list(enumerate(trees))
     candidates: set = set()
     for t in trees:

@@ -3,7 +3,7 @@
 A rule is a Python function of the parameters, the learning rate ``h`` and the atoms.
 bea calls it once with *traced* values: the parameters become the symbolic point ``θ``,
 ``h`` a grading marker, and each atom a callable that returns the Taylor expansion of
-``f_c`` at the point it is given (:func:`bea.series.shift`). Arithmetic on traced values
+``f_c`` at the point it is given (:func:`bea.bseries.series.shift`). Arithmetic on traced values
 builds the series of the update map, truncated at the requested order. So ``θ + h*f(θ)``
 or a Runge–Kutta stage loop *is* the scheme::
 
@@ -20,7 +20,7 @@ rule that breaks it gets a :class:`RuleError` naming the operation.
 
 Implicit relations are solved as formal series by :func:`fixed_point` (each sweep gains
 at least one order in h). Auxiliary state (a velocity) is slaved to the parameters by
-:func:`bea.slaving.slaved_velocity` through the invariant-manifold expansion.
+:func:`bea.bseries.slaving.slaved_velocity` through the invariant-manifold expansion.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 One epoch over ``m`` minibatch atoms ``f_k = -∇L_k`` in the order ``σ`` is the B-series
 ``Φ_σ(θ) = θ + h Σ_k f_k + h² Σ_{a≠b} c_σ(f_b[f_a]) f_b'f_a + O(h³)`` with
 ``c_σ(f_b[f_a]) = 1`` when ``a`` comes before ``b`` in ``σ`` and ``0`` otherwise (traced
-by :func:`bea.derive.trace_map`). The ``h`` part does not depend on ``σ``, so the
+by :func:`bea.bseries.pipeline.trace_map`). The ``h`` part does not depend on ``σ``, so the
 covariance over uniformly random orderings starts at ``h⁴``:
 
     Cov_σ(Φ_σ(θ)) = h⁴ E_σ[X_σ ⊗ X_σ] + O(h⁵),   X_σ = order-2 part of Φ_σ minus its mean.
