@@ -5,7 +5,8 @@ forward difference ``(∇L(θ + εv) − ∇L(θ))/ε`` with ``ε = sqrt(eps)·(
 (the generated runtime's ``_fd``). Here it is measured where the generated code uses it:
 gd's order-2 drift ``implicit_drift = -(h/2) H∇L`` (one HVP along the gradient, what the
 explicit-regularizer optax transform adds), on a tanh MLP with a mean-squared-error loss
-(16 inputs, two hidden layers of width w, 256 examples), in float32, against the same
+(16 inputs, two hidden layers of width w, 256 examples; ``batchnorm``: the same with its
+hidden pre-activations batch-normalized), in float32, against the same
 drift computed exactly (nested ``jax.jvp`` of ``jax.grad``) in float64. The parameters
 are the usual ``1/sqrt(fan_in)`` initialization rescaled to ``‖θ‖ = 1, 10, 100``.
 
@@ -24,8 +25,8 @@ the step ``s`` at one size and norm (``--sweep-width``, ``--sweep-norm``; defaul
 133k parameters at ‖θ‖ = 17) to show the truncation/rounding valley and where each rule
 lands in it.
 
-Run: ``python bench/bench_hvp_error.py`` (about a minute on two CPU cores;
-``--widths 5 23 91 307`` for fewer sizes).
+Run: ``python bench/bench_hvp_error.py`` (two to five minutes on two CPU cores;
+``--widths 5 23 91 307 --models mlp`` for less).
 """
 
 from __future__ import annotations
@@ -47,8 +48,11 @@ from bea.schemes import build  # noqa: E402
 INPUTS, EXAMPLES, H = 16, 256, 0.1
 
 
-def problem(width: int, norm: float, seed: int = 0):
-    """(loss, θ in float64, x, y): the MLP 16 → w → w → 1 with ‖θ‖ = norm."""
+def problem(width: int, norm: float, batchnorm: bool = False, seed: int = 0):
+    """(loss, θ in float64, x, y): the MLP 16 → w → w → 1 with ‖θ‖ = norm; with batchnorm,
+    each hidden pre-activation ``x W`` is normalized over the batch before the bias and tanh
+    (training-mode BatchNorm without scale, the bias as its shift: the loss is invariant to
+    the scale of each hidden weight matrix)."""
     rng = np.random.default_rng(seed)
     sizes = [(INPUTS, width), (width, width), (width, 1)]
     params = [{"w": rng.normal(size=s) / np.sqrt(s[0]), "b": rng.normal(size=s[1]) * 0.1} for s in sizes]
@@ -60,7 +64,10 @@ def problem(width: int, norm: float, seed: int = 0):
     def loss(p, x, y):
         z = x
         for layer in p[:-1]:
-            z = jnp.tanh(z @ layer["w"] + layer["b"])
+            z = z @ layer["w"]
+            if batchnorm:
+                z = (z - z.mean(0)) / jnp.sqrt(z.var(0) + 1e-5)
+            z = jnp.tanh(z + layer["b"])
         return jnp.mean((z @ p[-1]["w"] + p[-1]["b"] - y) ** 2)
 
     return loss, theta, x, y
@@ -112,18 +119,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--widths", type=int, nargs="+", default=[5, 23, 91, 307, 990])
     parser.add_argument("--norms", type=float, nargs="+", default=[1.0, 10.0, 100.0])
+    parser.add_argument("--models", nargs="+", choices=["mlp", "batchnorm"], default=["mlp", "batchnorm"])
     parser.add_argument("--sweep-width", type=int, default=355)
     parser.add_argument("--sweep-norm", type=float, default=17.0)
     args = parser.parse_args()
     print(f"float32 HVP along the gradient, relative error vs float64 jvp ({jax.default_backend()})")
     names = ["exact32", "fd", *rules(1.0)]
-    print(f"{'params':>8} {'‖θ‖':>5} " + " ".join(f"{n:>17}" for n in names))
-    for width in args.widths:
-        for norm in args.norms:
-            loss, theta, x, y = problem(width, norm)
-            errors = hvps(loss, theta, x, y, rules(norm))
-            size = ravel_pytree(theta)[0].size
-            print(f"{size:>8} {norm:>5g} " + " ".join(f"{errors[n]:>17.1e}" for n in names))
+    print(f"{'model':>9} {'params':>8} {'‖θ‖':>5} " + " ".join(f"{n:>17}" for n in names))
+    for model in args.models:
+        for width in args.widths:
+            for norm in args.norms:
+                loss, theta, x, y = problem(width, norm, batchnorm=model == "batchnorm")
+                errors = hvps(loss, theta, x, y, rules(norm))
+                size = ravel_pytree(theta)[0].size
+                print(f"{model:>9} {size:>8} {norm:>5g} " + " ".join(f"{errors[n]:>17.1e}" for n in names),
+                      flush=True)
     loss, theta, x, y = problem(args.sweep_width, args.sweep_norm)
     size = ravel_pytree(theta)[0].size
     eps = float(jnp.finfo(jnp.float32).eps)

@@ -19,14 +19,16 @@ iterate to the flows at time ``kh`` (integrated by RK4 at a step ``dt`` that div
 Left: the three distances along training at the largest ``h`` (``hλ_max`` up to about
 0.9 here: the sharpness grows during training). Right: the largest distance over
 ``[0, T]`` against ``h``: slope 1 for plain gd against the gradient flow, slope ``N`` for
-the other two. What it does not show: a visibly different loss curve. Where the series
-is accurate (``hλ_max < 1``) the regularizer changes the loss and ``‖∇L‖`` along the
-path by far less than the path's own variation; its effect is which flow gd follows.
+the other two (measured with the defaults: 1.01, 3.04 and 3.08 over h = 0.0125 … 0.1). What it does not show: a visibly different loss curve. Where the series
+is accurate (``hλ_max < 1``) the regularizer changes the loss along the path by far less
+than the path's own variation (at ``T = 10``: ``L = 0.1699`` after gd at ``h = 0.1``,
+``0.1670`` on the gradient flow, from 0.67 at the start); its effect is which flow gd
+follows.
 
 The figure goes to ``--out`` (default ``mlp_regularizer.png`` in the system's temporary
 directory); the script prints where it wrote it.
 
-Run: ``python examples/train_mlp_regularizer.py [--out PATH] [--order N]`` (about 30 s
+Run: ``python examples/train_mlp_regularizer.py [--out PATH] [--order N]`` (about 25 s
 on two CPU cores).
 """
 
@@ -164,19 +166,26 @@ def main() -> None:
           f"max over k ≤ T/h of ‖θ_k − φ(kh)‖:")
     compiled = trajectories(loss, generated, args.dt, args.time, round(args.time / min(args.rates)))
     results = {h: distances(theta, h, args.dt, args.time, compiled, gradient_flow) for h in sorted(args.rates)}
+    h = max(results)
+    final = jax.tree_util.tree_map(lambda a: a[-1], compiled[1](theta, h, round(args.time / h)))
+    end = jax.tree_util.tree_map(lambda a: a[-1], gradient_flow)
     print(f"{'h':>8}  " + "  ".join(f"{name:>{max(len(name), 9)}}" for name in results[args.rates[0]]))
     for h, found in results.items():
         print(f"{h:>8g}  " + "  ".join(f"{float(d.max()):>{max(len(name), 9)}.2e}" for name, d in found.items()))
 
+    print(f"the loss at time T: gd at h = {h:g} {float(loss(final)):.5f}, gradient flow {float(loss(end)):.5f}")
+
     figure, (left, right) = plt.subplots(1, 2, figsize=(11.5, 4.2))
-    h = max(results)
     for name, d in results[h].items():
         left.semilogy(h * jnp.arange(1, d.size), d[1:], label=name)
     left.set(xlabel="time t = kh", ylabel="‖θ_k − φ(kh)‖", title=f"gd at h = {h:g}: which flow it follows")
     left.legend(fontsize=8)
     rates = sorted(results)
     for name in results[h]:
-        right.loglog(rates, [float(results[r][name].max()) for r in rates], "o-", label=name)
+        largest = [float(results[r][name].max()) for r in rates]
+        slope = (jnp.log(largest[-1]) - jnp.log(largest[0])) / (jnp.log(rates[-1]) - jnp.log(rates[0]))
+        label = name if len(rates) < 2 else f"{name} (slope {float(slope):.2f})"
+        right.loglog(rates, largest, "o-", label=label)
     right.set(xlabel="learning rate h", ylabel=f"max distance over t ≤ {args.time:g}",
               title=f"slope 1 (gd vs gradient flow) and slope N = {args.order}")
     right.legend(fontsize=8)
