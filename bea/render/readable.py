@@ -27,8 +27,10 @@ from ..coefficients import factorization
 
 __all__ = ["Readable", "readable", "mul_text", "GREEK"]
 
-GREEK = {"beta": "β", "alpha": "α", "lam": "λ", "lambda": "λ", "gamma": "γ", "rho": "ρ", "eta": "η"}
-"""Parameter names printed as Greek letters in text (shared with :mod:`bea.render.notation`)."""
+GREEK = {"beta": "β", "alpha": "α", "lam": "λ", "lambda": "λ", "gamma": "γ", "rho": "ρ", "eta": "η",
+         **{"eta" + "prime" * j: "η" + "'" * j for j in range(1, 10)}}
+"""Parameter names printed as Greek letters in text (shared with :mod:`bea.render.notation`);
+``etaprime``, ``etaprimeprime``, … are a schedule's derivatives ``η'``, ``η''`` (:mod:`bea.schedule`)."""
 
 
 @dataclass(frozen=True)
