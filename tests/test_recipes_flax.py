@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-pytest.importorskip("flax")
+pytest.importorskip("flax", minversion="0.12")  # nnx.Optimizer(model, tx, wrt=...), merge(..., copy=True)
 pytest.importorskip("optax")
 
 DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "recipes.md"
