@@ -21,6 +21,7 @@ from ._loading import load_attribute
 from .rule import Rule
 from .registry import ALGEBRAS
 from .atoms import Atom, RuleError
+from .bseries.tracing import ForeignOperation
 
 __all__ = ["load_rule", "rule_from_function"]
 
@@ -51,16 +52,30 @@ def rule_from_function(step, name: str | None = None) -> Rule:
 
 
 def _with_algebra(rule: Rule) -> Rule:
-    """``rule`` in the first registered algebra that traces it to order 1; else unchanged
-    (``derive`` then reports the first algebra's error, naming the line)."""
+    """``rule`` in the first registered algebra that traces it to order 1. If none does, in
+    the first algebra whose refusal concerns the rule itself, not an operation that belongs
+    to another algebra (:class:`~bea.bseries.tracing.ForeignOperation`: ``bea.norm`` on the
+    B-series tracer): ``derive`` then reports that algebra's error, naming the line."""
+    refused = []
     for name, algebra in ALGEBRAS.items():
         candidate = dataclasses.replace(rule, algebra=name)
         try:
-            if algebra.accepts(candidate):
-                return candidate
+            algebra.trace(candidate, 1)
+            return candidate
+        except KeyboardInterrupt:
+            raise
         except SystemExit as exc:
             raise RuleError(f"rule {rule.name!r} called exit ({exc.code!r}) while being traced") from None
-    return rule
+        except BaseException as exc:  # the user's code, or this algebra's tracer, refused it
+            if not _foreign(exc):
+                refused.append(candidate)
+    return refused[0] if refused else rule
+
+
+def _foreign(exc: BaseException) -> bool:
+    """Whether ``exc``, or the exception it was raised from (:func:`bea.atoms.rule_error`
+    re-raises ``from None``, keeping it as the context), is a :class:`ForeignOperation`."""
+    return isinstance(exc, ForeignOperation) or isinstance(exc.__context__, ForeignOperation)
 
 
 def load_rule(spec: str) -> Rule:

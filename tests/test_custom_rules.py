@@ -137,7 +137,7 @@ def uses_numpy(theta, h, f):
 
 @pytest.mark.parametrize("step, words", [
     (forgot_h, "not O(h)"),
-    (squares_theta, "cannot be multiplied"),
+    (squares_theta, "not θ + O(h)"),  # θ⊙θ is coordinate-wise; the atom's point is then O(1) away
     (divides_by_zero, "division by zero"),
     (uses_numpy, "uses_numpy"),
 ])

@@ -59,7 +59,7 @@ def slaved_velocity(step, tracer, theta, n_aux: int, max_order: int):
             for j in range(n_aux):
                 vj = _aux(out, j, n_aux)
                 if vj.base or (vj.terms and vj.deficit != 0):
-                    raise RuleError("the auxiliary state update is not O(h)")
+                    raise _not_small(j, bool(vj.base))
                 r = add_into(dict(vj.terms), shift(velocity[j], new_theta, order, field), -field.one)
                 residual.append({t: c for t, c in r.items() if t.order == order})
             for i in range(n_aux):
@@ -69,6 +69,22 @@ def slaved_velocity(step, tracer, theta, n_aux: int, max_order: int):
     finally:
         tracer.max_order = max_order
     return velocity
+
+
+def _not_small(j: int, holds_theta: bool) -> RuleError:
+    """Why state ``j`` cannot be slaved here: the manifold ``v = V(θ)`` is a series in h
+    that starts at ``O(h)``, so the new state must be ``h`` times something (a velocity)."""
+    which = f"auxiliary state {j + 1}"
+    if holds_theta:
+        return RuleError(
+            f"the auxiliary state update is not O(h): the new {which} holds the parameters θ "
+            "(an average of the iterates, ema' = β·ema + (1 - β)·θ, is a fast variable whose "
+            "fixed point is θ itself); track d = ema - θ instead, d' = β·d - (θ' - θ) is O(h), "
+            'and write θ + d for ema, or declare algebra="coordinatewise", which slaves it')
+    return RuleError(
+        f"the auxiliary state update is not O(h): the new {which} adds an atom value not "
+        "multiplied by h (v' = β·v + f(θ)); bea slaves state that is h times a field, a "
+        "velocity: track u = h·v instead, u' = β·u + h·f(θ), and write u for h·v")
 
 
 def _aux(out, j, n_aux):

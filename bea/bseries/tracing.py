@@ -37,10 +37,62 @@ from ..domain import exact_number
 from .series import add_into, scale, shift
 from .trees import tree
 
-__all__ = ["Atom", "RuleError", "Vec", "Scalar", "fixed_point", "Tracer"]
+__all__ = ["Atom", "RuleError", "ForeignOperation", "Vec", "Scalar", "fixed_point", "Tracer",
+           "not_smooth", "NonSmoothRefusals", "SMOOTH_VARIANTS"]
+
+SMOOTH_VARIANTS = ("bea.sqrt(g*g + eps) for |g|, g/bea.sqrt(g*g + eps) for sign(g), "
+                   "g/bea.sqrt(1 + (bea.norm(g)/c)**2) for clipping g·min(1, c/‖g‖)")
+"""The smooth variants a refusal of a non-smooth operation suggests (both tracers)."""
+
+_COORDINATEWISE = ('the coordinate-wise algebra: build the rule as bea.Rule(..., algebra="coordinatewise") '
+                   "(a plain function gets it automatically, a bea.Rule does not)")
 
 
-class Scalar:
+class ForeignOperation(RuleError):
+    """The rule uses an operation of another algebra (an elementwise product, a root, a
+    norm): a plain function is then given to the next registered algebra
+    (:func:`bea.custom.rule_from_function`), whose refusal, if any, is the one reported."""
+
+
+def not_smooth(what: str) -> RuleError:
+    """The refusal of a non-smooth operation on a traced value: a B-series (or an h-series)
+    is a Taylor expansion, so the rule must be smooth in its arguments."""
+    return RuleError(f"{what} is not smooth, and backward error analysis needs a smooth rule "
+                     f"(an expansion in h); use {SMOOTH_VARIANTS}")
+
+
+class NonSmoothRefusals:
+    """Refusals of the non-smooth operations Python and numpy apply to a traced value
+    (``abs``, comparisons inside ``min``/``max``/``np.sign``/``np.maximum``, a branch,
+    rounding): a mixin of every tracer's values (also :mod:`bea.coordinatewise.tracing`)."""
+
+    __slots__ = ()
+
+    def __abs__(self):
+        raise not_smooth("abs(…) of a traced value")
+
+    def _compare(self, other):
+        raise not_smooth("comparing a traced value (<, >, min, max, sign, np.maximum, clipping)")
+
+    __lt__ = __le__ = __gt__ = __ge__ = _compare
+
+    def __bool__(self):
+        raise not_smooth("branching on a traced value (if, while, and, or)")
+
+    def __round__(self, ndigits=None):
+        raise not_smooth("rounding a traced value")
+
+    def __floor__(self):
+        raise not_smooth("floor of a traced value")
+
+    def __ceil__(self):
+        raise not_smooth("ceil of a traced value")
+
+    def __trunc__(self):
+        raise not_smooth("trunc of a traced value")
+
+
+class Scalar(NonSmoothRefusals):
     """A coefficient times ``h^power``; ``h`` itself is ``Scalar(1, 1)``."""
 
     __slots__ = ("tracer", "coeff", "power")
@@ -67,6 +119,8 @@ class Scalar:
     __rmul__ = __mul__
 
     def __truediv__(self, other):
+        if isinstance(other, Vec):
+            return other.__rtruediv__(self)
         o = self._lift(other)
         if not o.coeff:
             raise RuleError("division by zero in the rule")
@@ -109,7 +163,7 @@ def _is_zero(value) -> bool:
     return isinstance(value, (numbers.Number, sympy.Basic)) and value == 0
 
 
-class Vec:
+class Vec(NonSmoothRefusals):
     """A traced vector: ``Σ_b w_b θ_b`` plus a series of trees with one h-deficit."""
 
     __slots__ = ("tracer", "base", "terms", "deficit")
@@ -175,17 +229,25 @@ class Vec:
 
     def __mul__(self, other):
         if isinstance(other, Vec):
-            raise RuleError("vectors cannot be multiplied together in an update rule")
+            raise ForeignOperation(f"a product of vectors (elementwise) needs {_COORDINATEWISE}")
         s = other if isinstance(other, Scalar) else Scalar(self.tracer, self.tracer.number(other), 0)
         return self._scaled(s.coeff, s.power)
 
     __rmul__ = __mul__
 
     def __truediv__(self, other):
+        if isinstance(other, Vec):
+            raise ForeignOperation(f"a quotient of vectors (elementwise) needs {_COORDINATEWISE}")
         s = other if isinstance(other, Scalar) else Scalar(self.tracer, self.tracer.number(other), 0)
         if not s.coeff:
             raise RuleError("division by zero in the rule")
         return self._scaled(self.tracer.field.one / s.coeff, -s.power)
+
+    def __rtruediv__(self, other):
+        raise ForeignOperation(f"dividing by a vector (elementwise) needs {_COORDINATEWISE}")
+
+    def __pow__(self, other):
+        raise ForeignOperation(f"a power of a vector (elementwise) needs {_COORDINATEWISE}")
 
     def __eq__(self, other):
         return (
@@ -200,6 +262,9 @@ class Vec:
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        if name in _ARRAY_ATTRIBUTES:  # jax.numpy (bea.sqrt, bea.norm, …) took it for an array
+            raise ForeignOperation(f"bea.sqrt, bea.norm, bea.dot and other elementwise functions need "
+                                   f"{_COORDINATEWISE}")
         raise RuleError(
             f"'{name}' is not available on a traced vector: a rule may use +, -, * and / "
             "with numbers, h and parameters, atom calls, and bea.fixed_point"
@@ -209,6 +274,10 @@ class Vec:
         parts = [f"{w}·θ_{b or ''}" for b, w in self.base.items()]
         parts += [f"{c}·{t}" for t, c in self.terms.items()]
         return "Vec(" + " + ".join(parts or ["0"]) + f"; h^-{self.deficit})"
+
+
+_ARRAY_ATTRIBUTES = frozenset({"dtype", "shape", "ndim", "size", "aval", "weak_type"})
+"""What an array function reads first from its argument."""
 
 
 class AtomCall:

@@ -26,6 +26,7 @@ import sympy
 
 from ..domain import exact_number
 from ..atoms import RuleError
+from ..bseries.tracing import NonSmoothRefusals
 from .boundary import elem, from_sympy, rational_power, to_canonical
 from .ring import ONE, RING, ZERO, Elem, sum_
 from .ring_calculus import partial, taylor_shift
@@ -33,7 +34,7 @@ from .ring_calculus import partial, taylor_shift
 __all__ = ["Traced", "Tracer", "sqrt", "exp", "log", "tanh", "dot", "norm"]
 
 
-class Traced:
+class Traced(NonSmoothRefusals):
     """A truncated h-series ``Σ_{n≤N} h^n c_n`` of coordinate-wise expressions (elements
     of :mod:`~bea.coordinatewise.ring`)."""
 
@@ -109,20 +110,7 @@ class Traced:
                     out[n] = out[n] + value * c
         return Traced(self.tracer, out)
 
-    # -- refusals -----------------------------------------------------------------
-    def __abs__(self):
-        raise RuleError("abs is not analytic at 0, so its backward error series does not "
-                        "exist; write a smooth rule (e.g. sqrt(x*x + eps))")
-
-    def _compare(self, other):
-        raise RuleError("a rule may not branch on traced values (comparisons, sign, max, "
-                        "clipping are not analytic)")
-
-    __lt__ = __le__ = __gt__ = __ge__ = _compare
-
-    def __bool__(self):
-        raise RuleError("a traced value has no truth value: a rule may not branch on it")
-
+    # -- refusals (abs, comparisons, branches, rounding: NonSmoothRefusals) ---------
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
@@ -195,7 +183,9 @@ class AtomCall:
             raise RuleError(f"atom {self.label} must be called at the parameters")
         if not (point.coeffs[0] - RING.theta()).is_zero():
             raise RuleError(f"atom {self.label} is evaluated at a point that is not θ + O(h) "
-                            f"(its h^0 part is {to_canonical(point.coeffs[0])})")
+                            f"(its h^0 part is {to_canonical(point.coeffs[0])}): a move of fixed "
+                            "size, such as SAM's θ + ρ·g/‖g‖ with a fixed radius ρ, has no "
+                            "expansion in h; scale it with the step, ρ = r·h (the regime ρ ∝ h)")
         delta = [ZERO()] + list(point.coeffs[1:])
         series = taylor_shift(RING.atom(self.label), delta, tr.max_order)
         for power, c in enumerate(self.corrections, start=1):  # h^power c_{power+1}
