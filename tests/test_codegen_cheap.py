@@ -2,8 +2,9 @@
 the optax transform's errors (issue 15).
 
 The forward difference replaces each Hessian-vector product ``D g(θ)[v]`` by
-``(g(θ + εv) − g(θ))/ε`` with ``ε = sqrt(eps)(1 + ‖θ‖)/‖v‖``; the factories' docstrings
-state a relative error ``O(sqrt(eps)(1 + ‖θ‖))``. gd's order-2 drift is exactly one such
+``(g(θ + εv) − g(θ))/ε`` with ``ε = sqrt(eps)/‖v‖``; the factories' docstrings state a
+relative error ``≈ sqrt(eps)(c₁ + c₂‖θ‖)``, within ``10 sqrt(eps)(1 + ‖θ‖)`` here. gd's
+order-2 drift is exactly one such
 product (``-(h/2) f'f``), so it is compared with the exact one against that bound, in
 float64 and float32.
 """

@@ -86,11 +86,11 @@ def _filter(theta):
 
 def _fd(fn, theta, v, f0):
     """(fn(theta + ε v) - f0)/ε with f0 = fn(theta): D fn(theta)[v] by a forward difference,
-    ε = sqrt(eps)·(1 + ‖theta‖)/‖v‖ in theta's dtype (error O(ε), see the factories' hvp)."""
+    ε = sqrt(eps)/‖v‖ in theta's dtype (a move of sqrt(eps) in θ; see the factories' hvp)."""
     leaves = jax.tree_util.tree_leaves(theta)
     eps = jnp.sqrt(jnp.finfo(leaves[0].dtype).eps)
     norm = jnp.sqrt(_dot(v, v))
-    step = eps * (1 + jnp.sqrt(_dot(theta, theta))) / jnp.where(norm > 0, norm, 1)
+    step = eps / jnp.where(norm > 0, norm, 1)
     moved = jax.tree_util.tree_map(lambda x, d: x + (step * d).astype(x.dtype), theta, v)
     return jax.tree_util.tree_map(lambda a, b: ((a - b) / step).astype(a.dtype), fn(moved), f0)
 
