@@ -5,9 +5,9 @@
 with coefficients in ``η(t), η'(t), …`` (:func:`eta_symbols`).
 """
 
-from .derive import collapse, derive_scheduled
+from .derive import collapse, derive_scheduled, scheduled_state
 from .symbols import LEGEND, eta_name, eta_symbols
 from .transform import CLOCK, CLOCKS, default_clock, scheduled
 
-__all__ = ["scheduled", "derive_scheduled", "collapse", "eta_symbols", "eta_name", "LEGEND",
+__all__ = ["scheduled", "derive_scheduled", "scheduled_state", "collapse", "eta_symbols", "eta_name", "LEGEND",
            "CLOCK", "CLOCKS", "default_clock"]

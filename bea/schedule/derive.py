@@ -42,7 +42,7 @@ from ..rule import Derivation, Rule
 from .symbols import LEGEND, eta_symbols
 from .transform import CLOCK, scheduled
 
-__all__ = ["derive_scheduled", "collapse"]
+__all__ = ["derive_scheduled", "scheduled_state", "collapse", "collapse_terms"]
 
 
 def derive_scheduled(rule: Rule, order: int, clock: str | None = None,
@@ -53,8 +53,24 @@ def derive_scheduled(rule: Rule, order: int, clock: str | None = None,
     ``clock``: where the rule reads the time (:func:`bea.schedule.scheduled`). The
     coefficients are rational functions of the rule's parameters and of ``η, η', …``
     (:func:`bea.schedule.eta_symbols`) at the current time ``t``. ``schedule`` is the name
-    recorded in the derivation's options.
+    recorded in the derivation's options. The slaved auxiliary state is not kept on the
+    derivation (its trees no longer say their power of ``h``): :func:`scheduled_state`.
     """
+    flow, _, field = _derive(rule, order, clock, progress, max_terms)
+    options = {**rule.options, "schedule": schedule}
+    shown = dataclasses.replace(rule, options=options,
+                                description=f"{rule.description or rule.name}, step h·η(t)\n{LEGEND}")
+    return Derivation(shown, order, field, flow, None)
+
+
+def scheduled_state(rule: Rule, order: int, clock: str | None = None) -> tuple[list | None, object]:
+    """The slaved auxiliary state ``V(θ, t) = Σ_n h^n V_n``: per state variable, ``V_n`` as
+    ``{f-tree: coefficient}`` for ``n = 0 … order`` (``None`` without state), and the field."""
+    _, state, field = _derive(rule, order, clock, None, MAX_TERMS)
+    return state, field
+
+
+def _derive(rule, order, clock, progress, max_terms):
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ValueError(f"order must be an integer ≥ 1, got {order!r}")
     timed = scheduled(rule, clock)
@@ -76,12 +92,17 @@ def derive_scheduled(rule: Rule, order: int, clock: str | None = None,
     terms = [collapse_terms(zk, flow.field, target, powers) for zk in flow.terms]
     _assert_clock(terms, rule, target)
     theta_terms = [{t: c for t, c in zk.items() if t.label != CLOCK} for zk in terms]
-    state = None if flow.state is None else [collapse_terms(v, flow.field, target, powers)
-                                             for v in flow.state]
-    options = {**rule.options, "schedule": schedule}
-    shown = dataclasses.replace(rule, options=options,
-                                description=f"{rule.description or rule.name}, step h·η(t)\n{LEGEND}")
-    return Derivation(shown, order, target, theta_terms, state)
+    state = None
+    if flow.state is not None:
+        state = []
+        for v in flow.state:
+            by_order = [{} for _ in range(order + 1)]
+            for t, c in v.items():
+                if t.order <= order:
+                    for f_tree, value in collapse_terms({t: c}, flow.field, target, powers).items():
+                        by_order[t.order][f_tree] = by_order[t.order].get(f_tree, target.zero) + value
+            state.append(by_order)
+    return theta_terms, state, target
 
 
 def collapse_terms(terms: dict, source, target, powers: list) -> dict:
