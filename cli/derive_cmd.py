@@ -9,6 +9,7 @@ import click
 from bea.equivalent import EQUIVALENTS, equivalent_step
 from bea.render import FORMATS, render
 from bea.schemes import SCHEMES
+from bea.schedule.named import SCHEDULES as SCHEDULES_NAMED
 
 from ._common import (
     bad_input_exits_2, derive_with_progress, fail, rule_and_estimate, scheme_options, user_prints_to_stderr,
@@ -38,11 +39,16 @@ def schemes():
               help="also the principal flow: R(z), ψ(z) and stability thresholds, all orders at once")
 @click.option("--covariance", is_flag=True, default=False,
               help="sgd --shuffle random: also the covariance of the epoch map over orderings (leading order h⁴)")
+@click.option("--schedule", default="none", metavar="NAME",
+              help="learning-rate schedule, step h·η(t) at t = n·h: none (constant step), generic (any η(t): "
+                   "the flow in η, η', η''), or " + ", ".join(SCHEDULES_NAMED) + " (also printed in t)")
+@click.option("--schedule-set", multiple=True, metavar="KEY=VALUE",
+              help="a named schedule's parameter (optax's names; steps are time units): a number or a name")
 @click.option("--equivalent", type=click.Choice(EQUIVALENTS), default=None,
               help="the one-step map instead, θ⁺ = θ + hΔ₁ + h²Δ₂ + … (on the slaved manifold), and its "
                    "loss: θ⁺ = θ - h∇L̃ (heavy ball: Cattaneo & Shigida 2025)")
 @bad_input_exits_2
-def derive_command(fmt, modifying, principal, covariance, equivalent, **options):
+def derive_command(fmt, modifying, principal, covariance, equivalent, schedule, schedule_set, **options):
     """Derive the modified flow (and modified loss) of a scheme or rule.
 
     \b
@@ -57,7 +63,14 @@ def derive_command(fmt, modifying, principal, covariance, equivalent, **options)
       bea derive --scheme sgd --sampling iid --batch-size 4 --examples 32   # the SME (noise)
       bea derive --scheme sgd --shuffle random --covariance                 # epoch noise over orderings
       bea derive --scheme momentum --beta beta --order 4 --equivalent gd   # heavy ball as GD on a loss
+      bea derive --scheme gd --order 3 --schedule generic                  # step h·η(t): η, η', η''
+      bea derive --scheme sgd --batches 3 --schedule warmup-cosine --schedule-set warmup_steps=1
     """
+    if schedule != "none":
+        _derive_scheduled(fmt, schedule, schedule_set, options,
+                          {"--modifying": modifying, "--principal": principal, "--covariance": covariance,
+                           "--equivalent": equivalent})
+        return
     iid = iid_request(options, {"--modifying": modifying, "--principal": principal, "--covariance": covariance})
     if iid is not None:
         click.echo(render(iid_sme(iid), fmt), nl=False)
@@ -93,6 +106,52 @@ def derive_command(fmt, modifying, principal, covariance, equivalent, **options)
         except ValueError as exc:
             fail(f"--principal: {exc}")
     click.echo(render(d, fmt), nl=False)
+
+
+def _derive_scheduled(fmt, schedule, settings, options, others) -> None:
+    """``bea derive … --schedule NAME``: the generic scheduled flow, and for a named schedule
+    its ``η(t)`` and derivatives (text, LaTeX and Markdown: lines after; JSON: a key)."""
+    import json
+
+    from bea.schedule import derive_scheduled
+    from bea.schedule.named import SCHEDULES as NAMED
+    from bea.schedule.report import schedule_data, schedule_lines
+
+    if schedule != "generic" and schedule not in NAMED:
+        fail(f"--schedule {schedule!r}: choose none, generic or one of {', '.join(NAMED)}")
+    clash = [flag for flag, on in others.items() if on]
+    if clash:
+        fail(f"--schedule does not combine with {clash[0]} yet; drop one of them")
+    if iid_request(options, {}) is not None:
+        fail("--schedule does not combine with --sampling iid yet; drop one of them")
+    given = {}
+    for pair in settings:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            fail(f"--schedule-set takes KEY=VALUE (e.g. warmup_steps=10), got {pair!r}")
+        given[key.strip()] = value.strip()
+    named = NAMED.get(schedule)
+    if given and named is None:
+        fail("--schedule-set belongs to a named schedule (e.g. --schedule warmup-cosine), not to generic")
+    try:
+        values = named.values(given) if named else None
+    except ValueError as exc:
+        fail(f"--schedule-set: {exc}")
+    with user_prints_to_stderr():
+        rule, order, _ = rule_and_estimate(options)
+        try:
+            d = derive_scheduled(rule, order, schedule=schedule)
+        except ValueError as exc:  # RuleError (refusals) and TooMuchWork
+            fail(f"--schedule: {exc}")
+    out = render(d, fmt)
+    if named is not None:
+        if fmt == "json":
+            data = json.loads(out)
+            data["schedule"] = schedule_data(named, values, order)
+            out = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        else:
+            out += "\n".join(schedule_lines(named, values, order, fmt)) + "\n"
+    click.echo(out, nl=False)
 
 
 @click.command()

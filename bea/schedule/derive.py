@@ -35,7 +35,7 @@ from ..bseries.algebra import BSeries
 from ..bseries.pipeline import average_over_orderings, trace_map
 from ..bseries.series import TreeSeries
 from ..bseries.trees import Tree, tree
-from ..domain import exact_number, field_for
+from ..domain import exact_number, field_for, flatten
 from ..estimate import MAX_TERMS, check_work
 from ..logarithm import logarithm
 from ..rule import Derivation, Rule
@@ -83,8 +83,8 @@ def _derive(rule, order, clock, progress, max_terms):
     z = logarithm(increment, order, TreeSeries(field), progress)
     flow = BSeries().per_update(rule, z, Traced(increment, velocity, None, field))
     symbols = eta_symbols(order)
-    clash = {s.name for s in symbols} & {str(s) for v in rule.params.values()
-                                         for s in getattr(exact_number(v), "free_symbols", ())}
+    clash = {s.name for s in symbols} & {str(s) for v in flatten(rule.params.values())
+                                         for s in exact_number(v).free_symbols}
     if clash:
         raise RuleError(f"rule {rule.name!r}: the parameter name(s) {sorted(clash)} are the schedule's symbols")
     target = field_for([*rule.params.values(), rule.cycle, *symbols])
