@@ -7,7 +7,8 @@ The same defining property as :mod:`bea.check.orders`: one call of the rule from
 of the truncation ``θ' = f_1 + h f_2 + … + h^{n-1} f_n``; the error is
 ``O(h^{n+1})``. The flow is solved with diffrax's Dopri8 in float64 (as
 :mod:`bea.check.flows`) over the shifted coordinates ``u = θ - θ_0``; the fit and its
-filters are :func:`bea.check.orders.measure`'s.
+filters are :func:`bea.check.orders.measure`'s. An opaque map (Muon's ``O``) sees the
+parameters in their matrix shape (:func:`bea.coordinatewise.maps.matrix_shape`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from jax.flatten_util import ravel_pytree
 
 from ..coordinatewise import canonical
 from ..coordinatewise.evaluate import evaluate, state_function
+from ..coordinatewise.maps import matrix_shape
 from ..derive import derive
 from .common import ITERATION_LIMIT, MEMORY_LIMIT, CheckError, float64, human_bytes, norm, sub
 from .drifting import _compare, drift_bytes, iterate
@@ -93,7 +95,7 @@ def check(rule, order: int, problem: Problem, values: Mapping | None = None, hs=
     derivation = derive(rule, order + 1)
     values = resolve_values(derivation, values, notes)
     params = numeric_parameters(dict(rule.params), values)
-    with float64():
+    with float64(), matrix_shape(_matrix_shape(problem)):
         theta0, fields, _ = _flat(problem, rule.atoms, tuple(rule.blocks))
         exprs = list(derivation.flow[1:])
         if coefficients is not None:
@@ -134,6 +136,13 @@ def check(rule, order: int, problem: Problem, values: Mapping | None = None, hs=
     return derivation, errors
 
 
+def _matrix_shape(problem: Problem):
+    """The shape an opaque map (:mod:`bea.coordinatewise.maps`) sees: the parameters' when
+    they are one matrix, else None (the map gets the flat vector)."""
+    params = problem.params
+    return tuple(params.shape) if getattr(params, "ndim", None) == 2 else None
+
+
 def _start(rule, derivation, fields, values, params, theta0):
     """The jitted call ``(θ, state, h) ↦ (θ', state')`` of the rule and the slaved start
     ``h ↦ (θ_0, S(θ_0))``."""
@@ -156,7 +165,7 @@ def default_learning_rate(derivation, problem: Problem, values: Mapping | None =
     """``h = fraction / ‖Df_1(θ_0)‖`` (module docstring)."""
 
     values = resolve_values(derivation, values, None)
-    with float64():
+    with float64(), matrix_shape(_matrix_shape(problem)):
         theta0, fields, _ = _flat(problem, derivation.rule.atoms, tuple(derivation.rule.blocks))
         leading = jax.jit(lambda th: evaluate([derivation.flow[1]], fields, th, values)[0])
 
@@ -179,7 +188,7 @@ def drift(derivation, problem: Problem, h: float, iterations: int,
     rule = derivation.rule
     values = resolve_values(derivation, values, notes)
     params = numeric_parameters(dict(rule.params), values)
-    with float64():
+    with float64(), matrix_shape(_matrix_shape(problem)):
         theta0, fields, _ = _flat(problem, rule.atoms, tuple(rule.blocks))
         n_params = int(theta0.size)
         need = drift_bytes(n_params, iterations, derivation.order)

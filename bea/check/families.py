@@ -117,6 +117,20 @@ def _mlp(members, size, rng):
     return out, params
 
 
+def _matrix_mlp(members, size, rng):
+    """The first-layer weight matrix W of a two-layer tanh network (default 3×5; --size k: k×k), squared error."""
+    rows, cols = (size, size) if size else (3, 5)
+    n = 12 * max(members, 2)
+    x = rng.normal(size=(n, cols))
+    y = np.sin(x[:, 0]) + 0.5 * x[:, 1] * x[:, -1]
+    v = jnp.asarray(rng.normal(size=rows) / np.sqrt(rows))
+    out = []
+    for idx in _batches(n, members):
+        xb, yb = jnp.asarray(x[idx]), jnp.asarray(y[idx])
+        out.append(lambda w, xb=xb, yb=yb: 0.5 * jnp.mean((jnp.tanh(xb @ w.T) @ v - yb) ** 2))
+    return out, jnp.asarray(rng.normal(size=(rows, cols)) / np.sqrt(cols))
+
+
 def _bilinear(size, rng):
     """``E(x, y) = xᵀAy`` (x minimizes, y maximizes); the classic rotating field."""
     d = size or 2
@@ -140,6 +154,7 @@ FAMILIES = {
     "least-squares": _least_squares,
     "logistic": _logistic,
     "mlp": _mlp,
+    "matrix-mlp": _matrix_mlp,
 }
 GAMES = {"bilinear": _bilinear, "dirac-gan": _dirac_gan}
 PROBLEMS = {
@@ -159,6 +174,7 @@ def problem_bytes(name: str, members: int, size: int | None) -> int:
         "least-squares": 24 * m * (d + 1) + d,
         "logistic": 16 * m * (d + 1) + d,
         "mlp": 16 * d + d * d + 3 * d + 1 + 16 * max(m, 2) * 17,
+        "matrix-mlp": (d * d if size else 15) + 12 * max(m, 2) * (d + 2 if size else 6) + d,
         "bilinear": d * d + 2 * d,
         "dirac-gan": 2 * d,
     }.get(name, 0)

@@ -23,7 +23,8 @@ from fractions import Fraction
 import sympy
 
 from .expressions import (
-    _CANONICAL, _STRUCTURE, THETA, FrozenSymbol, TotalSymbol, VectorSymbol, _interned, canonical, info,
+    _CANONICAL, _STRUCTURE, THETA, FrozenSymbol, MapLabel, TotalSymbol, VectorSymbol, _interned, canonical,
+    info,
 )
 from .ring import ONE, RING, Elem, as_elem, sum_
 
@@ -62,12 +63,13 @@ def _gen_image(i) -> tuple:
             g._sympy = (one, g.data)
         elif g.kind == "frozen":
             g._sympy = (one, FrozenSymbol(g.data))
-        elif g.kind in ("atom", "total"):
+        elif g.kind in ("atom", "total", "map"):
             scale, shown = one, []
             for m in RING.args[i]:
                 c, image = _monomial_image(m)
                 scale, shown = scale * c, shown + [image]
-            g._sympy = (scale, _interned(g.data[0], tuple(shown)) if g.kind == "atom" else _total_symbol(shown[0]))
+            label = MapLabel(g.data[0], to_canonical(RING.points[i])) if g.kind == "map" else g.data[0]
+            g._sympy = (scale, _total_symbol(shown[0]) if g.kind == "total" else _interned(label, tuple(shown)))
         elif g.kind == "root":
             q, base = g.root
             g._sympy = (one, to_canonical(base) ** sympy.Rational(1, q))
@@ -158,7 +160,10 @@ def from_sympy(expr) -> Elem:
         found = ring.const(Fraction(int(expr.p), int(expr.q)))
     elif isinstance(expr, VectorSymbol):
         label, args = info(expr)
-        found = ring.theta() if expr == THETA else ring.atom(label, [from_sympy(a) for a in args])
+        if isinstance(label, MapLabel):
+            found = ring.map(label.name, from_sympy(label.point), [from_sympy(a) for a in args])
+        else:
+            found = ring.theta() if expr == THETA else ring.atom(label, [from_sympy(a) for a in args])
     elif isinstance(expr, TotalSymbol):
         found = ring.total(from_sympy(info(expr)))
     elif isinstance(expr, FrozenSymbol):

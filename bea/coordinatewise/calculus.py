@@ -30,7 +30,7 @@ from .boundary import elem
 from .ring import ZERO
 from .ring_calculus import derivative as ring_derivative
 from .expressions import (
-    THETA, TotalSymbol, VectorSymbol, canonical, differential, frozen, info,
+    THETA, MapLabel, TotalSymbol, VectorSymbol, canonical, differential, frozen, info,
     times, total,
 )
 
@@ -67,7 +67,8 @@ def _atom_derivative(x, w):
         found = total(derivative(info(x), w))
     else:
         label, args = info(x)
-        parts = [differential(label, args + (w,))]
+        # an opaque map's base point moves too: D^{k+1}P(X)[…, D_w X]
+        parts = [differential(label, args + (derivative(label.point, w) if isinstance(label, MapLabel) else w,))]
         for i, u in enumerate(args):
             du = derivative(u, w)
             if du != 0:
@@ -89,7 +90,8 @@ def deep_symbols(expr) -> frozenset:
             if isinstance(x, TotalSymbol):
                 out |= deep_symbols(info(x))
             elif isinstance(x, VectorSymbol):
-                for u in info(x)[1]:
+                label, args = info(x)
+                for u in args + ((label.point,) if isinstance(label, MapLabel) else ()):
                     out |= deep_symbols(u)
         found = frozenset(out)
         _DEEP[expr] = found
@@ -109,6 +111,8 @@ def substitute(expr, mapping: dict) -> sympy.Expr:
             replace[x] = total(substitute(info(x), mapping))
         elif isinstance(x, VectorSymbol):
             label, args = info(x)
+            if isinstance(label, MapLabel):
+                label = MapLabel(label.name, substitute(label.point, mapping))
             replace[x] = differential(label, [substitute(u, mapping) for u in args])
     if not replace:
         return expr
@@ -194,6 +198,8 @@ def parameter_derivative(expr, t) -> sympy.Expr:
             label, args = info(x)
             dx = sympy.Add(*[differential(label, args[:i] + (parameter_derivative(u, t),) + args[i + 1:])
                              for i, u in enumerate(args)])
+            if isinstance(label, MapLabel):  # the base point depends on t too
+                dx += differential(label, args + (parameter_derivative(label.point, t),))
         terms.append(sympy.diff(expr, x) * dx)
     return canonical(sympy.Add(*terms))
 

@@ -3,7 +3,9 @@
 A vector atom ``D^k f_c[u_1, …, u_k]`` is ``k`` nested ``jax.jvp`` of the field ``f_c``
 along the evaluated arguments (forward-over-reverse Hessian-vector products for
 gradient atoms: no Hessian is formed), each computed once per call and shared; ``θ`` is
-the point; ``Σ[u]`` sums ``u`` over every coordinate of every leaf. The elementwise
+the point; an opaque map's ``D^kP(X)[u_1 … u_k]`` is ``k`` nested ``jax.jvp`` of its
+numeric ``P`` (``fields[name]`` if given, else the registered map) at the evaluated ``X``;
+``Σ[u]`` sums ``u`` over every coordinate of every leaf. The elementwise
 algebra (products, quotients, roots, ``exp``, ``log``, ``tanh``) is the expression
 itself, lambdified to ``jax.numpy`` and mapped over the leaves; scalars broadcast.
 Everything is jittable and differentiable.
@@ -18,7 +20,8 @@ import jax.numpy as jnp
 import sympy
 
 from ..bseries.evaluate import _d
-from .expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, info
+from .expressions import THETA, FrozenSymbol, MapLabel, TotalSymbol, VectorSymbol, info
+from .maps import numeric_map
 
 __all__ = ["evaluate", "flow_function", "state_function"]
 
@@ -28,7 +31,8 @@ _LAMBDAS: dict = {}
 def evaluate(exprs, fields: Mapping[str, Callable], theta, values: Mapping | None = None) -> list:
     """The values at ``θ`` of ``exprs`` (a list of expressions), sharing every atom.
 
-    ``fields`` maps atom labels to functions of the parameters (pytrees in, pytrees out);
+    ``fields`` maps atom labels to functions of the parameters (pytrees in, pytrees out),
+    and may map an opaque map's name to its numeric function;
     ``values`` maps parameter names to numbers.
     """
     values = {str(k): v for k, v in (values or {}).items()}
@@ -43,7 +47,11 @@ def evaluate(exprs, fields: Mapping[str, Callable], theta, values: Mapping | Non
                 found = sum(jnp.sum(leaf) for leaf in jax.tree_util.tree_leaves(value(info(x))))
             else:
                 label, args = info(x)
-                found = _d(fields[label], theta, *[value(u) for u in args])
+                if isinstance(label, MapLabel):  # D^kP(X)[u…]: nested jvp of P at the point X
+                    fn = fields[label.name] if label.name in fields else numeric_map(label.name)
+                    found = _d(fn, value(label.point), *[value(u) for u in args])
+                else:
+                    found = _d(fields[label], theta, *[value(u) for u in args])
             memo[x] = found
         return found
 

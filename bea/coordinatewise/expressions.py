@@ -7,6 +7,10 @@ So an expression is an ordinary sympy expression in these symbols:
 * vector atoms — the parameters ``θ`` and the elementary differentials
   ``D^k f_c[u_1, …, u_k]`` of the atom fields (``k = 0``: ``f_c`` itself), whose
   arguments ``u_i`` are themselves expressions (:func:`differential`);
+* the differentials ``D^k P(X)[u_1, …, u_k]`` of an *opaque smooth map* ``P`` (Muon's
+  orthogonalization) at a base point ``X`` that is itself an expression
+  (:func:`map_differential`, label :class:`MapLabel`): coordinate ``j`` depends on every
+  coordinate of ``X`` and the ``u_i``, exactly as an atom's differential does on ``θ``;
 * scalar atoms — ``Σ[u] = Σ_j u_j`` (:func:`total`), so ``⟨u, v⟩ = Σ[u⊙v]`` and
   ``‖u‖ = √Σ[u⊙u]``;
 * parameters (sympy symbols such as ``β, ρ, ε``) and exact numbers;
@@ -51,7 +55,8 @@ from sympy.polys.domains import QQ
 
 __all__ = [
     "THETA", "atom", "differential", "total", "frozen", "canonical", "monomials",
-    "is_vector", "info", "times", "VectorSymbol", "TotalSymbol", "FrozenSymbol",
+    "is_vector", "info", "times", "VectorSymbol", "TotalSymbol", "FrozenSymbol", "MapLabel",
+    "map_differential",
 ]
 
 
@@ -96,9 +101,34 @@ def atom(label: str) -> VectorSymbol:
     return _interned(label, ())
 
 
-def _interned(label: str, args: tuple) -> VectorSymbol:
+class MapLabel:
+    """The label of ``D^k P(X)[…]`` for an opaque smooth map ``P`` named ``name`` at the
+    base point ``X`` (a canonical expression): the same interned symbols as an atom's
+    differentials, with ``info`` giving ``(MapLabel, args)``. Equal by name and point."""
+
+    __slots__ = ("name", "point")
+
+    def __init__(self, name: str, point):
+        self.name, self.point = name, point
+
+    def __eq__(self, other):
+        return isinstance(other, MapLabel) and (self.name, self.point) == (other.name, other.point)
+
+    def __hash__(self):
+        return hash((MapLabel, self.name, self.point))
+
+    def __str__(self):
+        return f"{self.name}({self.point})"
+
+
+def map_differential(name: str, point, args=()) -> sympy.Expr:
+    """``D^k P_name(X)[u_1, …, u_k]`` expanded multilinearly over scalars."""
+    return differential(MapLabel(name, canonical(point)), args)
+
+
+def _interned(label, args: tuple) -> VectorSymbol:
     args = tuple(sorted(args, key=sympy.default_sort_key))
-    name = label if not args else f"D{len(args)}{label}[{', '.join(map(str, args))}]"
+    name = str(label) if not args else f"D{len(args)}{label}[{', '.join(map(str, args))}]"
     sym = VectorSymbol(name)
     _STRUCTURE.setdefault(sym, (label, args))
     return sym

@@ -7,7 +7,9 @@ A canonical expression (:mod:`~bea.coordinatewise.expressions`) over a gradient 
   ``D^k f[u_1, …, u_k] = -∇^{k+1}L(u_1, …, u_k)``;
 * ``s = √(g⊙g + ε)`` for every root of a base ``ε + f⊙f`` (``ε`` a scalar), and, inside
   differential arguments, ``q = g/s``;
-* ``Σ[u] = Σ_j u_j`` (``‖u‖ = √Σ[u⊙u]``).
+* ``Σ[u] = Σ_j u_j`` (``‖u‖ = √Σ[u⊙u]``);
+* an opaque map's ``D^kP(X)[u_1 … u_k]`` as :class:`MapD` (printed ``P(X)``,
+  ``P'(X)[u]``, ``P''(X)[u, v]``), its point ``X`` in this notation too.
 
 The result is a list of :class:`Part` objects ``coeff ⊙ body``: ``body`` a product of
 differentials (display functions :class:`Hess`, :class:`Deriv`, :class:`Total`),
@@ -25,11 +27,11 @@ from dataclasses import dataclass
 
 import sympy
 
-from .expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, info
+from .expressions import THETA, FrozenSymbol, MapLabel, TotalSymbol, VectorSymbol, info
 from .boundary import from_sympy, to_sympy
 from .ring import RING, Elem
 
-__all__ = ["G", "S", "Q", "THETA_D", "Hess", "Deriv", "DerivF", "Total", "Part", "Readable", "readable"]
+__all__ = ["G", "S", "Q", "THETA_D", "Hess", "Deriv", "DerivF", "Total", "MapD", "Part", "Readable", "readable"]
 
 G = sympy.Symbol("g")
 S = sympy.Symbol("s", positive=True)
@@ -53,6 +55,11 @@ class DerivF(sympy.Function):
 
 class Total(sympy.Function):
     """``Σ[u] = Σ_j u_j``."""
+
+
+class MapD(sympy.Function):
+    """``D^kP(X)[u_1, …, u_k]`` of an opaque map: arguments the name symbol, the point
+    ``X`` and the ``u_i`` (``k = 0``: ``P(X)``)."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,20 @@ class _Converter:
     def differential(self, label, args):
         if label is None:
             return THETA_D
+        if isinstance(label, MapLabel):
+            point = self.vector(label.point)
+            sign, shown = self._linear(args)
+            return sign * MapD(sympy.Symbol(label.name), point, *shown)
+        sign, shown = self._linear(args)
+        if self.f is not None and label == self.f.name:
+            if not args:
+                return -G
+            return -sign * (Hess(*shown) if len(args) == 1 else Deriv(*shown))
+        return sign * DerivF(sympy.Symbol(label), *shown)
+
+    def _linear(self, args):
+        """``(sign, shown)``: the arguments displayed, rational factors and signs moved out
+        (a differential is linear in each argument)."""
         sign, shown = 1, []
         for u in args:  # linear in each argument: signs and rational factors move out
             u = self.vector(u)
@@ -155,11 +176,7 @@ class _Converter:
             if u.could_extract_minus_sign():
                 sign, u = -sign, -u
             shown.append(u)
-        if self.f is not None and label == self.f.name:
-            if not args:
-                return -G
-            return -sign * (Hess(*shown) if len(args) == 1 else Deriv(*shown))
-        return sign * DerivF(sympy.Symbol(label), *shown)
+        return sign, shown
 
     def _q(self, e):
         """``g·s^{-k} → q·s^{1-k}`` term by term (differential arguments only)."""
@@ -177,7 +194,7 @@ class _Converter:
         for term in sympy.Add.make_args(sympy.expand(shown)):
             body, coeff = [], []
             for factor in sympy.Mul.make_args(term):
-                (body if factor.has(Hess, Deriv, DerivF, Total, THETA_D) else coeff).append(factor)
+                (body if factor.has(Hess, Deriv, DerivF, Total, THETA_D, MapD) else coeff).append(factor)
             key = sympy.Mul(*body)
             bodies[key] = bodies.get(key, 0) + sympy.Mul(*coeff)
         out = []
@@ -196,7 +213,7 @@ class _Converter:
             return None
         (u,) = body.args
         u = u.subs(Q, G / S)
-        if u.has(Hess, Deriv, DerivF, Total) or \
+        if u.has(Hess, Deriv, DerivF, Total, MapD) or \
                 u.free_symbols - {G, S} - (self.eps.free_symbols if self.eps is not None else set()):
             return None  # not elementwise in g
         if u.has(S):

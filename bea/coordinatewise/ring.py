@@ -10,6 +10,8 @@ generators are
 
 * the vector atoms ``θ``, ``D^k f_c[m_1 … m_k]`` (arguments: canonical vector monomials
   of this ring), frozen directions, and the scalar atoms ``Σ[m]``;
+* the differentials ``D^k P(X)[m_1 … m_k]`` of an opaque smooth map at a base point
+  ``X``, an element kept whole (:meth:`Ring.map`);
 * the parameters (``β, ρ, ε``: symbolic parameters are generators too, so no rational-
   function field and no gcd on every operation);
 * roots ``R = b^{1/q}`` (relation ``R^q = b``, reduced on the fly), ``exp``, ``log``,
@@ -84,6 +86,7 @@ class Ring:
         self._split: dict = {}
         self._reordered: dict = {}
         self.args: dict = {}           # gen index -> its arguments (Elems; a power: (base, exponent))
+        self.points: dict = {}         # map gen index -> its base point X (Elem)
 
     # -- context ------------------------------------------------------------------
     def _grow(self, capacity):
@@ -141,6 +144,23 @@ class Ring:
             deep = frozenset().union(*[m.deep() for m in ms])
             i = self.gen("atom", (label, tuple(m.key for m in ms)), True, deep)
             self.args.setdefault(i, ms)
+            out.append(c * self.var(i))
+        return sum_(out)
+
+    def map(self, name: str, point: "Elem", args=()) -> "Elem":
+        """``D^k P_name(X)[u_1 … u_k]`` of the opaque smooth map ``P_name`` at the base point
+        ``X`` (an element), multilinear over scalars in the ``u_i``; ``X`` is kept whole."""
+        terms = [(ONE(), ())]
+        for u in args:
+            split = self.split(u)
+            terms = [(c * cu, ms + (mu,)) for c, ms in terms for cu, mu in split]
+        out = []
+        for c, ms in terms:
+            ms = tuple(sorted(ms, key=lambda m: m.key))
+            deep = point.deep().union(*[m.deep() for m in ms])
+            i = self.gen("map", (name, point.key, tuple(m.key for m in ms)), True, deep)
+            self.args.setdefault(i, ms)
+            self.points.setdefault(i, point)
             out.append(c * self.var(i))
         return sum_(out)
 

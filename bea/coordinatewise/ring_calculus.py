@@ -4,7 +4,10 @@ partial derivatives, substitution of frozen directions and the Taylor shift.
 ``D_w x`` of a generator is linear in the direction over scalars, so it is memoized per
 (generator, direction monomial): ``D_w θ = w``,
 ``D_w D^k f[u_1 … u_k] = D^{k+1} f[u_1 … u_k, w] + Σ_i D^k f[… D_w u_i …]``,
-``D_w Σ[u] = Σ[D_w u]``, roots and functions by the chain rule. An element's derivative
+``D_w Σ[u] = Σ[D_w u]``, an opaque map's
+``D_w D^k P(X)[u_1 … u_k] = D^{k+1} P(X)[u_1 … u_k, D_w X] + Σ_i D^k P(X)[… D_w u_i …]``
+(the atom's rule with the base point ``X`` in place of ``θ``), roots and functions by the
+chain rule. An element's derivative
 is ``Σ_x ∂N/∂x · D_w x`` on the numerator (flint's polynomial derivative) and the
 quotient rule on its known denominators. Substitution splits the numerator by its powers
 of the substituted generators (evaluation at zero and exact division, in flint) and forms
@@ -148,6 +151,14 @@ def _along_monomial(i, m: Elem) -> Elem:
             if not du.is_zero():
                 parts.append(ring.atom(label, args[:j] + (du,) + args[j + 1:]))
         found = sum_(parts)
+    elif g.kind == "map":
+        name, point, args = g.data[0], ring.points[i], ring.args[i]
+        parts = [ring.map(name, point, args + (derivative(point, m),))]
+        for j, u in enumerate(args):
+            du = derivative(u, m)
+            if not du.is_zero():
+                parts.append(ring.map(name, point, args[:j] + (du,) + args[j + 1:]))
+        found = sum_(parts)
     elif g.kind == "total":
         found = ring.total(derivative(ring.args[i][0], m))
     elif g.kind in ("param", "frozen"):
@@ -169,6 +180,9 @@ def _substituted_gen(i, mapping, keys, memo) -> Elem:
         found = mapping[i]
     elif g.kind == "atom":
         found = ring.atom(g.data[0], [substitute(u, mapping, memo) for u in ring.args[i]])
+    elif g.kind == "map":
+        found = ring.map(g.data[0], substitute(ring.points[i], mapping, memo),
+                         [substitute(u, mapping, memo) for u in ring.args[i]])
     elif g.kind == "total":
         found = ring.total(substitute(ring.args[i][0], mapping, memo))
     elif g.kind == "root":

@@ -29,7 +29,8 @@ import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatex
 from sympy.printing.str import StrPrinter
 
-from ..coordinatewise.readable import G, S, THETA_D, Deriv, DerivF, Hess, Total, readable
+from ..coordinatewise.maps import MAPS
+from ..coordinatewise.readable import G, S, THETA_D, Deriv, DerivF, Hess, MapD, Total, readable
 from ..rule import Derivation
 from . import notation as nt
 from .readable import GREEK
@@ -45,12 +46,14 @@ ONE_NORM = Total(S)
 @dataclass(frozen=True)
 class Legend:
     """The abbreviations in use: ``loss`` (``L``), ``eps`` (``ε`` of ``s``, or None),
-    ``uses_q``, ``uses_third`` (some ``∇^kL`` with ``k ≥ 3``)."""
+    ``uses_q``, ``uses_third`` (some ``∇^kL`` with ``k ≥ 3``), ``maps`` the names of the
+    opaque maps that occur."""
 
     loss: str | None
     eps: sympy.Expr | None
     uses_q: bool
     uses_third: bool
+    maps: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -85,9 +88,10 @@ def derivation_sections(d: Derivation) -> list:
     shown = [readable(d.flow[k], d.atoms) for k in range(1, d.order + 1)]
     eps = next((r.eps for r in shown if r.eps is not None), None)
     third = any(p.body.has(Deriv) for r in shown for p in r.parts)
+    maps = sorted({m.args[0].name for r in shown for p in r.parts for m in p.body.atoms(MapD)})
     rows = tuple(CoordinateRow(k, r.parts) for k, r in enumerate(shown, start=1))
     flow = CoordinateModifying if d.kind == "modifying" else CoordinateFlow
-    return [_Walk(d).header(), Legend(loss, eps, any(r.uses_q for r in shown), third),
+    return [_Walk(d).header(), Legend(loss, eps, any(r.uses_q for r in shown), third, tuple(maps)),
             flow(d.order, rows, loss)]
 
 
@@ -139,6 +143,12 @@ class _Text(StrPrinter):
         label, *args = e.args
         return f"D{nt.superscript(str(len(args)))}{label.name}[{', '.join(map(self._print, args))}]"
 
+    def _print_MapD(self, e):
+        name, point, *args = e.args
+        primes = "′" * len(args) if len(args) <= 3 else f"⁽{nt.superscript(str(len(args)))}⁾"
+        shown = f"[{', '.join(map(self._print, args))}]" if args else ""
+        return f"{name.name}{primes}({self._print(point)}){shown}"
+
     def _print_Total(self, e):
         if (u := _norm_of(e)) is not None:
             return f"‖{self._print(u)}‖²"
@@ -177,6 +187,13 @@ class _Latex(_SympyLatex):
     def _print_DerivF(self, e, exp=None):
         label, *args = e.args
         out = rf"D^{{{len(args)}}} {label.name}\left[{', '.join(map(self._print, args))}\right]"
+        return rf"\left({out}\right)^{{{exp}}}" if exp else out
+
+    def _print_MapD(self, e, exp=None):
+        name, point, *args = e.args
+        primes = "'" * len(args) if len(args) <= 3 else f"^{{({len(args)})}}"
+        shown = rf"\left[{', '.join(map(self._print, args))}\right]" if args else ""
+        out = rf"{name.name}{primes}\left({self._print(point)}\right){shown}"
         return rf"\left({out}\right)^{{{exp}}}" if exp else out
 
     def _print_Total(self, e, exp=None):
@@ -232,7 +249,7 @@ def potential_text(potential, style: nt.Style, loss) -> str:
 
 def part_text(part, style: nt.Style, loss) -> tuple[int, str]:
     """``(sign, text)`` of one part ``coeff ⊙ body`` (``∇R`` for a preconditioned gradient)."""
-    if len(part.monomials) == 1 and not part.body.has(Hess, Deriv, DerivF):
+    if len(part.monomials) == 1 and not part.body.has(Hess, Deriv, DerivF, MapD):
         (c, m), = part.monomials
         sign, mag = nt._tidy(c)
         return sign, _scalar(mag * m * part.body, style)
@@ -282,6 +299,7 @@ def legend_text(legend: Legend, style: nt.Style) -> str:
             parts.append(rf"s = \sqrt{{g \odot g + \varepsilon}}, \varepsilon = {_Latex(L).doprint(legend.eps)}")
         if legend.uses_q:
             parts.append("q = g / s")
+        parts += [_map_legend(name, style) for name in legend.maps]
         return ", ".join(parts)
     parts = [f"g = ∇{L}", f"H = ∇²{L}"]
     if legend.uses_third:
@@ -292,7 +310,20 @@ def legend_text(legend: Legend, style: nt.Style) -> str:
         parts.append(f"s = √(g⊙g + ε), ε = {_expr(legend.eps, style, L)}")
     if legend.uses_q:
         parts.append("q = g/s")
+    parts += [_map_legend(name, style) for name in legend.maps]
     return ", ".join(parts) if legend.loss else "atoms as listed"
+
+
+def _map_legend(name: str, style: nt.Style) -> str:
+    """What an opaque map is, and that its derivatives are multilinear maps: a flow with
+    ``P(g)`` has no modified loss unless ``P`` is a gradient, so each ``f_k`` is a field."""
+    known = MAPS.get(name)
+    if style.latex:
+        what = known.legend_tex if known is not None and known.legend_tex else r"\text{an opaque smooth map}"
+        return (rf"{name}(X) = {what}\text{{; {name}' and {name}'' its derivatives (multilinear; no "
+                r"modified loss: each $f_k$ is a field)}")
+    what = known.legend if known is not None and known.legend else "an opaque smooth map"
+    return f"{name}(X) = {what}, {name}′(X)[E], {name}′′(X)[E, F] its derivatives (no modified loss: each fₖ is a field)"
 
 
 def potential_definition(potential, body, style: nt.Style, loss) -> str:
@@ -312,10 +343,11 @@ def potential_definition(potential, body, style: nt.Style, loss) -> str:
 
 def json_expr(e) -> str:
     """sympy syntax over ``g, s, q, theta``, parameters and ``H(u)``, ``D(u, v, …)``
-    (``∇^{k+1}L``), ``Df(label, u, …)``, ``Sum(u)`` (``Σ_j u_j``)."""
+    (``∇^{k+1}L``), ``Df(label, u, …)``, ``Sum(u)`` (``Σ_j u_j``), ``Map(P, X, u, …)``
+    (``D^kP(X)[u, …]`` of an opaque map)."""
     renamed = e.xreplace({THETA_D: sympy.Symbol("theta")})
     return (sympy.sstr(renamed, order="none").replace("Hess(", "H(").replace("DerivF(", "Df(")
-            .replace("Deriv(", "D(").replace("Total(", "Sum("))
+            .replace("Deriv(", "D(").replace("Total(", "Sum(").replace("MapD(", "Map("))
 
 
 def part_json(part) -> dict:

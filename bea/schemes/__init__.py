@@ -21,7 +21,7 @@ from typing import Callable
 import sympy
 
 from ..rule import Rule
-from . import adaptive, continual, game, gd, momentum, multitask, rk, sgd
+from . import adaptive, continual, game, gd, momentum, multitask, muon, rk, sgd
 from ._options import (
     RESERVED_NAMES, Choice, Flag, Integer, IntegerList, NumberList, NumberOrSymbol, Option, Range,
     SchemeError, TaskSteps,
@@ -192,6 +192,17 @@ SCHEMES = {
         _scheme("normalized", "normalized gradient descent θ ← θ - h ∇L/‖∇L‖", [], adaptive,
                 "coordinate-wise term algebra (bea.coordinatewise)", 2, adaptive.build_normalized,
                 "coordinatewise"),
+        _scheme("muon", "Muon: momentum orthogonalized by Newton–Schulz (optax.contrib.muon; M slaved to W)", [
+            Option("beta", NumberOrSymbol("B"), "momentum β (number or symbol name; default symbolic beta; "
+                   "muon: 0 is orthogonalized GD)", sympy.Symbol("beta", real=True), "1/2", (Range("β", **_DECAY),)),
+            Option("no_nesterov", Flag(), "muon: heavy-ball momentum X = M instead of optax's Nesterov "
+                   "X = βM + (1-β)G", False),
+            Option("ns_steps", Integer(metavar="K"), "muon: Newton–Schulz steps (numeric O only)", muon.NS_STEPS,
+                   "5"),
+            Option("ns_coeffs", NumberList(3, "A,B,C"), "muon: Newton–Schulz coefficients a,b,c (numeric O only)",
+                   muon.NS_COEFFS, "3.4445,-4.7750,2.0315")],
+            muon, "Jordan et al. 2024 (Muon); optax.contrib.muon", 2, algebra="coordinatewise",
+            check=muon.check_options),
     ]
 }
 

@@ -1,0 +1,101 @@
+"""Muon through the coordinate-wise algebra with an opaque smooth map (bea.coordinatewise.maps).
+
+The derivation (order-2 coefficient, GD limit), the singular-value oracle on
+``L = ½‖W‖_F²`` (Muon acts on each singular value: the matrix flow must be
+``U diag(φ_k(σ)) Vᵀ`` with ``φ_k`` the scalar backward error analysis of the map on
+``σ``), and the observed orders on a non-quadratic matrix problem with a negative control.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import sympy
+
+from bea.check.common import float64
+from bea.check.coordinatewise import check
+from bea.check.problems import make_problem
+from bea.coordinatewise import canonical, norm
+from bea.coordinatewise.evaluate import evaluate
+from bea.coordinatewise.maps import matrix_shape, opaque
+from bea.derive import derive
+from bea.render import render
+from bea.rule import Rule
+from bea.atoms import Atom
+from bea.schemes import build
+from bea.schemes import muon as muon_scheme
+
+BETA = sympy.Symbol("beta", real=True)
+
+
+def _muon(order, **options):
+    return derive(build("muon", order, **options), order)
+
+
+def test_order_two_coefficient_and_gd_limit():
+    d = _muon(2, beta=BETA)
+    text = render(d, "text")
+    assert "f₁ = -O(g)" in text
+    assert "f₂ = -(1 - β + 2β²)/(2 - 2β) O′(g)[H(O(g))]" in text
+    assert "no modified loss" in text
+    # β = 0: orthogonalized GD, f₂ = -½ O'(g)[H O(g)]; with O the identity this is GD's -½Hg
+    d0 = _muon(2, beta=0)
+    theta = jnp.array([0.3, -1.2, 0.7])
+    a = jnp.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 3.0]])
+    fields = {"f": lambda th: -(a @ th + th**3), "O": lambda x: x}
+    f1, f2 = evaluate([d0.flow[1], d0.flow[2]], fields, theta)
+    g = a @ theta + theta**3
+    hg = a @ g + 3 * theta**2 * g
+    np.testing.assert_allclose(f1, -g, rtol=1e-12)
+    np.testing.assert_allclose(f2, -0.5 * hg, rtol=1e-12)
+
+
+def _singular_value_setup(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    m, n = shape
+    r = min(m, n)
+    u, _ = np.linalg.qr(rng.normal(size=(m, r)))
+    v, _ = np.linalg.qr(rng.normal(size=(n, r)))
+    sigma = np.array([1.7, 1.1, 0.6, 0.9][:r])
+    return jnp.asarray(u), jnp.asarray(v), jnp.asarray(sigma)
+
+
+def _phi(shape, coeffs, steps):
+    """The map on singular values: σ ↦ s·p(σ/(‖σ‖ + eps)), p the scalar Newton–Schulz iteration."""
+    a, b, c = (float(x) for x in coeffs)
+    m, n = shape
+    s = np.sqrt(max(1.0, n / m))
+
+    def phi(sigma):
+        y = sigma / (jnp.linalg.norm(sigma) + muon_scheme.NORM_EPS)
+        for _ in range(steps):
+            y = a * y + b * y**3 + c * y**5
+        return s * y
+
+    return phi
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (4, 4), (5, 3)])
+def test_singular_value_oracle_without_momentum(shape):
+    """β = 0: on L = ½‖W‖², W⁺ = W − h O(W) acts as σ⁺ = σ − h φ(σ); the explicit-Euler
+    modified equation of F = −φ (Hairer, Lubich & Wanner IX.1: f₂ = −½F'F,
+    f₃ = F''(F,F)/12 + F'F'F/3) must be the matrix flow in the singular basis."""
+    d = _muon(3, beta=0)
+    with float64(), matrix_shape(shape):
+        u, v, sigma = _singular_value_setup(shape)
+        phi = _phi(shape, muon_scheme.NS_COEFFS, muon_scheme.NS_STEPS)
+        F = lambda x: -phi(x)  # noqa: E731
+        dF = lambda x, w: jax.jvp(F, (x,), (w,))[1]  # noqa: E731
+        Fs = F(sigma)
+        second = jax.jvp(lambda x: dF(x, Fs), (sigma,), (Fs,))[1]  # F''(F, F)
+        expected = [Fs, -0.5 * dF(sigma, Fs), second / 12 + dF(sigma, dF(sigma, Fs)) / 3]
+        w = (u * sigma) @ v.T
+        got = evaluate(list(d.flow[1:]), {"f": lambda th: -th}, w.reshape(-1))
+        _assert_in_singular_basis(got, expected, u, v)
+
+
+def _assert_in_singular_basis(got, expected, u, v):
+    for k, (g, e) in enumerate(zip(got, expected), start=1):
+        want = ((u * e) @ v.T).reshape(-1)
+        np.testing.assert_allclose(g, want, rtol=0, atol=1e-12 * float(jnp.max(jnp.abs(want))),
+                                   err_msg=f"f_{k}")
