@@ -156,6 +156,6 @@ def _assert_clock(terms: list, rule: Rule, field) -> None:
     leaf = tree(CLOCK)
     found = [(k, zk.get(leaf, field.zero)) for k, zk in enumerate(terms) if k]
     if any(c != (field.one if k == 1 else field.zero) for k, c in found):
-        speed = ", ".join(f"order {k}: {field.to_sympy(c)}" for k, c in found if c)
+        speed = " + ".join(f"{field.to_sympy(c)}" + (f"·h^{k - 1}" if k > 1 else "") for k, c in found if c)
         raise RuleError(f"rule {rule.name!r}: its clock does not advance t by h per update "
                         f"(t' = {speed or 0}); a schedule needs t' = 1")
