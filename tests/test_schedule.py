@@ -174,3 +174,17 @@ def test_cli_bad_input_one_line(args, message):
     out = bea_cli("derive", *args)
     assert out.returncode == 2
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_implicit_euler_reads_eta_at_the_end_of_its_step():
+    """θ⁺ = θ + h η(t + h) f(θ⁺): the adjoint of explicit Euler, f₂ = +η'/2 f + η²/2 f'f."""
+    def implicit(theta, h, f):
+        return bea.fixed_point(lambda y: theta + h * f(y), theta)
+
+    d = derive_scheduled(bea.Rule(implicit, (Atom("f", "L"),)), 2)
+    assert flow_of(d, 2) == {"f": ETA1 / 2, "f[f]": ETA**2 / 2}
+
+
+def test_schedule_parameter_names_h_and_t_refused():
+    with pytest.raises(ValueError, match="the time or the step size"):
+        SCHEDULES["cosine"].values({"decay_steps": "t"})

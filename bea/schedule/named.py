@@ -97,6 +97,9 @@ class Schedule:
 
 def _value(name: str, value):
     if isinstance(value, str) and _NAME.match(value.strip()):
+        if value.strip() in ("t", "h"):
+            raise ValueError(f"schedule parameter {name}: {value.strip()!r} is the time or the step size; "
+                             "choose another name")
         return sympy.Symbol(value.strip(), positive=True)
     try:
         return exact_number(value)
