@@ -85,7 +85,7 @@ def test_text_states_the_branch_convention():
                                        "--principal"])
     assert result.exit_code == 0, result.output
     text = result.stdout
-    assert "where z ≥ sqrt(2) + 3/2 (the root of larger modulus)" in text  # (1 + √β)², β = 1/2
+    assert "where z ≥ √2 + 3/2 (the root of larger modulus)" in text  # (1 + √β)², β = 1/2
     assert "largest modulus" in text and "same |R|" in text
     assert "|R| = 1 at z = 3 (R = -1)" in text
     latex = momentum("1/2", False).to_latex()

@@ -48,6 +48,7 @@ import sympy
 
 from .dominant import DIGITS, DOMINANT, MU, SAMPLE, Threshold, dominant_root, thresholds
 from .linear import COMMUTING_HESSIANS, linear_step
+from .notation import WIDTH, fit, latex, text
 
 __all__ = ["PrincipalFlow", "Threshold", "stability_function", "COMPLEX_LOG", "MU"]
 
@@ -139,26 +140,49 @@ class PrincipalFlow:
     def _field_text(self) -> str:
         if len(self.variables) == 1 and self.cycle == 1:
             return "θ' = Σ_i ψ(hλ_i) (∇Lᵀu_i) u_i"
-        return (f"θ' = Σ_i ψ(z_i) (gᵀu_i) u_i, g = (1/{self.cycle}) Σ_c ∇L_c, "
+        return (f"θ' = Σ_i ψ(z_i) (gᵀu_i) u_i, g = (1/{text(self.cycle)}) Σ_c ∇L_c, "
                 "z_c = hλ_{c,i}")
 
-    def _R_text(self, zs: str) -> list[str]:
-        if not isinstance(self.R, sympy.Piecewise):
-            return [f"  R({zs}) = {self.R}", f"  ψ({zs}) = {self.psi}"]
+    def _branches(self):
+        """``(far, near, where, Δ)`` of a two-root ``R`` (:func:`.dominant.dominant_root`):
+        the roots as ``(-b ∓ √Δ, 2a)`` in the symbol ``Δ`` (written out once) where they have
+        that form, else ``(root, None)``; the condition for ``far`` as ``(z, strict, bound)``
+        or ``(b, Δ)``; and ``Δ = b² - 4ac``."""
         (far, condition), (near, _) = self.R.args
         a, b, c = sympy.Poly(self.polynomial, MU).all_coeffs()
         delta = sympy.expand(b**2 - 4 * a * c)
-        half = _half_line(condition)
-        where = f"{half[0]} {'>' if half[1] else '≥'} {half[2]}" if half else f"{b} > 0 and {delta} ≥ 0"
-        denominator = self.cycle * self.zeta
+        if far == (-b - sympy.sqrt(delta)) / (2 * a) and near == (-b + sympy.sqrt(delta)) / (2 * a):
+            far, near = (((-b + sign * sympy.sqrt(_DELTA)), 2 * a) for sign in (-1, 1))
+        else:
+            far, near = (far, None), (near, None)
+        return far, near, _half_line(condition) or (b, delta), delta
+
+    def _R_text(self, zs: str) -> list[str]:
+        if not isinstance(self.R, sympy.Piecewise):
+            psi = f"  ψ({zs}) = {text(self.psi)}"
+            if len(psi) > WIDTH:
+                psi = f"  ψ({zs}) = log(R({zs}))/{_factor_text(self.cycle * self.zeta)}"
+            return [f"  R({zs}) = {text(self.R)}", psi]
+        far, near, where, delta = self._branches()
+        if len(where) == 3:
+            where = f"{text(where[0])} {'>' if where[1] else '≥'} {text(where[2])}"
+        else:
+            v, relation, bound = _solved(where[0], self.variables)
+            discriminant = "Δ" if far[1] is not None else text(where[1])
+            where = f"{text(v)} {relation} {text(bound)} and {discriminant} ≥ 0"
         pad = " " * len(f"  R({zs}) ")
-        return [f"  R({zs}) = {far}   where {where} (the root of larger modulus)",
-                f"{pad}= {near}   elsewhere (continuing R(0) = 1)",
-                f"  {DOMINANT}",
-                f"  ψ({zs}) = log(R({zs}))/{_factor_text(denominator)}"]
+        lines = []
+        for lead, form, note in ((f"  R({zs}) = ", far, f"where {where} (the root of larger modulus)"),
+                                 (f"{pad}= ", near, "elsewhere (continuing R(0) = 1)")):
+            line = f"{lead}{_quotient_text(form)}   {note}"
+            lines += [line] if len(line) <= WIDTH else [lead + _quotient_text(form), " " * len(lead) + note]
+        if far[1] is not None:
+            lines.append(f"  Δ = b² - 4ac = {text(delta)}")
+        return lines + [f"  {DOMINANT}", f"  ψ({zs}) = log(R({zs}))/{_factor_text(self.cycle * self.zeta)}"]
 
     def to_text(self) -> str:
-        zs = ", ".join(map(str, self.variables))
+        """The principal flow in bea's text notation, lines of at most 100 characters."""
+        zs = ", ".join(map(text, self.variables))
         lines = [
             f"principal flow of {self.scheme} (assumes {self.assumption})",
             *self._R_text(zs),
@@ -166,11 +190,12 @@ class PrincipalFlow:
             f"  {COMPLEX_LOG}",
         ]
         if self.thresholds:
-            where = ", ".join(f"z = {t.z} (R = {_crossing_text(t)})" for t in self.thresholds)
-            lines.append(f"  |R| = 1 at {where}{self._threshold_note()}")
+            where = ", ".join(f"z = {text(t.z)} (R = {_crossing_text(t)})" for t in self.thresholds)
+            line, note = f"  |R| = 1 at {where}", self._threshold_note()
+            lines += [line + note] if len(line + note) <= WIDTH else [line, "    " + note.strip()]
         else:
             lines.append("  |R| < 1 for every z > 0 (no threshold on the positive real axis)")
-        return "\n".join(lines)
+        return "\n".join(part for line in lines for part in fit(line))
 
     def _threshold_note(self) -> str:
         notes = []
@@ -181,25 +206,64 @@ class PrincipalFlow:
         return f"   ({'; '.join(notes)})" if notes else ""
 
     def to_latex(self) -> str:
-        zs = ", ".join(sympy.latex(v) for v in self.variables)
+        """The principal flow in LaTeX (sympy's printer, bea's names), one formula a line."""
+        zs = ", ".join(latex(v) for v in self.variables)
         if isinstance(self.R, sympy.Piecewise):
-            (far, condition), (near, _) = self.R.args
-            half = _half_line(condition)
-            relation = ">" if half and half[1] else r"\ge"
-            where = (f"{sympy.latex(half[0])} {relation} {sympy.latex(half[2])}"
-                     if half else sympy.latex(condition))
+            far, near, where, delta = self._branches()
+            if len(where) == 3:
+                where = f"{latex(where[0])} {_LATEX_RELATIONS['>' if where[1] else '≥']} {latex(where[2])}"
+            else:
+                v, relation, bound = _solved(where[0], self.variables)
+                discriminant = latex(_LATEX_DELTA if far[1] is not None else where[1])
+                where = (f"{latex(v)} {_LATEX_RELATIONS[relation]} {latex(bound)} \\text{{ and }} "
+                         f"{discriminant} \\ge 0")
             lines = [
-                f"R({zs}) = \\begin{{cases}} {sympy.latex(far)} & {where} \\\\ "
-                f"{sympy.latex(near)} & \\text{{otherwise}} \\end{{cases}}",
+                f"R({zs}) = \\begin{{cases}} {_quotient_latex(far)} & {where} \\\\ "
+                f"{_quotient_latex(near)} & \\text{{otherwise}} \\end{{cases}}",
+                *([f"\\Delta = {latex(delta)}"] if far[1] is not None else []),
                 "\\text{R: the eigenvalue of the one-step matrix of largest modulus, continuing } R(0)=1"
                 "\\text{; a complex pair (equal modulus): the principal square root, same } |R|",
-                f"\\psi({zs}) = \\frac{{\\log R({zs})}}{{{sympy.latex(self.cycle * self.zeta)}}}",
+                f"\\psi({zs}) = \\frac{{\\log R({zs})}}{{{latex(self.cycle * self.zeta)}}}",
             ]
         else:
-            lines = [f"R({zs}) = {sympy.latex(self.R)}", f"\\psi({zs}) = {sympy.latex(self.psi)}"]
-        lines += [f"|R| = 1 \\text{{ at }} z = {sympy.latex(t.z)} \\; (R = {_crossing_text(t)})"
+            lines = [f"R({zs}) = {latex(self.R)}", f"\\psi({zs}) = {latex(self.psi)}"]
+        lines += [f"|R| = 1 \\text{{ at }} z = {latex(t.z)} \\; (R = {_crossing_text(t)})"
                   for t in self.thresholds]
         return "\n".join(lines)
+
+
+_DELTA = sympy.Symbol("Δ")
+_LATEX_DELTA = sympy.Symbol("Delta")
+
+
+def _quotient_text(form) -> str:
+    """``(numerator)/denominator`` of a branch of ``R``; ``numerator`` alone over 1 or ``None``."""
+    numerator, denominator = form
+    if denominator in (1, None):
+        return text(numerator)
+    return f"({text(numerator)})/{_factor_text(denominator)}"
+
+
+def _quotient_latex(form) -> str:
+    numerator, denominator = form
+    numerator = numerator.xreplace({_DELTA: _LATEX_DELTA})
+    if denominator in (1, None):
+        return latex(numerator)
+    return f"\\frac{{{latex(numerator)}}}{{{latex(denominator)}}}"
+
+
+_LATEX_RELATIONS = {">": ">", "≥": r"\ge", "<": "<"}
+
+
+def _solved(b, variables) -> tuple:
+    """``b > 0`` as ``(v, relation, bound)``: solved for ``v`` where ``b`` is linear in one
+    variable with a number as coefficient (``z > β + 1``), else ``(b, ">", 0)`` with ``b``
+    factored (``(β + 1)(z - 1) > 0``)."""
+    for v in variables:
+        k = sympy.diff(b, v)
+        if k.is_Number and k != 0 and not (b - k * v).has(*variables):
+            return v, ">" if k > 0 else "<", sympy.expand(-(b - k * v) / k)
+    return sympy.factor(b), ">", sympy.Integer(0)
 
 
 def _crossing_text(t: Threshold) -> str:
@@ -207,8 +271,8 @@ def _crossing_text(t: Threshold) -> str:
 
 
 def _factor_text(expr) -> str:
-    text = str(expr)
-    return text if expr.is_Symbol or expr.is_Number else f"({text})"
+    printed = text(expr)
+    return printed if expr.is_Symbol or expr.is_Number else f"({printed})"
 
 
 def _half_line(condition):
