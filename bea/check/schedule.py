@@ -81,6 +81,9 @@ def local_errors(rule, order: int, eta: Callable, times: Sequence[float], proble
     are compiled once for all of them). ``values``: numbers for the rule's symbolic
     parameters. ``hs``: the step sizes (small enough that a cycle stays on one smooth piece
     of the schedule). ``orders``: the truncations measured (default ``1 … order``)."""
+    if rule.blocks != (None,):
+        raise ValueError(f"rule {rule.name!r}: the scheduled check covers rules on one parameter block "
+                         "(games: not yet)")
     clock = default_clock(rule) if clock is None else clock
     d = derive_scheduled(rule, order, clock)
     symbols = eta_symbols(order)
