@@ -62,10 +62,15 @@ def _check_errors():
 
 
 def _progress(length: int, label: str):
-    """A click progress bar on a terminal; elsewhere nothing."""
+    """A click progress bar on a terminal, showing the stage the run reports; elsewhere nothing."""
     if not sys.stderr.isatty():
         return contextlib.nullcontext(None)
-    return click.progressbar(length=length, label=label, file=sys.stderr)
+    return click.progressbar(length=length, label=label, file=sys.stderr, item_show_func=lambda stage: stage)
+
+
+def _hook(bar):
+    """The library's ``progress(n, stage=None)`` hook for ``bar`` (``None``: no hook)."""
+    return None if bar is None else (lambda n, stage=None: bar.update(n, stage))
 
 
 def _print_notes(notes) -> None:
@@ -79,9 +84,13 @@ def _rule_and_problem(kwargs, experiment: str, notes: list):
     from bea.check import problem_for, scheme_defaults
 
     spec, size, seed = kwargs.pop("problem"), kwargs.pop("size"), kwargs.pop("seed")
-    values = {k: _finite(f"--set {k}", v) for k, v in parse_settings(kwargs.pop("settings")).items()}
+    settings = parse_settings(kwargs.pop("settings"))
+    values = {k: _finite(f"--set {k}", v) for k, v in settings.items()}
     kwargs.update(scheme_defaults(kwargs.get("scheme"), kwargs, notes))
+    declared = SCHEMES[kwargs["scheme"]].options if kwargs.get("scheme") in SCHEMES else {}
+    given = {name: kwargs.get(name) for name, opt in declared.items() if opt.ranges}
     rule, order = rule_from_options(kwargs)
+    _check_settings(declared, given, settings)
     for name, value in rule.params.items():
         if getattr(value, "is_number", False) and value.is_real:
             _finite(f"parameter {name} of {rule.name}", value)
@@ -89,6 +98,19 @@ def _rule_and_problem(kwargs, experiment: str, notes: list):
     with _check_errors():
         problem = problem_for(rule, spec, size, _seed(seed), experiment, notes)
     return rule, order, problem, values
+
+
+def _check_settings(declared: dict, given: dict, settings: dict) -> None:
+    """A ``--set NAME=VALUE`` for the symbol an option stands for is refused outside that
+    option's range (``--beta beta --set beta=2`` as ``--beta 2``): one line, exit 2."""
+    for name, raw in given.items():
+        opt = declared[name]
+        typed = opt.parse(raw)
+        for value, bounds in zip(typed if isinstance(typed, tuple) else (typed,), opt.ranges):
+            symbol = str(value)
+            if getattr(value, "is_Symbol", False) and symbol in settings \
+                    and not bounds.contains(settings[symbol]):
+                fail(f"--set {symbol}={settings[symbol]} is outside the range {bounds} of {opt.flag}")
 
 
 def _seed(seed) -> int:
@@ -168,8 +190,7 @@ def check(fmt, plot, modifying, **kwargs):
         rule, order, problem, values = _rule_and_problem(kwargs, "check", notes)
         run = check_modifying if modifying else run_check
         with _check_errors(), _progress(order, "checking orders") as bar:
-            _, result = run(rule, order, problem, values, notes=notes,
-                            progress=bar.update if bar is not None else None)
+            _, result = run(rule, order, problem, values, notes=notes, progress=_hook(bar))
     _print_notes(notes)
     if fmt == "json":
         click.echo(json.dumps(report.check_json(rule, order, problem, result, modifying), indent=2))
@@ -294,8 +315,10 @@ def _principal_flow(rule, derivation, problem, values, lr, notes):
 @click.option("--iterations", "--updates", "iterations", default=None, metavar="K",
               help="number of iterations, calls of the rule (default 100, at most 10^6); for schemes "
               "without a --steps option, --steps K means the same")
-@click.option("--lr", metavar="H", help="learning rate h (default 0.2/λ, λ the largest "
-              "Jacobian norm of the atoms at θ0)")
+@click.option("--lr", metavar="H", help="learning rate h (default 0.2/Λ, Λ the rate at which the "
+              "modified flow's series grows at θ0: for momentum about λ(1+β)/(2(1-β)²), λ the largest "
+              "Jacobian norm of the atoms; a warning names a smaller --lr, checked, if the iterates "
+              "diverge or the loss rises)")
 @click.option("--principal", is_flag=True,
               help="also the principal flow, all orders at once (gd, rk, momentum); default problem "
               "oscillating, default h at 0.9 × the first stability threshold of hλ_max")
@@ -314,6 +337,7 @@ def drift(fmt, plot, iterations, lr, principal, noise, runs, **kwargs):
     """
     from bea.check import default_learning_rate, report
     from bea.check import drift as run_drift
+    from bea.check.drifting import drift_work
     from bea.check.values import numeric_rule
     from bea.derive import derive
 
@@ -348,10 +372,9 @@ def drift(fmt, plot, iterations, lr, principal, noise, runs, **kwargs):
         with _check_errors():
             flow = _principal_flow(rule, derivation, problem, values, lr, notes) if principal else None
             h = lr or (flow[1] if flow else default_learning_rate(derivation, problem, values))
-            with _progress(iterations, "iterating") as bar:
+            with _progress(drift_work(iterations, order, principal), "drift") as bar:
                 result = run_drift(derivation, problem, h, iterations, values, notes=notes,
-                                   progress=bar.update if bar is not None else None,
-                                   principal=flow[0] if flow else None)
+                                   progress=_hook(bar), principal=flow[0] if flow else None)
     _print_notes(notes)
     if fmt == "json":
         click.echo(json.dumps(report.drift_json(rule, problem, result), indent=2))

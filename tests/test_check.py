@@ -134,8 +134,8 @@ def test_drift_limits_and_divergence():
     notes = []
     r = drift(d, make_problem("quadratic", rule.atoms), 100.0, 10, notes=notes)
     assert r.diverged_at is not None and 1 <= r.diverged_at <= 10
-    assert notes == [f"warning: the iterates diverged at step {r.diverged_at}; the result is not "
-                     "meaningful; try --lr 10 or smaller"]
+    assert len(notes) == 1 and notes[0].startswith(f"warning: the iterates diverged at step {r.diverged_at}; "
+                                                   "the result is not meaningful; --lr ")
 
 
 def test_importing_bea_and_running_a_check_leave_float64_as_it_was():

@@ -12,7 +12,14 @@ Work is bounded before it starts: at most :data:`~bea.check.common.ITERATION_LIM
 iterations, and the stored iterates and trajectories within
 :data:`~bea.check.common.MEMORY_LIMIT`. Iterates that leave every reasonable range
 (non-finite, or ``10^6`` times farther from ``θ_0`` than the problem's scale) are
-reported as ``diverged_at`` with a note: the run still reports, but means nothing.
+reported as ``diverged_at``, and a loss ``R_1`` that rises along them (more than
+:data:`LOSS_RISE` times its start) as ``loss_rose_at``: either way a warning names a
+smaller learning rate checked to keep the iterates bounded (and the loss down) over the
+same iterations, and the run still reports, but means nothing.
+
+``progress(n, stage)`` hears of ``n`` more units of :func:`drift_work` done: one per
+iteration, then ``iterations`` per flow integrated (the slow part: diffrax compiles and
+integrates ``iterations + 1`` saved points), ``stage`` naming it.
 """
 
 from __future__ import annotations
@@ -30,11 +37,19 @@ from .discrete import initial_state, step
 from .flows import solver_for
 from .principal import principal_trajectory
 from .problems import Problem
-from .scales import DEFAULT_LR_FRACTION, stiffness
+from .scales import DEFAULT_LR_FRACTION, series_rate
 from .setup import Setup, prepare
 from .values import numeric_coefficients, resolve_values, to_float
 
-__all__ = ["DriftResult", "drift", "default_learning_rate", "drift_bytes"]
+__all__ = ["DriftResult", "drift", "default_learning_rate", "drift_bytes", "drift_work", "LOSS_RISE"]
+
+LOSS_RISE = 1.0
+"""A loss ``R_1`` more than ``LOSS_RISE·|R_1(θ_0)|`` above its start (for a positive loss:
+over twice its start) along the iterates: they do not descend, so no flow of ``-∇R``
+describes them (momentum at ``β = 0.9`` and ``h = 0.2/λ``: 5.6 → 77 by step 10)."""
+
+HALVINGS = 20
+"""Smaller learning rates tried, ``h/2 … h/2^20``, for a rate checked to behave."""
 
 
 @dataclass
@@ -46,7 +61,8 @@ class DriftResult:
     ``ratio[n][j] = ‖φ^n - φ^1‖ / ‖θ_j - φ^1‖`` and ``cosine[n][j]`` between predicted
     and observed drift; ``loss[j] = R_1(θ_j)`` and ``regularizer[j] = Σ_{k≥2} h^{k-1}
     R_k(θ_j)`` (``None`` when the rule has no modified loss representation);
-    ``diverged_at`` the first call whose iterate diverged (else ``None``);
+    ``diverged_at`` the first call whose iterate diverged (else ``None``), ``loss_rose_at``
+    the first whose loss rose past :data:`LOSS_RISE` (else ``None``);
     ``principal[j] = ‖θ_j - Re φ^PF(t_j)‖`` when the principal flow was asked for
     (:mod:`.principal`), else ``None``.
     """
@@ -63,11 +79,17 @@ class DriftResult:
     n_params: int
     diverged_at: int | None = None
     principal: np.ndarray | None = None
+    loss_rose_at: int | None = None
 
 
 def drift_bytes(n_params: int, iterations: int, orders: int) -> int:
     """Bytes of the stored iterates and of the flows' trajectories (float64)."""
     return 8 * n_params * (iterations + 1) * (orders + 1)
+
+
+def drift_work(iterations: int, orders: int, principal: bool = False) -> int:
+    """Units of progress of a drift run: the iterations, then ``iterations`` per flow."""
+    return iterations * (1 + orders + bool(principal))
 
 
 def _modified_loss(setup: Setup, upto: int, h: float):
@@ -93,9 +115,38 @@ def _diverged(theta, scale: float) -> bool:
     return not np.isfinite(size) or size > 1e6 * scale
 
 
-def iterate(one_step, state, iterations: int, h: float, scale: float, progress=None, notes=None):
+def _rose(value: float, start: float) -> bool:
+    return not np.isfinite(value) or value - start > LOSS_RISE * abs(start)
+
+
+def _behaves(one_step, state, iterations: int, scale: float, loss=None) -> bool:
+    """Whether the iterates stay bounded (and, given ``loss``, the loss does not rise)."""
+    theta, aux = state
+    start = None if loss is None else float(loss(theta))
+    for _ in range(iterations):
+        theta, aux = one_step(theta, aux)
+        if _diverged(theta, scale) or (loss is not None and _rose(float(loss(theta)), start)):
+            return False
+    return True
+
+
+def _advice(rates, h: float, iterations: int, scale: float, loss=None) -> str:
+    """A smaller ``--lr`` run and found to behave (:func:`_behaves`), the largest of
+    ``h/2, h/4, …``; without ``rates`` (``h ↦ (one_step, state)``) an unchecked hint."""
+    if rates is None:
+        return f"try --lr {h / 10:.3g} or smaller"
+    what = "the iterates bounded" + ("" if loss is None else " and the loss below twice its start")
+    for k in range(1, HALVINGS + 1):
+        if _behaves(*rates(h / 2 ** k), iterations, scale, loss):
+            return f"--lr {h / 2 ** k:.3g} keeps {what} over the {iterations} iterations (checked)"
+    return f"no --lr down to {h / 2 ** HALVINGS:.3g} keeps {what}; try another problem"
+
+
+def iterate(one_step, state, iterations: int, h: float, scale: float, progress=None, notes=None,
+            rates=None):
     """``[θ_0, …, θ_K]`` from ``state = (θ_0, aux_0)`` by ``one_step(θ, aux)``, and the first
-    step at which the iterates diverged (``None``: they did not; a warning joins ``notes``)."""
+    step at which the iterates diverged (``None``: they did not; a warning joins ``notes``,
+    with a smaller rate checked through ``rates``, ``h ↦ (one_step, state)``, when given)."""
     theta, aux = state
     iterates, diverged_at = [theta], None
     for j in range(1, iterations + 1):
@@ -104,10 +155,10 @@ def iterate(one_step, state, iterations: int, h: float, scale: float, progress=N
         if diverged_at is None and _diverged(theta, scale):
             diverged_at = j
         if progress:
-            progress(1)
+            progress(1, "iterating")
     if diverged_at is not None and notes is not None:
         notes.append(f"warning: the iterates diverged at step {diverged_at}; the result is not "
-                     f"meaningful; try --lr {h / 10:.3g} or smaller")
+                     f"meaningful; {_advice(rates, h, iterations, scale)}")
     return iterates, diverged_at
 
 
@@ -136,29 +187,46 @@ def drift(derivation, problem: Problem, h: float, iterations: int, values: Mappi
         modified_loss = _modified_loss(setup, derivation.order, h)
         scale = 1.0 + norm(problem.params)
 
-        iterates, diverged_at = iterate(lambda theta, aux: step(setup, theta, aux, h),
-                                        initial_state(setup, h), iterations, h, scale, progress, notes)
+        def rates(x):
+            return (lambda theta, aux: step(setup, theta, aux, x)), initial_state(setup, x)
+
+        iterates, diverged_at = iterate(*rates(h), iterations, h, scale, progress, notes, rates)
         losses, regs = [], []
         if modified_loss is not None:
             for th in iterates:
                 loss, reg = modified_loss(th)
                 losses.append(float(loss))
                 regs.append(float(reg))
+        rose_at = None if diverged_at is not None else _loss_rose(losses)
+        if rose_at is not None and notes is not None:
+            notes.append(f"warning: the loss rose from {losses[0]:.4g} to {losses[rose_at]:.4g} by step "
+                         f"{rose_at} (h = {h:.3g}): the iterates do not descend and follow no flow; "
+                         + _advice(rates, h, iterations, scale, lambda th: modified_loss(th)[0]))
         flows = {}
         for n in orders:
             ys, ok = solver.trajectory(setup.theta0, solver.weights(coeffs, n, h), ts, 1e-11)
             flows[n] = jax.tree_util.tree_map(jnp.add, ys, setup.theta0)
+            if progress:
+                progress(iterations, "gradient flow" if n == 1 else f"order-{n} flow")
             if not ok and notes is not None:
                 notes.append(f"warning: the order-{n} flow could not be integrated over the run at "
                              f"h = {h:.3g} (stiff or not finite); its columns are NaN")
         result = _compare(h, orders, ts, iterates, flows, losses, regs, setup.n_params, diverged_at)
+        result.loss_rose_at = rose_at
         if principal is not None:
             ys, ok = principal_trajectory(setup, principal, h, ts)
             result.principal = np.array([norm(sub(th, ys[j])) for j, th in enumerate(iterates)])
+            if progress:
+                progress(iterations, "principal flow")
             if not ok and notes is not None:
                 notes.append(f"warning: the principal flow could not be integrated over the run at "
                              f"h = {h:.3g}; its column is NaN")
         return result
+
+
+def _loss_rose(losses: list) -> int | None:
+    """The first step whose loss rose past :data:`LOSS_RISE` (``None``: none, or no loss)."""
+    return next((j for j, value in enumerate(losses) if _rose(value, losses[0])), None)
 
 
 def _compare(h, orders, ts, iterates, flows, losses, regs, n_params, diverged_at) -> DriftResult:
@@ -189,7 +257,10 @@ def _compare(h, orders, ts, iterates, flows, losses, regs, n_params, diverged_at
 
 def default_learning_rate(derivation, problem: Problem, values: Mapping | None = None,
                           fraction: float = DEFAULT_LR_FRACTION) -> float:
-    """``h = fraction / λ`` with ``λ`` the largest atom Jacobian norm at ``θ_0`` (B-series
-    derivations; :func:`bea.check.default_learning_rate` takes any derivation)."""
+    """``h = fraction / Λ`` with ``Λ`` the rate of the derivation's series at ``θ_0``
+    (:func:`.scales.series_rate`: the leading flow's stiffness and the growth of the
+    coefficients, which carry the rule's state, e.g. momentum's ``1/(1-β)²``). For B-series
+    derivations; :func:`bea.check.default_learning_rate` takes any derivation."""
     with float64():
-        return fraction / stiffness(prepare(derivation, problem, resolve_values(derivation, values)))
+        setup = prepare(derivation, problem, resolve_values(derivation, values))
+        return fraction / series_rate(setup, numeric_coefficients(derivation, setup.values))

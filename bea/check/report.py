@@ -124,7 +124,7 @@ def _series(x):
 def drift_json(rule, problem, r) -> dict:
     return versioned({
         "scheme": rule.name, "problem": problem.name, "parameters": r.n_params, "h": r.h,
-        "diverged_at": r.diverged_at,
+        "diverged_at": r.diverged_at, "loss_rose_at": r.loss_rose_at,
         "times": _series(r.times), "observed_drift": _series(r.observed),
         "distance": {str(n): _series(r.distance[n]) for n in r.orders},
         "ratio": {str(n): _series(r.ratio[n]) for n in r.ratio},
@@ -154,15 +154,41 @@ def drift_text(rule, problem, r) -> str:
         if r.loss is not None:
             row += f"{r.loss[j]:>12.5g}{r.regularizer[j]:>13.4e}"
         lines.append(row)
-    if r.diverged_at is not None:
-        lines.append(f"the iterates diverged at j={r.diverged_at}: no comparison is meaningful")
-    elif top > 1 and r.distance[top][-1] > 0:
-        lines.append(f"at j={k}: the order-{top} modified flow is "
-                     f"{r.distance[1][-1] / r.distance[top][-1]:.3g}× closer to the iterates "
-                     "than the gradient flow")
+    summary = _drift_summary(r)
+    if summary:
+        lines.append(summary)
     if r.principal is not None:
         lines += _principal_summary(r)
     return "\n".join(lines)
+
+
+CLOSER = 1.25
+"""The least ratio ``‖θ_K - φ^1‖ / ‖θ_K - φ^N‖`` reported as the modified flow being closer."""
+
+
+def _drift_summary(r) -> str:
+    """One line: what the run shows, never a comparison that diverged or that shows nothing."""
+    top, k = r.orders[-1], len(r.times) - 1
+    if r.diverged_at is not None:
+        return f"the iterates diverged at j={r.diverged_at}: no comparison is meaningful (see the warning)"
+    if r.loss_rose_at is not None:
+        return (f"the loss rose at j={r.loss_rose_at}: the iterates follow no flow, no comparison is "
+                "meaningful (see the warning)")
+    if top == 1:
+        return ""
+    near, far = r.distance[top][-1], r.distance[1][-1]
+    if not (np.isfinite(near) and np.isfinite(far)):
+        return f"at j={k}: a flow could not be integrated (see the warning); no comparison"
+    if r.ratio[top][-1] == 0:
+        return (f"at j={k}: the modified flows up to order {top} are the gradient flow (their terms "
+                f"vanish); the iterates are {far:.3g} from it")
+    if near > 0 and far / near >= CLOSER:
+        return (f"at j={k}: the order-{top} modified flow is {far / near:.3g}× closer to the iterates "
+                "than the gradient flow")
+    return (f"at j={k}: the order-{top} modified flow is not closer to the iterates than the gradient "
+            f"flow (distances {near:.3g} and {far:.3g}; predicted/observed drift "
+            f"{r.ratio[top][-1]:.2g}): h = {r.h:.3g} is past the range the expansion in h "
+            f"describes; try a smaller --lr (e.g. {r.h / 4:.3g})")
 
 
 def _principal_summary(r) -> list[str]:
