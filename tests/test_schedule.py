@@ -188,3 +188,17 @@ def test_implicit_euler_reads_eta_at_the_end_of_its_step():
 def test_schedule_parameter_names_h_and_t_refused():
     with pytest.raises(ValueError, match="the time or the step size"):
         SCHEDULES["cosine"].values({"decay_steps": "t"})
+
+
+def test_forward_epoch_coefficients_depend_on_the_position():
+    """Update k of a forward epoch sees η(t + (k-1)h): f₂ ∋ ((k-1)/3 - 1/2)η' f^[k], printed per
+    member (no Σ_k, which would show the first member's coefficient for all)."""
+    from bea.render import render
+
+    d = derive_scheduled(sgd.build(2, 3, "forward"), 2)
+    leaves = {str(t): c for t, c in flow_of(d, 2).items() if "[" not in str(t)}
+    assert leaves == {"f1": -ETA1 / 2, "f2": -ETA1 / 6, "f3": ETA1 / 6}
+    text = render(d, "text")
+    assert "-η'/2 f^[1] - η'/6 f^[2] + η'/6 f^[3]" in text and "Σ" not in text
+    shuffled = render(derive_scheduled(sgd.build(2, 3, "random"), 2), "text")
+    assert "-η'/6 Σ_k f^[k]" in shuffled

@@ -58,7 +58,10 @@ def derive_scheduled(rule: Rule, order: int, clock: str | None = None,
     """
     flow, _, field = _derive(rule, order, clock, progress, max_terms)
     options = {**rule.options, "schedule": schedule}
-    shown = dataclasses.replace(rule, options=options,
+    # in a fixed order, update k of an epoch sees η(t + (k-1)h): a coefficient depends on
+    # the members' positions, not only on the pattern of indices, so no Σ_k grouping
+    family = None if rule.family is not None and rule.family.ordered else rule.family
+    shown = dataclasses.replace(rule, options=options, family=family,
                                 description=f"{rule.description or rule.name}, step h·η(t)\n{LEGEND}")
     return Derivation(shown, order, field, flow, None)
 
