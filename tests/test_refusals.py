@@ -38,6 +38,10 @@ def clipped(theta, h, f):
     return theta + h * min(1, 2 / bea.norm(g)) * g
 
 
+def clipped_by_numpy(theta, h, f):
+    return theta + h * np.clip(f(theta), -1, 1)
+
+
 def branches(theta, h, f):
     g = f(theta)
     if g:
@@ -54,7 +58,7 @@ def floors(theta, h, f):
 
 
 NON_SMOOTH = [(absolute, "abs(…)"), (sign_descent, "comparing"), (rectified, "comparing"),
-              (clipped, "comparing"), (branches, "branching"), (rounds, "rounding"),
+              (clipped, "comparing"), (clipped_by_numpy, "np.clip"), (branches, "branching"), (rounds, "rounding"),
               (floors, "floor")]
 
 
@@ -188,3 +192,17 @@ def test_a_velocity_not_scaled_by_h_says_to_track_h_times_it():
     with pytest.raises(RuleError) as info:
         derive(Rule(unscaled, (Atom("f", "L"),), n_aux=1, params={"beta": 0.5}), 2)
     assert "not O(h)" in str(info.value) and "u = h·v" in str(info.value)
+
+
+def test_an_array_function_of_h_is_refused_in_one_line(tmp_path):
+    """``bea.sqrt(h)`` hands the B-series tracer's ``h`` to jax: the coordinate-wise algebra's
+    refusal is reported, in one line (jax's own message has two)."""
+    result = _cli(tmp_path, """
+        import bea
+
+        def step(theta, h, f):
+            return theta + bea.sqrt(h) * bea.sqrt(h) * f(theta)
+    """, "step")
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert "sqrt is not analytic at the value 0" in line and "abstract array" not in line

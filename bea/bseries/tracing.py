@@ -18,6 +18,12 @@ lowers ``d`` by one. A point where an atom is evaluated, and the rule's result, 
 ``d = 0`` and the base ``θ`` with weight one: that is the consistency of the rule, and a
 rule that breaks it gets a :class:`RuleError` naming the operation.
 
+A B-series is a Taylor expansion, so non-smooth operations on traced values (``abs``,
+comparisons and so ``min``/``max``/``np.sign``/clipping, branches, rounding) are refused
+with the smooth variant to write (:class:`NonSmoothRefusals`, shared with the coordinate-wise
+tracer); elementwise operations (products of vectors, ``bea.sqrt``, ``bea.norm``) raise
+:class:`ForeignOperation`, which names ``algebra="coordinatewise"``.
+
 Implicit relations are solved as formal series by :func:`fixed_point` (each sweep gains
 at least one order in h). Auxiliary state (a velocity) is slaved to the parameters by
 :func:`bea.bseries.slaving.slaved_velocity` through the invariant-manifold expansion.
@@ -91,6 +97,9 @@ class NonSmoothRefusals:
     def __trunc__(self):
         raise not_smooth("trunc of a traced value")
 
+    def clip(self, *bounds, **options):  # what np.clip calls on an object
+        raise not_smooth("clipping a traced value (np.clip)")
+
 
 class Scalar(NonSmoothRefusals):
     """A coefficient times ``h^power``; ``h`` itself is ``Scalar(1, 1)``."""
@@ -154,6 +163,11 @@ class Scalar(NonSmoothRefusals):
 
     def __rsub__(self, other):
         return self._lift(other) + (-self)
+
+    def __getattr__(self, name):
+        if name in _ARRAY_ATTRIBUTES:  # jax.numpy (bea.sqrt(h), …) took it for an array
+            raise ForeignOperation(f"bea.sqrt and other elementwise functions of h need {_COORDINATEWISE}")
+        raise AttributeError(name)
 
     def __repr__(self):
         return f"Scalar({self.coeff}, h^{self.power})"
