@@ -159,10 +159,8 @@ class PrincipalFlow:
 
     def _R_text(self, zs: str) -> list[str]:
         if not isinstance(self.R, sympy.Piecewise):
-            psi = f"  ψ({zs}) = {text(self.psi)}"
-            if len(psi) > WIDTH:
-                psi = f"  ψ({zs}) = log(R({zs}))/{_factor_text(self.cycle * self.zeta)}"
-            return [f"  R({zs}) = {text(self.R)}", psi]
+            psi = text(self.psi) if self._psi_fits() else f"log(R({zs}))/{_factor_text(self.cycle * self.zeta)}"
+            return [f"  R({zs}) = {text(self.R)}", f"  ψ({zs}) = {psi}"]
         far, near, where, delta = self._branches()
         if len(where) == 3:
             where = f"{text(where[0])} {'>' if where[1] else '≥'} {text(where[2])}"
@@ -179,6 +177,11 @@ class PrincipalFlow:
         if far[1] is not None:
             lines.append(f"  Δ = b² - 4ac = {text(delta)}")
         return lines + [f"  {DOMINANT}", f"  ψ({zs}) = log(R({zs}))/{_factor_text(self.cycle * self.zeta)}"]
+
+    def _psi_fits(self) -> bool:
+        """Whether ``ψ`` written out fits a text line; else it is written ``log R/ζ`` (in LaTeX too)."""
+        zs = ", ".join(map(text, self.variables))
+        return len(f"  ψ({zs}) = {text(self.psi)}") <= WIDTH
 
     def to_text(self) -> str:
         """The principal flow in bea's text notation, lines of at most 100 characters."""
@@ -217,16 +220,19 @@ class PrincipalFlow:
                 discriminant = latex(_LATEX_DELTA if far[1] is not None else where[1])
                 where = (f"{latex(v)} {_LATEX_RELATIONS[relation]} {latex(bound)} \\text{{ and }} "
                          f"{discriminant} \\ge 0")
-            lines = [
-                f"R({zs}) = \\begin{{cases}} {_quotient_latex(far)} & {where} \\\\ "
-                f"{_quotient_latex(near)} & \\text{{otherwise}} \\end{{cases}}",
+            lines = [  # rows and a line of words, not a cases block: rows may be broken
+                f"R({zs}) = {_quotient_latex(far)}",
+                f"\\text{{where }} {where} \\text{{ (the root of larger modulus); otherwise}}",
+                f"R({zs}) = {_quotient_latex(near)}",
                 *([f"\\Delta = {latex(delta)}"] if far[1] is not None else []),
                 "\\text{R: the eigenvalue of the one-step matrix of largest modulus, continuing } R(0)=1"
                 "\\text{; a complex pair (equal modulus): the principal square root, same } |R|",
                 f"\\psi({zs}) = \\frac{{\\log R({zs})}}{{{latex(self.cycle * self.zeta)}}}",
             ]
         else:
-            lines = [f"R({zs}) = {latex(self.R)}", f"\\psi({zs}) = {latex(self.psi)}"]
+            psi = (latex(self.psi) if self._psi_fits()
+                   else f"\\frac{{\\log R({zs})}}{{{latex(self.cycle * self.zeta)}}}")
+            lines = [f"R({zs}) = {latex(self.R)}", f"\\psi({zs}) = {psi}"]
         lines += [f"|R| = 1 \\text{{ at }} z = {latex(t.z)} \\; (R = {_crossing_text(t)})"
                   for t in self.thresholds]
         return "\n".join(lines)
