@@ -99,3 +99,59 @@ def _assert_in_singular_basis(got, expected, u, v):
         want = ((u * e) @ v.T).reshape(-1)
         np.testing.assert_allclose(g, want, rtol=0, atol=1e-12 * float(jnp.max(jnp.abs(want))),
                                    err_msg=f"f_{k}")
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_singular_value_oracle_with_momentum(nesterov):
+    """β = 1/2, one Newton–Schulz step: the matrix flow (opaque O, evaluated by jvp)
+    equals, in the singular basis, the flow of the same rule on the singular values with
+    φ written out elementwise (y = σ/(‖σ‖ + eps), s·(a y + b y³ + c y⁵)): a derivation
+    through the elementwise algebra alone, no opaque map."""
+    shape, coeffs = (5, 3), muon_scheme.NS_COEFFS  # s = √max(1, 3/5) = 1; NS on Wᵀ
+    options = {"beta": sympy.Rational(1, 2), "ns_steps": 1, "no_nesterov": not nesterov}
+    d = _muon(3, **options)
+    a, b, c = coeffs
+    eps = sympy.Rational(1, 10**8)
+
+    def on_sigma(theta, m, h, f, beta):
+        g = -f(theta)
+        m = beta * m + (1 - beta) * g
+        x = beta * m + (1 - beta) * g if nesterov else m
+        y = x / (norm(x) + eps)
+        return theta - h * (y * a + y**3 * b + y**5 * c), m
+
+    reference = derive(Rule(on_sigma, (Atom("f", "L"),), n_aux=1, params={"beta": sympy.Rational(1, 2)},
+                            algebra="coordinatewise"), 3)
+    with float64(), matrix_shape(shape):
+        u, v, sigma = _singular_value_setup(shape)
+        expected = evaluate(list(reference.flow[1:]), {"f": lambda th: -th}, sigma)
+        w = (u * sigma) @ v.T
+        got = evaluate(list(d.flow[1:]), {"f": lambda th: -th}, w.reshape(-1))
+        _assert_in_singular_basis(got, expected, u, v)
+
+
+_HS = np.geomspace(2e-3, 1.5e-2, 6)
+
+
+@pytest.mark.parametrize("options, size", [
+    ({"beta": sympy.Rational(1, 2)}, None),                       # Nesterov, W ∈ R^{3×5}
+    ({"beta": 0}, 4),                                             # orthogonalized GD, 4×4
+    ({"beta": sympy.Rational(1, 2), "no_nesterov": True}, 4),     # heavy ball, 4×4
+], ids=["nesterov-3x5", "no-momentum-4x4", "heavy-ball-4x4"])
+def test_observed_orders_on_a_matrix_network(options, size):
+    rule = build("muon", 3, **options)
+    _, errors = check(rule, 3, make_problem("matrix-mlp", rule.atoms, size=size), hs=_HS)
+    assert [abs(s - e) <= 0.3 for s, e in zip(errors.slopes, errors.expected)] == [True] * 3, errors.slopes
+
+
+@pytest.mark.parametrize("factor", [sympy.Rational(11, 10), 0], ids=["f3-times-1.1", "f3-dropped"])
+def test_a_perturbed_coefficient_fails(factor):
+    """f₃ scaled by 11/10 or dropped: the order-3 truncation errs at O(h³), so its slope
+    leaves 4 (dropped: it is the order-2 flow, slope 3)."""
+    rule = build("muon", 3, beta=sympy.Rational(1, 2))
+    perturb = lambda exprs: [exprs[0], exprs[1], canonical(exprs[2] * factor), exprs[3]]  # noqa: E731
+    _, errors = check(rule, 3, make_problem("matrix-mlp", rule.atoms), hs=_HS, coefficients=perturb)
+    assert abs(errors.slopes[1] - 3) <= 0.3
+    assert abs(errors.slopes[2] - 4) > 0.3, errors.slopes
+    if factor == 0:
+        assert abs(errors.slopes[2] - 3) <= 0.3, errors.slopes
