@@ -14,7 +14,9 @@ again), scalar totals ``Σ[u]`` and parameters. The emitted code evaluates it on
   ``jax.tree_util.tree_map`` of a lambda over the leaves of the atoms it uses; the
   lambda's body is the sympy expression printed with jnp calls (:class:`_Printer`), its
   scalar coefficients factored free of cancellation (:func:`bea.codegen._factored`);
-* ``Σ[u]`` is a sum over every coordinate of every leaf; scalars broadcast.
+* ``Σ[u]`` is a sum over every coordinate of every leaf; scalars broadcast;
+* an opaque map's ``D^kP(X)[u…]`` (Muon's ``O``) is ``k`` nested ``jax.jvp`` of the map,
+  given as a keyword argument on one leaf and applied leaf by leaf, at the pytree ``X``.
 
 The module has ``modified_field`` (``f_1 + h f_2 + … + h^{N-1} f_N``), ``implicit_drift``
 (``h f_2 + …``, order ≥ 2) and, where :mod:`bea.coordinatewise.readable` writes a term as
@@ -35,7 +37,9 @@ import sympy
 from sympy.printing.numpy import JaxPrinter
 
 from ..check.values import exact_values
-from ..coordinatewise.expressions import THETA, FrozenSymbol, TotalSymbol, VectorSymbol, _Symbol, info, monomials
+from ..coordinatewise.expressions import (
+    THETA, FrozenSymbol, MapLabel, TotalSymbol, VectorSymbol, _Symbol, info, monomials,
+)
 from ..coordinatewise.readable import G, S, readable
 from ..render import render
 from .source import _HVP_DOC, _RESERVED, _Statements, _docstring, _factored
@@ -72,7 +76,12 @@ def _sum(v):
     return sum(jnp.sum(x) for x in jax.tree_util.tree_leaves(v))
 
 
-_OWN_RUNTIME = (_leaves, _broadcast, _sum)
+def _leafwise(fn):
+    """An opaque map given on one leaf (a matrix), applied to every leaf of a pytree."""
+    return lambda tree: jax.tree_util.tree_map(fn, tree)
+
+
+_OWN_RUNTIME = (_leaves, _broadcast, _sum, _leafwise)
 
 
 class _Body(_Statements):
@@ -101,6 +110,9 @@ class _Body(_Statements):
         if key in self.names:
             return self.names[key]
         label, args = info(sym)
+        if isinstance(label, MapLabel):  # D^kP(X)[u…]: nested jvp of the leafwise map at X
+            point, us = self.vector(label.point), [self.vector(u) for u in args]
+            return self.var(key, "F", f"_d({', '.join([f'_leafwise({label.name})', point, *us])})", str(sym))
         fn = self.atom_fn(label)
         us = [self.vector(u) for u in args]
         exact = f"_d({', '.join([fn, 'theta', *us])})"
@@ -162,6 +174,7 @@ class _Generator:
         self.symbols = {s for k in range(1, derivation.order + 1) for s in _parameters(derivation.flow[k])
                         if s.name not in self.values}
         self.shown = [readable(derivation.flow[k], self.atoms) for k in range(1, derivation.order + 1)]
+        self.maps = sorted({n for k in range(1, derivation.order + 1) for n in _maps(derivation.flow[k])})
 
     # -- expressions --------------------------------------------------------------
     def substitute(self, expr):
@@ -281,7 +294,7 @@ class _Generator:
         inputs = "losses" if self.gradient_atoms else "fields"
         params = self.parameters
         head = f"{inputs}, h, *, " if hvp else f"{inputs}, *, "
-        signature = head + "".join(p + ", " for p in params) + ('hvp="exact"' if hvp else "")
+        signature = head + "".join(p + ", " for p in self.maps + params) + ('hvp="exact"' if hvp else "")
         signature = signature.rstrip(", ").removesuffix(", *")
         unpack = [f"    ({', '.join(self.loss_names[n] for n in self.losses)},) = losses"] if self.gradient_atoms else []
         if hvp:
@@ -302,6 +315,8 @@ class _Generator:
         else:
             first = "fields: one vector field field(theta, *batch) per atom, in ATOMS order."
         lines = [first] + (["h: the learning rate (step size of one update)."] if h else [])
+        lines += [f"{m}: the opaque map {m} as a JAX function of one parameter leaf (a matrix; keyword only), "
+                  "applied to every leaf; its derivatives are taken by jax.jvp" for m in self.maps]
         return "\n".join(lines + [f"{p}: scheme parameter (keyword only)." for p in self.parameters])
 
     def module(self) -> str:
@@ -361,10 +376,26 @@ def _parameters(expr) -> set:
         if isinstance(s, TotalSymbol):
             out |= _parameters(info(s))
         elif isinstance(s, VectorSymbol):
-            for u in info(s)[1]:
+            label, args = info(s)
+            for u in args + ((label.point,) if isinstance(label, MapLabel) else ()):
                 out |= _parameters(u)
         elif not isinstance(s, _Symbol):
             out.add(s)
+    return out
+
+
+def _maps(expr) -> set:
+    """The names of the opaque maps in ``expr``, inside arguments and points too."""
+    out = set()
+    for s in expr.free_symbols:
+        if isinstance(s, TotalSymbol):
+            out |= _maps(info(s))
+        elif isinstance(s, VectorSymbol) and s != THETA:
+            label, args = info(s)
+            if isinstance(label, MapLabel):
+                out |= {label.name} | _maps(label.point)
+            for u in args:
+                out |= _maps(u)
     return out
 
 
