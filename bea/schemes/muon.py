@@ -39,6 +39,9 @@ def newton_schulz(coeffs=NS_COEFFS, steps: int = NS_STEPS):
     def orthogonalize(x):
         import jax.numpy as jnp  # numeric use only
 
+        if x.ndim != 2:
+            raise ValueError(f"Muon's O acts on a matrix, got an array of shape {tuple(x.shape)}; check on "
+                             "a problem whose parameters are one matrix (--problem matrix-mlp)")
         m, n = x.shape
         y = x.T if m > n else x
         y = y / (jnp.linalg.norm(y) + NORM_EPS)
