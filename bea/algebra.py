@@ -41,6 +41,7 @@ CAPABILITIES: dict[str, str] = {
     "blocks": "parameter blocks (players of a game)",
     "shuffle": "averaging over orderings of the atoms (random reshuffling)",
     "check-modifying": "numeric checks of modifying fields (bea check --modifying)",
+    "schedule": "learning-rate schedules (--schedule, bea.schedule)",
 }
 """Operations an algebra may or may not have; each algebra declares the ones it has."""
 

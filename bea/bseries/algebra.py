@@ -29,7 +29,7 @@ class BSeries(Algebra):
     name = "trees"
     title = "B-series"
     capabilities = frozenset({"loss", "modifying", "modifying-target", "principal", "equivalent",
-                              "blocks", "shuffle", "check-modifying"})
+                              "blocks", "shuffle", "check-modifying", "schedule"})
     parts = {"render": "bea.render.sections", "codegen": "bea.codegen.elementary",
              "check": "bea.check.bseries"}
     work = estimate.WORK

@@ -43,6 +43,8 @@ class Coordinatewise(Algebra):
         "equivalent": "the equivalent gradient descent is derived for rules of the tree algebra (gd, sgd, "
                       "momentum, games, RK, affine user rules); {rule!r} is coordinate-wise",
         "modifying-target": "coordinate-wise rules are corrected toward their own first-order flow only",
+        "schedule": "rule {rule!r}: schedules are derived in the B-series algebra; this rule's series are "
+                    "coordinate-wise (Adam, RMSProp, normalized steps: not yet)",
         "check-modifying": "--modifying checks tree rules only, not the coordinate-wise {rule}; its "
                            "modifying field (bea derive --modifying) is verified by slope in bea's test suite",
     }

@@ -31,13 +31,13 @@ import sympy
 
 from ..algebra import Traced
 from ..atoms import RuleError
-from ..bseries.algebra import BSeries
 from ..bseries.pipeline import average_over_orderings, trace_map
 from ..bseries.series import TreeSeries
 from ..bseries.trees import Tree, tree
 from ..domain import exact_number, field_for, flatten
 from ..estimate import MAX_TERMS, check_work
 from ..logarithm import logarithm
+from ..registry import algebra_of
 from ..rule import Derivation, Rule
 from .symbols import LEGEND, eta_symbols
 from .transform import CLOCK, scheduled
@@ -84,7 +84,7 @@ def _derive(rule, order, clock, progress, max_terms):
     if rule.shuffle:
         increment = average_over_orderings(increment, tuple(a.label for a in rule.atoms), field)
     z = logarithm(increment, order, TreeSeries(field), progress)
-    flow = BSeries().per_update(rule, z, Traced(increment, velocity, None, field))
+    flow = algebra_of(rule).per_update(rule, z, Traced(increment, velocity, None, field))
     symbols = eta_symbols(order)
     clash = {s.name for s in symbols} & {str(s) for v in flatten(rule.params.values())
                                          for s in exact_number(v).free_symbols}

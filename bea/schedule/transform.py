@@ -26,9 +26,7 @@ import dataclasses
 
 import sympy
 
-from ..algebra import Unsupported
 from ..atoms import Atom, RuleError
-from ..bseries.algebra import BSeries
 from ..registry import algebra_of
 from ..rule import Rule
 
@@ -58,10 +56,7 @@ def scheduled(rule: Rule, clock: str | None = None) -> Rule:
     """
     if not isinstance(rule, Rule):
         raise TypeError(f"scheduled() takes a bea.Rule, got {type(rule).__name__}")
-    algebra = algebra_of(rule)
-    if not isinstance(algebra, BSeries):
-        raise Unsupported(f"rule {rule.name!r}: schedules are derived in the B-series algebra; this rule's "
-                          f"series are {algebra.title} (Adam, RMSProp, normalized steps: not yet)")
+    algebra_of(rule).refuse_unless("schedule", rule)
     clock = default_clock(rule) if clock is None else clock
     if clock not in CLOCKS:
         raise ValueError(f"clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
