@@ -155,3 +155,28 @@ def test_a_perturbed_coefficient_fails(factor):
     assert abs(errors.slopes[2] - 4) > 0.3, errors.slopes
     if factor == 0:
         assert abs(errors.slopes[2] - 3) <= 0.3, errors.slopes
+
+
+def test_order_two_is_the_nuclear_norm_of_the_gradient_for_the_exact_polar_factor():
+    """With O the exact polar factor (O(G) = s·UVᵀ = ∇_G s‖G‖_*), Muon's f₂ is
+    −c(β)·O′(g)[∇_θ s‖∇L‖_*], c(β) = (1 − β + 2β²)/(2(1 − β)): to second order the iterates follow
+    θ' = −O(∇L̃) with L̃ = L + h c(β) s‖∇L‖_* (the README's implicit-bias statement)."""
+    beta = sympy.Rational(3, 10)
+    d = _muon(2, beta=beta)
+    shape = (3, 5)
+    scale = np.sqrt(5 / 3)
+    c = float((1 - beta + 2 * beta**2) / (2 * (1 - beta)))
+    with float64(), matrix_shape(shape):
+        problem = make_problem("matrix-mlp", build("muon", 2, beta=beta).atoms)
+        loss = problem.losses["L"]
+        theta = problem.params.reshape(-1)
+        grad = lambda th: jax.grad(lambda z: loss(z.reshape(shape)))(th)  # noqa: E731
+
+        def polar(z):
+            u, _, vt = jnp.linalg.svd(z.reshape(shape), full_matrices=False)
+            return scale * (u @ vt).reshape(-1)
+
+        nuclear = lambda th: scale * jnp.sum(jnp.linalg.svd(grad(th).reshape(shape), compute_uv=False))  # noqa: E731
+        f2 = evaluate([d.flow[2]], {"f": lambda th: -grad(th), "O": polar}, theta, {"beta": float(beta)})[0]
+        expected = -c * jax.jvp(polar, (grad(theta),), (jax.grad(nuclear)(theta),))[1]
+        np.testing.assert_allclose(f2, expected, rtol=1e-9, atol=1e-12)
