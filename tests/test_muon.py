@@ -180,3 +180,23 @@ def test_order_two_is_the_nuclear_norm_of_the_gradient_for_the_exact_polar_facto
         f2 = evaluate([d.flow[2]], {"f": lambda th: -grad(th), "O": polar}, theta, {"beta": float(beta)})[0]
         expected = -c * jax.jvp(polar, (grad(theta),), (jax.grad(nuclear)(theta),))[1]
         np.testing.assert_allclose(f2, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_a_user_rule_with_an_opaque_map_agrees_with_the_elementwise_algebra():
+    """θ⁺ = θ − h P(∇L) with P = tanh: through bea.coordinatewise.opaque (P opaque, evaluated
+    by jvp) and through bea.coordinatewise.tanh (elementwise), the same flow to order 3."""
+    from bea.coordinatewise import opaque as make_map, tanh
+
+    P = make_map("P", jnp.tanh)
+    opaque_rule = Rule(lambda theta, h, f: theta - h * P(-f(theta)), (Atom("f", "L"),), algebra="coordinatewise")
+    plain_rule = Rule(lambda theta, h, f: theta - h * tanh(-f(theta)), (Atom("f", "L"),), algebra="coordinatewise")
+    d_opaque, d_plain = derive(opaque_rule, 3), derive(plain_rule, 3)
+    assert "P′′(g)" in render(d_opaque, "text")
+    with float64():
+        theta = jnp.array([0.4, -0.9, 1.3])
+        a = jnp.array([[2.0, 0.5, 0.1], [0.5, 1.0, 0.3], [0.1, 0.3, 3.0]])
+        fields = {"f": lambda th: -(a @ th + jnp.sin(th))}
+        got = evaluate(list(d_opaque.flow[1:]), fields, theta)
+        want = evaluate(list(d_plain.flow[1:]), fields, theta)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)

@@ -9,17 +9,20 @@ of a series: linear combination, the directional derivative
 the polynomial ring of :mod:`~bea.coordinatewise.ring` (python-flint) and hands the
 canonical form to the printers. A rule opts in with
 ``Rule(..., algebra="coordinatewise")`` and uses :func:`sqrt`, :func:`exp`, :func:`log`,
-:func:`tanh`, :func:`dot`, :func:`norm` from here.
+:func:`tanh`, :func:`dot`, :func:`norm` from here, and :func:`opaque` for a smooth map
+that mixes coordinates (Muon's orthogonalization, :mod:`~bea.coordinatewise.maps`).
 """
 
 from .calculus import CoordinateSeries, derivative, parameter_derivative, shift, substitute, taylor
 from .expressions import THETA, atom, canonical, differential, monomials, total
 from .pipeline import trace_map
+from .maps import matrix_shape, opaque
 from .tracing import dot, exp, log, norm, sqrt, tanh
 
 __all__ = [
     "CoordinateSeries", "THETA", "atom", "canonical", "derivative", "differential", "dot",
-    "exp", "log", "monomials", "norm", "parameter_derivative", "shift", "sqrt", "substitute",
+    "exp", "log", "matrix_shape", "monomials", "norm", "opaque", "parameter_derivative", "shift", "sqrt",
+    "substitute",
     "tanh", "taylor", "total",
     "trace_map",
 ]
