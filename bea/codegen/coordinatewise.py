@@ -81,7 +81,7 @@ def _leafwise(fn):
     return lambda tree: jax.tree_util.tree_map(fn, tree)
 
 
-_OWN_RUNTIME = (_leaves, _broadcast, _sum, _leafwise)
+_OWN_RUNTIME = (_leaves, _broadcast, _sum)
 
 
 class _Body(_Statements):
@@ -336,7 +336,8 @@ class _Generator:
         fns += self.slaved_state()
         fns += self.potential_function()
         params = self.parameters
-        own = "\n\n\n".join(inspect.getsource(fn).rstrip() for fn in _OWN_RUNTIME)
+        runtime = _OWN_RUNTIME + ((_leafwise,) if self.maps else ())  # no unused helper in Adam's module
+        own = "\n\n\n".join(inspect.getsource(fn).rstrip() for fn in runtime)
         head = [f'"""{self.module_doc(params)}"""', "", "import jax", "import jax.numpy as jnp", "",
                 f"ATOMS = {tuple(a.label for a in self.atoms)!r}",
                 f"LOSSES = {tuple(self.losses)!r}",
