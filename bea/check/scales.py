@@ -2,8 +2,9 @@
 
 ``λ`` is the largest Jacobian norm ``‖Df_c(θ_0)‖`` over the atoms (power iteration with
 central-difference Jacobian-vector products: only its scale matters), times the size of
-``f_1``'s coefficients, or the growth ``(‖F(t)‖ / ‖f‖)^{1/(|t|-1)}`` of the elementary
-differentials at ``θ_0``, whichever is larger. The sweep is ``h λ`` geometric in
+``f_1``'s coefficients or their growth (:func:`growth`; momentum's grow like
+``1/(1-β)²``), or the growth ``(‖F(t)‖ / ‖f‖)^{1/(|t|-1)}`` of the elementary differentials
+at ``θ_0``, whichever is larger. The sweep is ``h λ`` geometric in
 ``[0.004, 0.4]``.
 
 The default drift learning rate is ``DEFAULT_LR_FRACTION / Λ`` with ``Λ`` from
@@ -26,7 +27,7 @@ from ..bseries.evaluate import planned_sum
 from .flows import Solver
 from .setup import Setup
 
-__all__ = ["stiffness", "field_stiffness", "series_rate", "rate", "sweep", "DEFAULT_LR_FRACTION"]
+__all__ = ["stiffness", "field_stiffness", "series_rate", "growth", "rate", "sweep", "DEFAULT_LR_FRACTION"]
 
 DEFAULT_LR_FRACTION = 0.2
 """``drift`` without ``--lr`` uses ``h = DEFAULT_LR_FRACTION / Λ``, ``Λ`` from :func:`series_rate`."""
@@ -69,14 +70,22 @@ def series_rate(setup: Setup, coeffs: list) -> float:
         lam1 = lead * lam
     else:
         lam1 = field_stiffness(setup.theta0, [lambda theta: planned_sum(leaves, setup.fields, theta)])
-    growth = max([(sum(abs(c) for c in coeffs[k].values()) / lead) ** (1.0 / (k - 1))
-                  for k in range(2, len(coeffs))], default=0.0)
-    return max(setup.cycle * lam1, lam * growth)
+    return max(setup.cycle * lam1, lam * growth(coeffs))
+
+
+def growth(coeffs: list) -> float:
+    """``max_k (Σ_{|t|=k}|c(t)| / Σ_{|t|=1}|c(t)|)^{1/(k-1)}`` over the orders ``k ≥ 2`` of
+    ``coeffs`` (0 when ``f_1`` vanishes): how fast the series' coefficients grow."""
+    lead = sum(abs(c) for c in coeffs[1].values())
+    if not lead:
+        return 0.0
+    return max([(sum(abs(c) for c in coeffs[k].values()) / lead) ** (1.0 / (k - 1))
+                for k in range(2, len(coeffs))], default=0.0)
 
 
 def rate(setup: Setup, solver: Solver, coeffs: list) -> float:
     """The rate ``λ`` of the h grid (module docstring)."""
-    lam = stiffness(setup) * max(1.0, sum(abs(c) for c in coeffs[1].values()))
+    lam = stiffness(setup) * max(1.0, sum(abs(c) for c in coeffs[1].values()), growth(coeffs))
     trees = solver.trees
     sizes = dict(zip(trees, np.asarray(solver.sizes(setup.theta0))))
     leaf = max(sizes[t] for t in trees if t.order == 1)
