@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from .outer import outer_text
 from . import coordinatewise as cw
 from . import notation as nt
@@ -21,8 +23,18 @@ class TextPrinter(MathPrinter):
         return "\n".join(line for lines in parts for line in lines) + "\n"
 
     def _print_Header(self, h) -> list[str]:
-        return [f"{h.scheme}: {h.description}",
-                f"order {h.order} · atoms: {self._print(h.atoms)} · cycle: {self._cycle(h.cycle)}", ""]
+        atoms, cycle = self._print(h.atoms), self._cycle(h.cycle)
+        line = f"order {h.order} · atoms: {atoms} · cycle: {cycle}"
+        if len(line) <= WIDTH:
+            return [f"{h.scheme}: {h.description}", line, ""]
+        # many atoms: the order and cycle first, then the atoms broken after commas
+        lines, indent = ["atoms: "], " " * len("atoms: ")
+        for i, atom in enumerate(atoms.split(", ")):
+            piece = atom + ("," if i < atoms.count(", ") else "")
+            if lines[-1].strip() and len(lines[-1]) + 1 + len(piece) > WIDTH:
+                lines.append(indent)
+            lines[-1] += ("" if lines[-1] in ("atoms: ", indent) else " ") + piece
+        return [f"{h.scheme}: {h.description}", f"order {h.order} · cycle: {cycle}", *lines, ""]
 
     def _rows(self, section) -> list[str]:
         return [line for r in section.rows
@@ -57,7 +69,7 @@ class TextPrinter(MathPrinter):
                 lines.append(indent + "  " + piece[cut:])
             else:
                 lines[-1] += ("" if fresh else " ") + piece
-        return lines
+        return [folded for line in lines for folded in _fold(line, indent + "    ")]
 
     def _print_ModifiedFlow(self, f) -> list[str]:
         head = f"modified flow   θ' = {self._flow_head(f.order)} + O(h{nt.superscript(str(f.order))})"
@@ -65,9 +77,9 @@ class TextPrinter(MathPrinter):
 
     def _print_ModifyingField(self, f) -> list[str]:
         head = (f"modifying field   f̃ = {self._flow_head(f.order, True)} + O(h{nt.superscript(str(f.order))})")
-        note = ("  (run on f̃, the scheme follows its first-order flow θ' = f₁ with local error "
+        note = ("(run on f̃, the scheme follows its first-order flow θ' = f₁ with local error "
                 f"O(h{nt.superscript(str(f.order + 1))}); each term corrects the atom at its root)")
-        return [head, note] + self._rows(f)
+        return [head, *textwrap.wrap(note, WIDTH, initial_indent="  ", subsequent_indent="   ")] + self._rows(f)
 
     def _print_OneStep(self, f) -> list[str]:
         head = f"one step   θ⁺ = {self._step_head(f.order)} + O(h{nt.superscript(str(f.order + 1))})"
@@ -149,6 +161,34 @@ class TextPrinter(MathPrinter):
                                               cw.row_parts(r, self.style, f.loss))]
         notes = [f"  where {cw.potential_definition(R, body, self.style, f.loss)}" for R, body in cw.potentials(f)]
         return head + rows + notes
+
+
+def _fold(line: str, indent: str) -> list[str]:
+    """``line`` as it is when it fits in :data:`WIDTH` characters; else broken before a sign
+    inside parentheses (a coefficient's sum: the outermost group with a break that fits,
+    the last such break), continuations starting with ``indent``."""
+    lines = []
+    while len(line) > WIDTH:
+        cut = _inner_break(line)
+        if cut is None:
+            break
+        lines.append(line[:cut].rstrip())
+        line = indent + line[cut:].lstrip()
+    return lines + [line]
+
+
+def _inner_break(line: str) -> int | None:
+    """The position of the space before the last ``" + "``/``" - "`` within :data:`WIDTH`
+    at the least parenthesis depth ≥ 1 (``None``: none)."""
+    depth, best = 0, {}
+    for i, ch in enumerate(line[:WIDTH - 1]):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth >= 1 and line.startswith((" + ", " - "), i) and i > len(line) - len(line.lstrip()) + 2:
+            best[depth] = i
+    return best[min(best)] if best else None
 
 
 _PER_EXAMPLE = "(1/n) Σ_i (∇ℓ_i - ∇L)(∇ℓ_i - ∇L)ᵀ"
