@@ -69,8 +69,17 @@ def _progress(length: int, label: str):
 
 
 def _hook(bar):
-    """The library's ``progress(n, stage=None)`` hook for ``bar`` (``None``: no hook)."""
-    return None if bar is None else (lambda n, stage=None: bar.update(n, stage))
+    """The library's ``progress(n, stage=None)`` hook for ``bar`` (``None``: no hook); a
+    stage announced as it starts (``n = 0``) is drawn at once."""
+    if bar is None:
+        return None
+
+    def progress(n: int, stage: str | None = None) -> None:
+        bar.update(n, stage)
+        if n == 0:
+            bar.render_progress()
+
+    return progress
 
 
 def _print_notes(notes) -> None:

@@ -100,7 +100,7 @@ def test_progress_covers_the_flows():
     heard = []
     drift(d, problem, 0.01, 5, progress=lambda n, stage=None: heard.append((n, stage)))
     assert sum(n for n, _ in heard) == drift_work(5, 2) == 15
-    assert heard[-2:] == [(5, "gradient flow"), (5, "order-2 flow")]
+    assert heard[-4:] == [(0, "gradient flow"), (5, "gradient flow"), (0, "order-2 flow"), (5, "order-2 flow")]
     assert {stage for _, stage in heard[:5]} == {"iterating"}
 
 

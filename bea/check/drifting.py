@@ -19,7 +19,8 @@ same iterations, and the run still reports, but means nothing.
 
 ``progress(n, stage)`` hears of ``n`` more units of :func:`drift_work` done: one per
 iteration, then ``iterations`` per flow integrated (the slow part: diffrax compiles and
-integrates ``iterations + 1`` saved points), ``stage`` naming it.
+integrates ``iterations + 1`` saved points); ``stage`` names the work, and ``n = 0``
+announces a stage as it starts.
 """
 
 from __future__ import annotations
@@ -204,16 +205,21 @@ def drift(derivation, problem: Problem, h: float, iterations: int, values: Mappi
                          + _advice(rates, h, iterations, scale, lambda th: modified_loss(th)[0]))
         flows = {}
         for n in orders:
+            stage = "gradient flow" if n == 1 else f"order-{n} flow"
+            if progress:
+                progress(0, stage)
             ys, ok = solver.trajectory(setup.theta0, solver.weights(coeffs, n, h), ts, 1e-11)
             flows[n] = jax.tree_util.tree_map(jnp.add, ys, setup.theta0)
             if progress:
-                progress(iterations, "gradient flow" if n == 1 else f"order-{n} flow")
+                progress(iterations, stage)
             if not ok and notes is not None:
                 notes.append(f"warning: the order-{n} flow could not be integrated over the run at "
                              f"h = {h:.3g} (stiff or not finite); its columns are NaN")
         result = _compare(h, orders, ts, iterates, flows, losses, regs, setup.n_params, diverged_at)
         result.loss_rose_at = rose_at
         if principal is not None:
+            if progress:
+                progress(0, "principal flow")
             ys, ok = principal_trajectory(setup, principal, h, ts)
             result.principal = np.array([norm(sub(th, ys[j])) for j, th in enumerate(iterates)])
             if progress:
