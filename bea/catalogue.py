@@ -69,6 +69,7 @@ ENTRIES = [
     Entry("adam", "adam", 2),
     Entry("rmsprop", "rmsprop", 2),
     Entry("normalized", "normalized", 3),
+    Entry("muon", "muon", 3),
     Entry("modifying-gd", "gd", 4, modifying=True),
     Entry("modifying-rk4", "rk", 6, {"method": "rk4"}, modifying=True),
     Entry("modifying-sgd-random-3", "sgd", 3, {"batches": "3", "shuffle": "random"}, modifying=True),

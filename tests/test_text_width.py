@@ -20,7 +20,7 @@ def test_catalogue_text_fits(entry):
 
 
 @pytest.mark.parametrize("scheme, order, options", [
-    ("adam", 3, {}), ("adamw", 3, {}), ("rmsprop", 3, {}),
+    ("adam", 3, {}), ("adamw", 3, {}), ("rmsprop", 3, {}), ("muon", 3, {}),
     ("sgd", 2, {"batches": 10}), ("sgd", 3, {"batches": 4}), ("multitask", 2, {"tasks": 12}),
 ])
 def test_derivation_text_fits(scheme, order, options):

@@ -103,7 +103,7 @@ _NAMES = {"b1": ("β", r"\beta"), "b2": ("ρ", r"\rho"), "eps": ("ε", r"\vareps
 
 def _name(symbol: sympy.Symbol, latex: bool) -> str:
     text, tex = _NAMES.get(symbol.name, (GREEK.get(symbol.name, symbol.name), None))
-    return (tex or sympy.latex(sympy.Symbol(text))) if latex else text
+    return (tex or sympy.latex(sympy.Symbol(symbol.name))) if latex else text
 
 
 def _norm_of(e):
@@ -320,8 +320,8 @@ def _map_legend(name: str, style: nt.Style) -> str:
     known = MAPS.get(name)
     if style.latex:
         what = known.legend_tex if known is not None and known.legend_tex else r"\text{an opaque smooth map}"
-        return (rf"{name}(X) = {what}\text{{; {name}' and {name}'' its derivatives (multilinear; no "
-                r"modified loss: each $f_k$ is a field)}")
+        return (rf"{name}(X) = {what}, {name}' \text{{ and }} {name}'' \text{{ its derivatives (multilinear;}}, "
+                r"\text{no modified loss: each } f_k \text{ is a field)}")
     what = known.legend if known is not None and known.legend else "an opaque smooth map"
     return f"{name}(X) = {what}, {name}′(X)[E], {name}′′(X)[E, F] its derivatives (no modified loss: each fₖ is a field)"
 
@@ -346,8 +346,9 @@ def json_expr(e) -> str:
     (``∇^{k+1}L``), ``Df(label, u, …)``, ``Sum(u)`` (``Σ_j u_j``), ``Map(P, X, u, …)``
     (``D^kP(X)[u, …]`` of an opaque map)."""
     renamed = e.xreplace({THETA_D: sympy.Symbol("theta")})
-    return (sympy.sstr(renamed, order="none").replace("Hess(", "H(").replace("DerivF(", "Df(")
-            .replace("Deriv(", "D(").replace("Total(", "Sum(").replace("MapD(", "Map("))
+    text = (sympy.sstr(renamed, order="none").replace("Hess(", "H(").replace("DerivF(", "Df(")
+            .replace("Deriv(", "D(").replace("Total(", "Sum("))
+    return re.sub(r"MapD\((\w+), ", r"Map_\1(", text)
 
 
 def part_json(part) -> dict:

@@ -146,8 +146,9 @@ class TextPrinter(MathPrinter):
 
     # -- coordinate-wise (bea.render.coordinatewise)
     def _print_Legend(self, leg) -> list[str]:
-        return [f"notation   {cw.legend_text(leg, self.style)}",
-                "  (products ⊙, quotients, powers and functions of vectors act elementwise)", ""]
+        notation = textwrap.wrap(f"notation   {cw.legend_text(leg, self.style)}", WIDTH,
+                                 subsequent_indent=" " * len("notation   "), break_on_hyphens=False)
+        return [*notation, "  (products ⊙, quotients, powers and functions of vectors act elementwise)", ""]
 
     def _print_CoordinateFlow(self, f) -> list[str]:
         if f.tilde:

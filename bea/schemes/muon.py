@@ -60,8 +60,8 @@ def build(order: int, beta, no_nesterov: bool = False, ns_steps: int = NS_STEPS,
     O = opaque("O", newton_schulz(ns_coeffs, ns_steps),
                f"s·NS^{ns_steps}(X/‖X‖_F), NS(Y) = aY + b(YYᵀ)Y + c(YYᵀ)²Y, (a, b, c) = ({a}, {b}, {c}), "
                "s = √max(1, n/m) for W ∈ R^{m×n}",
-               rf"s\,\mathrm{{NS}}^{{{ns_steps}}}(X/\|X\|_F)\text{{ with }}\mathrm{{NS}}(Y) = aY + b(YY^\top)Y + "
-               rf"c(YY^\top)^2Y\text{{; }}(a,b,c) = ({a},{b},{c})\text{{; }}s = \sqrt{{\max(1,n/m)}}")
+               rf"s\,\mathrm{{NS}}^{{{ns_steps}}}(X/\|X\|_F), \mathrm{{NS}}(Y) = aY + b(YY^\top)Y + "
+               rf"c(YY^\top)^2Y, (a,b,c) = ({a},{b},{c}), s = \sqrt{{\max(1,n/m)}}")
     options = {"beta": str(beta), "nesterov": str(not no_nesterov), "ns_steps": str(ns_steps),
                "ns_coeffs": f"{a},{b},{c}"}
     if beta == 0:
