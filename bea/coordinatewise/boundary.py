@@ -233,10 +233,13 @@ def elem(x) -> Elem:
 
 
 def rational_power(c0: Elem, r: Fraction) -> Elem:
-    """``c0^r`` for a rational ``r``: ``c0^{⌊r⌋} R^{(r-⌊r⌋)q}`` with the root ``R = c0^{1/q}``."""
+    """``c0^r`` for a rational ``r``: ``c0^{⌊r⌋} R^{(r-⌊r⌋)q}`` with the root ``R = c0^{1/q}``
+    (a rational number when the power of a constant is one, e.g. ``4^{1/2} = 2``)."""
     value = c0.is_constant()
     if value is not None:
-        return from_sympy(sympy.Rational(int(value.p), int(value.q)) ** sympy.Rational(r.numerator, r.denominator))
+        power = sympy.Rational(int(value.p), int(value.q)) ** sympy.Rational(r.numerator, r.denominator)
+        if power.is_Rational:
+            return as_elem(power)
     n = math.floor(r)
     out = c0 ** n
     if r != n:
