@@ -24,8 +24,7 @@ LOW_PRECISION_ORDER = 6
 """Beyond it the coefficients leave float32's range near β → 1 whatever their form: heavy
 ball at order 8 divides by (1 − β)¹³ = 1e-39 at β = 0.999, below float32's smallest normal
 number, for a value of about 1e37 (the catalogue's order-8 entry is a symbolic result)."""
-TREE_ENTRIES = [e for e in ENTRIES if SCHEMES[e.scheme].build.__module__ != "bea.schemes.adaptive"
-                and e.order <= LOW_PRECISION_ORDER]
+TREE_ENTRIES = [e for e in ENTRIES if SCHEMES[e.scheme].algebra == "trees" and e.order <= LOW_PRECISION_ORDER]
 """Coordinate-wise modules (Adam, …) put their factored scalar coefficients inside
 elementwise lambdas; their low-precision test evaluates the whole field (below)."""
 
