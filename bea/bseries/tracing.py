@@ -32,7 +32,6 @@ at least one order in h). Auxiliary state (a velocity) is slaved to the paramete
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy

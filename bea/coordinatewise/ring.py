@@ -48,7 +48,6 @@ the larger part), the printed results unchanged byte for byte.
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 import flint

@@ -89,7 +89,7 @@ def _field_factory(d, terms, names) -> list[str]:
     return (["def modified_field(losses, schedule, h):",
              '    """field(theta, step) = Σ_k h^{k-1} f_k(θ, t) at t = step·h; losses: {name: L(theta)}."""',
              "    fields = {"] + atom_lines + ["    }", "", "    def field(theta, step):",
-             f"        e0, *rest = _etas(schedule, jnp.asarray(step, jnp.result_type(float)), h, ORDER)",
+             "        e0, *rest = _etas(schedule, jnp.asarray(step, jnp.result_type(float)), h, ORDER)",
              "        e = [e0, *rest]",
              "        " + ", ".join(f"e{j}" for j in range(len(names))) + (" = e" if len(names) > 1 else " = e[0]")]
             + body + [f"        return _combine(theta, {pairs})", "", "    return field"])

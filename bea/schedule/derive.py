@@ -27,8 +27,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-import sympy
-
 from ..algebra import Traced
 from ..atoms import RuleError
 from ..bseries.pipeline import average_over_orderings, trace_map
