@@ -133,13 +133,8 @@ class Ring:
             if not args:
                 return self.theta()
             return args[0] if len(args) == 1 else ZERO()
-        terms = [(ONE(), ())]
-        for u in args:
-            split = self.split(u)
-            terms = [(c * cu, ms + (mu,)) for c, ms in terms for cu, mu in split]
         out = []
-        for c, ms in terms:
-            ms = tuple(sorted(ms, key=lambda m: m.key))
+        for c, ms in self._multilinear(args):
             deep = frozenset().union(*[m.deep() for m in ms])
             i = self.gen("atom", (label, tuple(m.key for m in ms)), True, deep)
             self.args.setdefault(i, ms)
@@ -149,19 +144,23 @@ class Ring:
     def map(self, name: str, point: "Elem", args=()) -> "Elem":
         """``D^k P_name(X)[u_1 … u_k]`` of the opaque smooth map ``P_name`` at the base point
         ``X`` (an element), multilinear over scalars in the ``u_i``; ``X`` is kept whole."""
-        terms = [(ONE(), ())]
-        for u in args:
-            split = self.split(u)
-            terms = [(c * cu, ms + (mu,)) for c, ms in terms for cu, mu in split]
         out = []
-        for c, ms in terms:
-            ms = tuple(sorted(ms, key=lambda m: m.key))
+        for c, ms in self._multilinear(args):
             deep = point.deep().union(*[m.deep() for m in ms])
             i = self.gen("map", (name, point.key, tuple(m.key for m in ms)), True, deep)
             self.args.setdefault(i, ms)
             self.points.setdefault(i, point)
             out.append(c * self.var(i))
         return sum_(out)
+
+    def _multilinear(self, args) -> list:
+        """``[(c, (m_1 … m_k))]``: the arguments expanded over scalars (each ``u_i = Σ c m``),
+        the vector monomials of each term sorted (a symmetric multilinear map's order)."""
+        terms = [(ONE(), ())]
+        for u in args:
+            split = self.split(u)
+            terms = [(c * cu, ms + (mu,)) for c, ms in terms for cu, mu in split]
+        return [(c, tuple(sorted(ms, key=lambda m: m.key))) for c, ms in terms]
 
     def total(self, u) -> "Elem":
         """``Σ[u]``, linear over scalars."""
