@@ -3,7 +3,9 @@
 Series are elements of the polynomial ring of :mod:`.ring` while they are computed and
 canonical sympy expressions (:mod:`.expressions`) once derived; the steps are
 :mod:`.pipeline` (tracing, slaving), :class:`.calculus.CoordinateSeries` (the logarithm's
-operations), :mod:`.modifying` and :mod:`.estimate` (the size). What it does not have —
+operations), :mod:`.modifying` and :mod:`.estimate` (the size). Learning-rate schedules
+carry the time as a scalar coordinate of the tracer (:mod:`.clock`), for any
+coordinate-wise rule. What it does not have —
 principal flows, blocks, reshuffling, the equivalent one-step map, a split into gradients —
 is refused with the reasons below.
 """
@@ -17,6 +19,7 @@ from ..atoms import rule_error
 from ..domain import exact_number, flatten
 from . import estimate
 from .calculus import CoordinateSeries
+from .clock import Clocked, ClockedSeries
 from .expressions import TotalSymbol, VectorSymbol
 from .boundary import to_canonical
 from .modifying import modifying_field
@@ -31,7 +34,7 @@ class Coordinatewise(Algebra):
 
     name = "coordinatewise"
     title = "coordinate-wise"
-    capabilities = frozenset({"modifying"})
+    capabilities = frozenset({"modifying", "schedule"})
     numbers_first = True
     parts = {"render": "bea.render.coordinatewise", "codegen": "bea.codegen.coordinatewise",
              "check": "bea.check.coordinatewise"}
@@ -43,8 +46,6 @@ class Coordinatewise(Algebra):
         "equivalent": "the equivalent gradient descent is derived for rules of the tree algebra (gd, sgd, "
                       "momentum, games, RK, affine user rules); {rule!r} is coordinate-wise",
         "modifying-target": "coordinate-wise rules are corrected toward their own first-order flow only",
-        "schedule": "rule {rule!r}: schedules are derived in the B-series algebra; this rule's series are "
-                    "coordinate-wise (Adam, RMSProp, normalized steps: not yet)",
         "check-modifying": "--modifying checks tree rules only, not the coordinate-wise {rule}; its "
                            "modifying field (bea derive --modifying) is verified by slope in bea's test suite",
     }
@@ -56,9 +57,12 @@ class Coordinatewise(Algebra):
             raise
         except BaseException as exc:  # a RuleError, or the user's code raised: name the line
             raise rule_error(rule, exc) from None
-        return Traced(increment, state, CoordinateSeries(), None)
+        clock = rule.step.clock if isinstance(rule.step, Clocked) else None
+        return Traced(increment, state, CoordinateSeries() if clock is None else ClockedSeries(clock), None)
 
     def per_update(self, rule, z: list, traced: Traced) -> Flow:
+        if isinstance(traced.series, ClockedSeries):  # a scheduled rule: t' = 1 checked, θ kept
+            z = traced.series.theta_part(z, rule.name)
         cycle = exact_number(rule.cycle)
         return Flow([to_canonical(zk / cycle) for zk in z], None, traced.state)
 

@@ -10,6 +10,12 @@ with ``A = ∂F/∂s`` at ``S_0`` (parameters and coordinate-wise expressions), 
 in h, since ``R`` changes by ``(A - I)ΔS + O(h ΔS)`` (Kovachki & Stuart 2021; Cattaneo,
 Klusowski & Shigida, ICML 2024, for Adam). State that does not settle — ``I - A``
 singular, like Adagrad's growing sum ``v' = v + g⊙g`` — is refused.
+
+A scheduled rule (step ``h·η(t)``) is not autonomous in ``θ``; with the time ``t`` as a
+coordinate (:mod:`bea.coordinatewise.clock`) the augmented map ``(θ, s, t) ↦ (θ', s',
+t + cycle·h)`` is, and the same argument gives a manifold ``s = S(θ, t)`` with
+``S(θ', t + cycle·h) = s'(θ, S(θ, t))``: the residual's shift is taken in ``t`` too.
+``η`` enters with ``h`` only, so ``S_0`` and ``A`` are those of the constant step.
 """
 
 from __future__ import annotations
@@ -67,7 +73,7 @@ def slaved_state(step, tracer, n_aux: int) -> list[list]:
     for _ in range(n):
         out = _outputs(step, tracer, [Traced(tracer, s) for s in state], n_aux)
         increment = tracer.increment(out[0], "the parameter update")
-        residual = [[a_ - b_ for a_, b_ in zip(o.coeffs, _shifted(s, increment, n))]
+        residual = [[a_ - b_ for a_, b_ in zip(o.coeffs, _shifted(s, increment, n, tracer.clock))]
                     for o, s in zip(out[1:], state)]
         if all(c.is_zero() for r in residual for c in r):
             break
@@ -76,8 +82,12 @@ def slaved_state(step, tracer, n_aux: int) -> list[list]:
     return state
 
 
-def _shifted(series, increment, n):
-    """``S(θ + δ)`` for ``S = Σ h^i S_i``: each ``S_i`` shifted, truncated at ``h^n``."""
+def _shifted(series, increment, n, clock=None):
+    """``S(θ + δ)`` for ``S = Σ h^i S_i``: each ``S_i`` shifted, truncated at ``h^n``; with
+    a ``clock``, ``S(θ + δ, t + cycle·h)``: first in ``t`` (``δ`` is taken at ``(θ, t)``,
+    so it is not differentiated in ``t``), then in ``θ``."""
+    if clock is not None:
+        series = clock.shift(series, n)
     out = [ZERO()] * (n + 1)
     for i, c in enumerate(series):
         if not c.is_zero():

@@ -185,7 +185,9 @@ class AtomCall:
             raise RuleError(f"atom {self.label} is evaluated at a point that is not θ + O(h) "
                             f"(its h^0 part is {to_canonical(point.coeffs[0])}): a move of fixed "
                             "size, such as SAM's θ + ρ·g/‖g‖ with a fixed radius ρ, has no "
-                            "expansion in h; scale it with the step, ρ = r·h (the regime ρ ∝ h)")
+                            "expansion in h alone; declare ρ a second small parameter, "
+                            "Rule(..., small={'rho': M}), for the joint expansion in h and ρ "
+                            "(bea derive --scheme sam --rho-order M)")
         delta = [ZERO()] + list(point.coeffs[1:])
         series = taylor_shift(RING.atom(self.label), delta, tr.max_order)
         for power, c in enumerate(self.corrections, start=1):  # h^power c_{power+1}
@@ -200,10 +202,12 @@ class AtomCall:
 
 
 class Tracer:
-    """The truncation order and the declared parameters while a rule is traced."""
+    """The truncation order and the declared parameters while a rule is traced; ``clock``
+    the time coordinate of a scheduled rule (:class:`~bea.coordinatewise.clock.Clock`)."""
 
-    def __init__(self, max_order: int, params=()):
+    def __init__(self, max_order: int, params=(), clock=None):
         self.max_order = max_order
+        self.clock = clock
         self.allowed = {s for p in _flatten(params) for s in exact_number(p).free_symbols}
         self.h = Traced(self, [0, 1] + [0] * (max_order - 1)) if max_order else self.constant(0)
 

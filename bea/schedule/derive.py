@@ -37,10 +37,11 @@ from ..estimate import MAX_TERMS, check_work
 from ..logarithm import logarithm
 from ..registry import algebra_of
 from ..rule import Derivation, Rule
+from .coordinatewise import derive_clocked
 from .symbols import LEGEND, eta_symbols
 from .transform import CLOCK, scheduled
 
-__all__ = ["derive_scheduled", "scheduled_state", "collapse", "collapse_terms"]
+__all__ = ["derive_scheduled", "scheduled_state", "time_is_a_block", "collapse", "collapse_terms"]
 
 
 def derive_scheduled(rule: Rule, order: int, clock: str | None = None,
@@ -53,7 +54,11 @@ def derive_scheduled(rule: Rule, order: int, clock: str | None = None,
     (:func:`bea.schedule.eta_symbols`) at the current time ``t``. ``schedule`` is the name
     recorded in the derivation's options. The slaved auxiliary state is not kept on the
     derivation (its trees no longer say their power of ``h``): :func:`scheduled_state`.
+    A rule of an algebra without parameter blocks carries the time in its own tracer
+    (:func:`bea.schedule.coordinatewise.derive_clocked`; its state stays on the derivation).
     """
+    if not time_is_a_block(rule):
+        return derive_clocked(rule, order, clock, progress, max_terms, schedule)
     flow, _, field = _derive(rule, order, clock, progress, max_terms)
     options = {**rule.options, "schedule": schedule}
     # in a fixed order, update k of an epoch sees η(t + (k-1)h): a coefficient depends on
@@ -62,6 +67,12 @@ def derive_scheduled(rule: Rule, order: int, clock: str | None = None,
     shown = dataclasses.replace(rule, options=options, family=family,
                                 description=f"{rule.description or rule.name}, step h·η(t)\n{LEGEND}")
     return Derivation(shown, order, field, flow, None)
+
+
+def time_is_a_block(rule: Rule) -> bool:
+    """Whether the time of ``rule``'s schedule is a parameter block of the B-series engine
+    (its algebra has blocks) or a coordinate its own tracer carries."""
+    return "blocks" in algebra_of(rule).capabilities
 
 
 def scheduled_state(rule: Rule, order: int, clock: str | None = None) -> tuple[list | None, object]:
