@@ -5,6 +5,8 @@ default) is the epoch rule and takes ``--batches``/``--shuffle``; ``--sampling i
 stochastic modified equation (:mod:`bea.stochastic`) and takes ``--batch-size``,
 ``--examples``, ``--without-replacement`` and ``--order 1|2``. An option of the other
 sampling, or of a command that does not apply, is refused with one line (exit 2).
+:mod:`bea.stochastic` is imported only once i.i.d. sampling is asked for, so every other
+derivation starts without it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bea.schemes import IID_OPTIONS, SCHEMES, parse_options
-from bea.stochastic import WEAK_ORDERS, SamplingError, sme
 
 from ._common import _declarations, fail, whole_number
 
@@ -57,6 +58,8 @@ def iid_request(options: dict, refused: dict | None = None) -> IidRequest | None
         if stray:
             fail(f"{_flag(stray[0])} applies to --sampling iid only (epoch sampling takes --batches, --shuffle)")
         return None
+    from bea.stochastic import WEAK_ORDERS
+
     stray = [_flag(k) for k in EPOCH_OPTIONS if _given(options.get(k))]
     refused = {"--rule": options.get("rule"), **(refused or {})}
     stray += [flag for flag, value in refused.items() if _given(value)]
@@ -78,6 +81,8 @@ def iid_request(options: dict, refused: dict | None = None) -> IidRequest | None
 
 def iid_sme(request: IidRequest):
     """The :class:`bea.stochastic.SME` of ``request`` (bad sampling options: one line, exit 2)."""
+    from bea.stochastic import SamplingError, sme
+
     try:
         return sme(request.order, request.batch, request.examples, request.replace)
     except SamplingError as exc:

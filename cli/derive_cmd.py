@@ -92,7 +92,7 @@ def derive_command(fmt, modifying, principal, covariance, equivalent, schedule, 
             except ValueError as exc:
                 fail(f"--equivalent {equivalent}: {exc}")
     if covariance:
-        from bea.render.noise import WithEpochCovariance
+        from bea.stochastic.sections import WithEpochCovariance
         from bea.stochastic import epoch_covariance
 
         d = WithEpochCovariance(d, epoch_covariance())

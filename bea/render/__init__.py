@@ -14,7 +14,6 @@ from .markdown import MarkdownPrinter
 from .printer import MathPrinter, Printer
 from .sections import walk
 from .text import TextPrinter
-from . import noise  # noqa: E402,F401  (registers the walks of SGD's noise: bea.stochastic)
 
 __all__ = ["render", "FORMATS", "Printer", "MathPrinter", "walk"]
 

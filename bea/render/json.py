@@ -125,7 +125,7 @@ class JsonPrinter(Printer):
                 self._symbols |= {x.name for c, _ in p.monomials for x in sympy.sympify(c).free_symbols}
         return {"flow": rows}
 
-    # -- noise (bea.render.noise)
+    # -- noise (bea.stochastic.sections)
     def _print_SMEHeader(self, h) -> dict:
         return {"scheme": "sgd", "sampling": "iid", "kind": "sme", "description": h.description,
                 "options": h.options, "order": h.order, "atoms": ["f"],

@@ -118,7 +118,7 @@ class LatexPrinter(MathPrinter):
                 out.append(Interjection(_as_text(line)))
         return out
 
-    # -- noise (bea.render.noise)
+    # -- noise (bea.stochastic.sections)
     def _print_SMEHeader(self, h) -> list:
         return []
 

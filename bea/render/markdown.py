@@ -88,7 +88,7 @@ class MarkdownPrinter(MathPrinter):
         notes = [f"- where ${cw.potential_definition(R, body, self.style, f.loss)}$" for R, body in cw.potentials(f)]
         return ["", title, "", head, ""] + rows + notes
 
-    # -- noise (bea.render.noise)
+    # -- noise (bea.stochastic.sections)
     def _print_SMEHeader(self, h) -> list[str]:
         return [f"# `sgd --sampling iid` — stochastic modified equation, weak order {h.order}", "",
                 f"- {h.description}",

@@ -122,7 +122,7 @@ class TextPrinter(MathPrinter):
     def _print_Principal(self, p) -> list[str]:
         return ["", *p.flow.to_text().splitlines()]
 
-    # -- noise (bea.render.noise)
+    # -- noise (bea.stochastic.sections)
     def _print_SMEHeader(self, h) -> list[str]:
         return [f"sgd --sampling iid: stochastic modified equation, weak order {h.order}", h.description,
                 "atoms: f^[i] = -∇ℓ_i (i = 1…n), f = -∇L = 1/n Σ_i f^[i], L = 1/n Σ_i ℓ_i · time h per step",

@@ -1,6 +1,6 @@
 """Sections of SGD's noise: the stochastic modified equation and the reshuffled epoch covariance.
 
-Registered walks (:func:`bea.render.sections.walk`) for
+Registered walks (:func:`bea.render.sections.walk`), on importing :mod:`bea.stochastic`, for
 
 * :class:`bea.stochastic.SME` — Li, Tai & E's ``dθ = b dt + √(h Σ) dW`` for i.i.d.
   minibatches: :class:`SMEHeader`, :class:`Drift` (the rows ``b = f₁ + h f₂`` as
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import sympy
 
 from ..rule import Derivation
-from ..stochastic.sme import REFERENCE, SME
-from .sections import ModifiedFlow, ModifiedLoss, _Walk, walk
+from ..render.sections import ModifiedFlow, ModifiedLoss, _Walk, walk
+from .sme import REFERENCE, SME
 
 __all__ = ["SMEHeader", "Drift", "DriftLoss", "Diffusion", "WithEpochCovariance", "EpochCovariance"]
 
