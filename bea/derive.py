@@ -11,6 +11,10 @@ through :func:`derive` unchanged, whatever its algebra (:mod:`bea.algebra`):
    divide by the cycle length: ``θ' = f_1 + h f_2 + … + h^{N-1} f_N``;
 4. where every atom is a gradient, each ``f_k`` splits into ``-∇`` of a modified-loss term
    and a remainder, on first use (:attr:`~bea.rule.Derivation.splits`).
+
+A rule with a second small parameter (``Rule(small={"rho": M})``) goes through the same
+steps with ``ρ = r·h`` to the total order ``N + M``, and the flow is regrouped by powers
+of ``ρ`` (:mod:`bea.joint`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .estimate import MAX_TERMS, check_work
+from .joint import regrouped_flow, scaled, small_parameter
 from .logarithm import logarithm
 from .registry import algebra_of
 from .rule import Derivation, Family, Rule
@@ -32,15 +37,22 @@ def derive(rule: Rule, order: int, progress: Callable[[int], None] | None = None
     The work is estimated first (:mod:`bea.estimate`: trees or coordinate-wise terms,
     updates, the parameters' field) and refused beyond ``max_terms`` with
     :class:`bea.estimate.TooMuchWork` (a ``ValueError``) before any work; ``max_terms=None``
-    turns the guard off."""
+    turns the guard off.
+
+    With a small parameter ``ρ`` declared (``Rule(small={"rho": M})``), ``f_k`` holds the
+    terms ``ρ^b F_{k-1,b}``, ``b ≤ M``, of the joint expansion (:mod:`bea.joint`)."""
     if not isinstance(rule, Rule):
         raise TypeError(f"rule must be a bea.Rule (or bea.rule_from_function(step)), got {type(rule).__name__}")
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ValueError(f"order must be an integer ≥ 1, got {order!r}")
+    small = small_parameter(rule)
+    traced_rule, total = (rule, order) if small is None else (scaled(rule), order + small[1])
     if max_terms is not None:
-        check_work(rule, order, max_terms)
+        check_work(traced_rule, total, max_terms)
     algebra = algebra_of(rule)
-    traced = algebra.trace(rule, order)  # a RuleError names the line of the user's code
-    z = logarithm(traced.increment, order, traced.series, progress)
-    flow = algebra.per_update(rule, z, traced)
+    traced = algebra.trace(traced_rule, total)  # a RuleError names the line of the user's code
+    z = logarithm(traced.increment, total, traced.series, progress)
+    flow = algebra.per_update(traced_rule, z, traced)
+    if small is not None:
+        flow = regrouped_flow(algebra, traced_rule, flow, small)
     return Derivation(rule, order, flow.field, flow.terms, flow.state)

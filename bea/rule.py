@@ -50,6 +50,9 @@ class Rule:
     ``algebra``: the name of a registered algebra (:mod:`bea.registry`): ``"trees"``
     (affine rules, B-series, :mod:`bea.bseries`) or ``"coordinatewise"`` (rules with
     elementwise products, roots, norms: adaptive optimizers, :mod:`bea.coordinatewise`).
+    ``small``: ``{name: M}`` declares the parameter ``name`` (a sympy symbol in ``params``,
+    e.g. SAM's radius ``rho``) a second small parameter: :func:`bea.derive` then expands
+    jointly in ``h`` and it, to order ``M`` in it (:mod:`bea.joint`; at most one).
     """
 
     step: Callable
@@ -64,6 +67,7 @@ class Rule:
     options: Mapping = dc_field(default_factory=dict)
     description: str = ""
     algebra: str = "trees"
+    small: Mapping = dc_field(default_factory=dict)
 
     def __post_init__(self):
         """Refuse malformed fields before any work: ``TypeError`` or ``ValueError`` naming
@@ -85,12 +89,30 @@ class Rule:
                                  "choose another name")
         _check_cycle(self.cycle)
         algebra_named(self.algebra)
+        _check_small(self.small, self.params)
+        if self.small and self.n_aux:
+            raise ValueError("Rule: a small parameter (small=…) is expanded for rules without auxiliary "
+                             "state only (n_aux = 0)")
 
 
 def _symbols(value) -> set:
     if isinstance(value, (tuple, list)):
         return set().union(*(_symbols(v) for v in value)) if value else set()
     return value.free_symbols if isinstance(value, sympy.Basic) else set()
+
+
+def _check_small(small, params) -> None:
+    """``small`` is ``{name: M}``: at most one parameter of ``params`` whose value is a
+    sympy symbol (the joint expansion needs it symbolic), with a whole order ``M ≥ 0``."""
+    if not isinstance(small, Mapping) or len(small) > 1:
+        raise ValueError(f"Rule: small must be {{name: order}} for at most one parameter, got {small!r}")
+    for name, order in small.items():
+        if not isinstance(params.get(name), sympy.Symbol):
+            raise ValueError(f"Rule: small parameter {name!r} must be a sympy symbol in params "
+                             f"(e.g. params={{{name!r}: sympy.Symbol({name!r})}})")
+        if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+            raise ValueError(f"Rule: the order in the small parameter {name!r} must be a whole number ≥ 0, "
+                             f"got {order!r}")
 
 
 def _check_cycle(cycle) -> None:

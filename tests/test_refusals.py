@@ -152,7 +152,7 @@ def test_sam_with_a_fixed_radius_is_refused_with_the_reason(tmp_path):
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert "dtype" not in line
-    assert "not θ + O(h)" in line and "fixed radius" in line and "ρ = r·h" in line
+    assert "not θ + O(h)" in line and "fixed radius" in line and "small={'rho': M}" in line
 
     def sam_h(theta, h, f):  # what the message suggests
         g = f(theta)

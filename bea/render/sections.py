@@ -34,6 +34,7 @@ import sympy
 
 from ..rule import Derivation
 from ..domain import exact_number
+from ..joint import small_parameter, truncation_text
 from ..bseries.trees import Tree, labels_of, tree
 from .indexing import Patterns, group, stem, with_pattern_atoms
 
@@ -301,7 +302,9 @@ class _Walk:
         r, fam = self.d.rule, self.family
         symbolic = (stem(fam.labels[0]), stem(fam.losses[0]), fam.size) if self.symbolic else None
         atoms = tuple(replace(a, loss=None) for a in self.d.atoms) if self.ode else tuple(self.d.atoms)
-        return Header(r.name, r.description, self.d.order, dict(r.options), r.cycle,
+        joint = truncation_text(r, self.d.order)  # a second small parameter (bea.joint)
+        description = f"{r.description} — {joint}" if joint else r.description
+        return Header(r.name, description, self.d.order, dict(r.options), r.cycle,
                       AtomList(atoms, symbolic), self.d.kind)
 
     def flow_row(self, k: int, gradient: bool) -> Row:
@@ -332,8 +335,18 @@ class _Walk:
                                     self._exact(split.remainder, Elementary, scalar=False)))
         first, mean = self._mean(weights.get(1, []))
         series = {**weights, 1: first} if 1 in weights else weights
-        return section(block, d.order, _in_h(series), mean, _in_h(weights, start=2),
+        return section(block, d.order, _in_h(series), mean, self._regularizer(weights),
                             tuple(remainders), tuple(orders))
+
+    def _regularizer(self, weights: dict) -> tuple[Term, ...]:
+        """The orders ``≥ 2`` of the loss; with a second small parameter ``ρ`` (:mod:`bea.joint`)
+        also the order-1 terms in ``ρ`` (USAM's ``ρ/2 ‖∇L‖²``): the loss less its ``h = ρ = 0`` part."""
+        small = small_parameter(self.d.rule)
+        if small is None or 1 not in weights:
+            return _in_h(weights, start=2)
+        rho = small[0]
+        first = [replace(t, coeff=t.coeff - t.coeff.subs(rho, 0)) for t in weights[1]]
+        return tuple(t for t in first if sympy.expand(t.coeff) != 0) + _in_h(weights, start=2)
 
     def _mean(self, first: list[Term]):
         """For a minibatch family, the order-1 part ``1/m Σ_k L_k`` is written ``C``, the mean

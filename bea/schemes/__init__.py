@@ -21,7 +21,7 @@ from typing import Callable
 import sympy
 
 from ..rule import Rule
-from . import adaptive, continual, game, gd, momentum, multitask, muon, rk, sgd
+from . import adaptive, continual, game, gd, momentum, multitask, muon, rk, sam, sgd
 from ._options import (
     RESERVED_NAMES, Choice, Flag, Integer, IntegerList, NumberList, NumberOrSymbol, Option, Range,
     SchemeError, TaskSteps,
@@ -130,6 +130,9 @@ _DECAY = {"low": 0, "high": 1}
 _B1 = _symbol_or_number("b1", "first-moment decay β", "1/2", Range("b1", **_DECAY))
 _B2 = _symbol_or_number("b2", "second-moment decay ρ", "7/10", Range("b2", **_DECAY))
 _EPS = _symbol_or_number("eps", "ε, inside the square root", "1/10", Range("eps", 0, low_open=True))
+_RHO_ORDER = Option("rho_order", Integer(0), "order M in the radius ρ of the joint expansion in h and ρ "
+                    "(terms h^a ρ^b, a < N, b ≤ M)", 1, "1")
+_SAM_REFERENCE = "Foret et al., ICLR 2021; Compagnoni et al., An SDE for modeling SAM, ICML 2023"
 
 
 SCHEMES = {
@@ -203,6 +206,10 @@ SCHEMES = {
                    muon.NS_COEFFS, "3.4445,-4.7750,2.0315")],
             muon, "Jordan et al. 2024 (Muon); optax.contrib.muon", 2, algebra="coordinatewise",
             check=muon.check_options),
+        _scheme("sam", "SAM θ ← θ - h∇L(θ + ρ∇L/‖∇L‖), joint expansion in h and ρ", [_RHO_ORDER], sam,
+                _SAM_REFERENCE, 2, sam.build_sam, "coordinatewise"),
+        _scheme("usam", "unnormalized SAM θ ← θ - h∇L(θ + ρ∇L), joint expansion in h and ρ", [_RHO_ORDER],
+                sam, "Andriushchenko & Flammarion, ICML 2022; " + _SAM_REFERENCE, 2, sam.build_usam),
     ]
 }
 

@@ -1,0 +1,72 @@
+"""SAM and USAM: the joint expansion in h and ρ against the published first-order drifts.
+
+Compagnoni et al. (ICML 2023, "An SDE for modeling SAM"): USAM follows
+``−∇(L + (ρ/2)‖∇L‖²)``, SAM ``−∇(L + ρ‖∇L‖)``, each plus gradient descent's
+``−(h/4)∇‖∇L‖²``. With ``f = −∇L = −g``: ``f'f = Hg``, so ``F_{0,1} = −Hg`` (USAM),
+``−Hg/‖g‖`` (SAM) and ``F_{1,0} = −½Hg`` (both).
+"""
+
+from __future__ import annotations
+
+import sympy
+
+import bea
+from bea.bseries.trees import tree
+from bea.coordinatewise import atom, canonical, differential, total
+from bea.schemes import build
+from bea.schemes.sam import RHO
+
+F, FF = tree("f"), tree("f", [tree("f")])
+H_G = differential("f", (atom("f"),))  # D f[f] = f'f = Hg with f = -g
+
+
+def _rho_part(c, b: int):
+    return sympy.expand(sympy.diff(c, RHO, b).subs(RHO, 0) / sympy.factorial(b))
+
+
+def test_usam_terms_are_the_published_ones():
+    d = bea.derive(build("usam", 2, rho_order=1), 2)
+    c = {k: {t: d.field.to_sympy(v) for t, v in d.flow[k].items()} for k in (1, 2)}
+    assert c[1] == {F: 1, FF: -RHO}  # F_00 = f, F_01 = -f'f = -Hg
+    assert {t: _rho_part(v, 0) for t, v in c[2].items() if _rho_part(v, 0) != 0} == {FF: sympy.Rational(-1, 2)}
+    ((loss_split),) = d.splits[1].values()
+    # F_01 = -∇(½‖∇L‖²): the order-1 loss is L + ρ/2 ‖∇L‖²
+    assert {str(s): d.field.to_sympy(w) for s, w in loss_split.weights.items()} == {"L": 1, "L[L|]": RHO / 2}
+    assert not loss_split.remainder
+
+
+def test_sam_terms_are_the_published_ones():
+    d = bea.derive(build("sam", 2, rho_order=1), 2)
+    f = atom("f")
+    norm_g = sympy.sqrt(total(f ** 2))
+    assert canonical(_rho_part(d.flow[1], 0) - f) == 0
+    assert canonical(_rho_part(d.flow[1], 1) + H_G / norm_g) == 0  # F_01 = -Hg/‖g‖
+    assert canonical(_rho_part(d.flow[2], 0) + H_G / 2) == 0  # F_10 = -½Hg, gradient descent's
+
+
+def test_the_joint_expansion_is_the_expansion_in_h_with_rho_scaled():
+    """Regrouping loses nothing: ``[ρ^b] f̂_{a+1} = [r^b] f_{a+b+1}``, ``f_k`` the flow of the
+    rule written by hand with ``ρ = r·h``."""
+    r = sympy.Symbol("r")
+    scaled = bea.Rule(lambda theta, h, f, r: theta + h * f(theta - r * h * f(theta)), (bea.Atom("f", "L"),),
+                      params={"r": r})
+    whole = bea.derive(scaled, 4)
+    joint = bea.derive(build("usam", 2, rho_order=2), 2)
+    for a in (0, 1):
+        for b in (0, 1, 2):
+            k = a + b + 1
+            by_hand = {t: sympy.expand(sympy.diff(whole.coefficient(t), r, b).subs(r, 0) / sympy.factorial(b))
+                       for t in whole.flow[k]}
+            row = {t: joint.field.to_sympy(v) for t, v in joint.flow[a + 1].items()}
+            regrouped = {t: _rho_part(c, b) for t, c in row.items() if t.order == k}
+            assert {t: v for t, v in by_hand.items() if v != 0} == {t: v for t, v in regrouped.items() if v != 0}
+            assert all(t.order == k or _rho_part(c, b) == 0 for t, c in row.items())
+
+
+def test_a_small_parameter_must_be_a_declared_symbol():
+    import pytest
+
+    with pytest.raises(ValueError, match="sympy symbol"):
+        bea.Rule(lambda theta, h, f, rho: theta, (bea.Atom("f", "L"),), params={"rho": 0.1}, small={"rho": 1})
+    with pytest.raises(ValueError, match="whole number"):
+        bea.Rule(lambda theta, h, f, rho: theta, (bea.Atom("f", "L"),), params={"rho": RHO}, small={"rho": -1})
