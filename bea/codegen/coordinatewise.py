@@ -22,7 +22,10 @@ The module has ``modified_field`` (``f_1 + h f_2 + … + h^{N-1} f_N``), ``impli
 (``h f_2 + …``, order ≥ 2) and, where :mod:`bea.coordinatewise.readable` writes a term as
 a preconditioned gradient ``P ⊙ ∇R`` with ``R = Σ_j Φ(g_j)``, ``preconditioned_potential``
 (``R``: Adam's order 2 has ``R = ‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)``, Cattaneo, Klusowski &
-Shigida, ICML 2024). Numbers in ``values`` are baked in; the remaining parameters are
+Shigida, ICML 2024). Where every order is ``-∇`` of a potential (:mod:`bea.coordinatewise.losses`:
+SAM's ``L + h(ρ‖∇L‖ + ¼‖∇L‖²) + …``), ``modified_loss`` and ``implicit_regularizer``
+(orders ≥ 2) give it as a scalar function of θ: the losses themselves, totals
+``Σ[u]`` of Hessian-vector products, roots and logarithms of them. Numbers in ``values`` are baked in; the remaining parameters are
 keyword arguments named as the rule's symbols. Everything works under jit, vmap and grad.
 """
 
@@ -40,6 +43,7 @@ from ..check.values import exact_values
 from ..coordinatewise.expressions import (
     THETA, FrozenSymbol, MapLabel, TotalSymbol, VectorSymbol, _Symbol, info, monomials,
 )
+from ..coordinatewise.potentials import LossSymbol
 from ..coordinatewise.readable import G, S, readable
 from ..render import render
 from .source import _HVP_DOC, _RESERVED, _Statements, _docstring, _factored
@@ -126,6 +130,17 @@ class _Body(_Statements):
         if key not in self.names:
             self.var(key, "T", f"_sum({self.vector(info(sym))})", str(sym))
         return self.names[key]
+
+    def loss_value(self, name: str) -> str:
+        """The value ``L(θ)`` of the loss ``name`` (the model merged back, as the atoms see it)."""
+        fn = self.gen.loss_names[name]
+        return self.var(("L", name), "T", f"{fn}(theta if merge is None else merge(theta), *batch)", f"{name}(θ)")
+
+    def scalar(self, expr) -> str:
+        """Source of a scalar expression in losses, totals and parameters."""
+        subs = {s: _Local(self.total(s) if isinstance(s, TotalSymbol) else self.loss_value(s.name))
+                for s in expr.free_symbols if isinstance(s, (TotalSymbol, LossSymbol))}
+        return self.gen.code(self.gen.substitute(expr), subs)
 
     def elementwise(self, expr) -> str:
         """Source of a pytree expression: a lambda over the leaves of its vector atoms,
@@ -290,6 +305,18 @@ class _Generator:
         result = "(" + ", ".join(results) + ",)" if several else results[0]
         return self.factory("preconditioned_potential", doc, body, [f"return {result}"], hvp=False)
 
+    def loss_function(self, name: str, doc: str, start: int) -> list[str]:
+        """``Σ_{k ≥ start} h^{k-1} P_k`` with ``f_k = -∇P_k`` (``derivation.splits``)."""
+        body = _Body(self)
+        orders = []
+        for k in range(start, self.d.order + 1):
+            split = self.d.splits[k].get(None)
+            if split is not None and split.weights:
+                potential = sympy.Add(*[w * P for P, w in split.weights.items()])
+                hpow = "" if k == 1 else ("h * " if k == 2 else f"h**{k - 1} * ")
+                orders.append(f"{hpow}({body.scalar(potential)})")
+        return self.factory(name, doc, body, [f"return {' + '.join(orders) or '0.0'}"], hvp=True)
+
     def factory(self, name, doc, body: _Body, tail, hvp: bool) -> list[str]:
         inputs = "losses" if self.gradient_atoms else "fields"
         params = self.parameters
@@ -334,6 +361,17 @@ class _Generator:
                 f"Drift of the iterates from the plain flow: h f_2 + … + h^{d.order - 1} f_{d.order}.\n\n"
                 f"{self.inputs_doc()}\nReturns function(theta, *batch) -> a pytree like params.", 2)
         fns += self.slaved_state()
+        if self.gradient_atoms and d.has_loss:
+            fns += self.loss_function(
+                "modified_loss",
+                f"Modified loss L~ = P_1 + h P_2 + … + h^{d.order - 1} P_{d.order}, with f_k = -∇P_k: "
+                f"jax.grad of it is the modified field.\n\n{self.inputs_doc()}\n"
+                "Returns function(theta, *batch) -> a scalar.", 1)
+            if d.order >= 2:
+                fns += self.loss_function(
+                    "implicit_regularizer",
+                    f"Implicit regularizer: the modified loss without its order-1 part.\n\n{self.inputs_doc()}\n"
+                    "Returns function(theta, *batch) -> a scalar.", 2)
         fns += self.potential_function()
         params = self.parameters
         runtime = _OWN_RUNTIME + ((_leafwise,) if self.maps else ())  # no unused helper in Adam's module
@@ -421,6 +459,7 @@ def _potential_text(potential) -> str:
 
 def emit_module(derivation, values=None) -> str:
     """Source of a standalone module (imports jax only) for a coordinate-wise ``derivation``:
-    ``modified_field``, ``implicit_drift`` (order ≥ 2) and, where a term is a
+    ``modified_field``, ``implicit_drift`` (order ≥ 2), where the flow is a gradient
+    ``modified_loss`` and ``implicit_regularizer``, and, where a term is a
     preconditioned gradient, ``preconditioned_potential``. Same derivation → same source."""
     return _Generator(derivation, values).module()

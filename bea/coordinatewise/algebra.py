@@ -3,10 +3,12 @@
 Series are elements of the polynomial ring of :mod:`.ring` while they are computed and
 canonical sympy expressions (:mod:`.expressions`) once derived; the steps are
 :mod:`.pipeline` (tracing, slaving), :class:`.calculus.CoordinateSeries` (the logarithm's
-operations), :mod:`.modifying` and :mod:`.estimate` (the size). Learning-rate schedules
+operations), :mod:`.modifying`, :mod:`.losses` (each order split into ``-∇`` of a
+potential, norm potentials such as SAM's ``‖∇L‖`` included, and a remainder) and
+:mod:`.estimate` (the size). Learning-rate schedules
 carry the time as a scalar coordinate of the tracer (:mod:`.clock`), for any
 coordinate-wise rule. What it does not have —
-principal flows, blocks, reshuffling, the equivalent one-step map, a split into gradients —
+principal flows, blocks, reshuffling, the equivalent one-step map —
 is refused with the reasons below.
 """
 
@@ -22,6 +24,7 @@ from .calculus import CoordinateSeries
 from .clock import Clocked, ClockedSeries
 from .expressions import TotalSymbol, VectorSymbol
 from .boundary import to_canonical
+from .losses import Splits
 from .modifying import modifying_field
 from .pipeline import trace_map
 
@@ -34,7 +37,7 @@ class Coordinatewise(Algebra):
 
     name = "coordinatewise"
     title = "coordinate-wise"
-    capabilities = frozenset({"modifying", "schedule"})
+    capabilities = frozenset({"loss", "modifying", "schedule"})
     numbers_first = True
     parts = {"render": "bea.render.coordinatewise", "codegen": "bea.codegen.coordinatewise",
              "check": "bea.check.coordinatewise"}
@@ -69,8 +72,12 @@ class Coordinatewise(Algebra):
     def modifying(self, rule, order: int, target, progress) -> Flow:
         return modifying_field(rule, order, progress)
 
-    def splits(self, derivation) -> None:
-        return None  # the printers find the potentials of each order (bea.render.coordinatewise)
+    def splits(self, derivation) -> Splits | None:
+        """Per order, ``{None: split}`` into ``-∇`` of a potential and a remainder, each order
+        on first access (:class:`.losses.Splits`); None unless every atom is a gradient."""
+        if any(a.loss is None or a.block is not None for a in derivation.atoms):
+            return None
+        return Splits(derivation.flow, derivation.atoms)
 
     def free_symbols(self, derivation) -> set[str]:
         """The scalar symbols (not the vector atoms ``θ``, ``D^k f[…]`` and totals)."""

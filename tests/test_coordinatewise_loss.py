@@ -1,0 +1,96 @@
+"""The modified loss of coordinate-wise flows (bea.coordinatewise.losses): norm potentials
+such as SAM's ‖∇L‖ recognised exactly, non-gradients left as remainders, and every
+accepted potential checked by differentiating it again by another route."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy
+
+import bea
+from bea.coordinatewise import atom, total
+from bea.coordinatewise import losses
+from bea.coordinatewise.boundary import elem
+from bea.coordinatewise.losses import loss_symbol
+from bea.coordinatewise.potentials import Atoms, gradient, gradient_by_transposition
+from bea.coordinatewise.ring import RING
+from bea.schemes import build
+
+R = sympy.Symbol("r")
+
+
+def _sam_step(theta, h, f, r):
+    g = f(theta)
+    return theta + h * f(theta - r * h * g / bea.norm(g))  # SAM: the ascent step r g/‖g‖, ρ = r h
+
+
+SAM = bea.Rule(_sam_step, (bea.Atom("f", "L"),), params={"r": R}, algebra="coordinatewise", name="sam-like")
+NORM2 = total(atom("f") ** 2)  # ‖∇L‖² = Σ[f⊙f]
+
+
+def _weights(d, k):
+    return {P: sympy.factor(w) for P, w in d.splits[k][None].weights.items()}
+
+
+def test_sam_splits_into_loss_plus_gradient_norm():
+    d = bea.derive(SAM, 2)
+    assert _weights(d, 1) == {loss_symbol("L"): 1}
+    assert _weights(d, 2) == {sympy.sqrt(NORM2): R, NORM2: sympy.Rational(1, 4)}
+    assert not d.splits[2][None].remainder and d.has_loss
+
+
+def test_normalized_gd_is_not_a_gradient():
+    d = bea.derive(build("normalized", 1), 1)
+    split = d.splits[1][None]
+    assert split.weights == {} and split.remainder == {m: c for c, m in bea.coordinatewise.monomials(d.flow[1])}
+    assert not d.has_loss
+
+
+def test_adam_keeps_a_remainder_and_stops_at_the_first_order():
+    d = bea.derive(build("adam", 2), 2)
+    assert not d.has_loss
+    assert set(d.splits._done) == {0, 1}  # f_1 = -g/s decided it: f_2 is never split
+    assert d.splits[2][None].remainder
+
+
+@pytest.mark.parametrize("potential", ["<g, Hg>", "|Hg|^2 / |g|"])
+def test_the_two_gradients_agree(potential):
+    f = atom("f")
+    hg = bea.coordinatewise.differential("f", [f])
+    P = {"<g, Hg>": total(f * hg), "|Hg|^2 / |g|": total(hg * hg) / sympy.sqrt(NORM2)}[potential]
+    atoms = Atoms((bea.Atom("f", "L"),))
+    reverse = gradient(elem(P), atoms)
+    assert not reverse.is_zero() and (reverse - gradient_by_transposition(elem(P), atoms)).is_zero()
+
+
+def test_a_wrong_gradient_is_never_accepted(monkeypatch):
+    d = bea.derive(SAM, 2)
+    monkeypatch.setattr(losses, "gradient", lambda P, atoms: gradient(P, atoms) * 2)
+    split = losses.split_order(d.flow[2], Atoms(d.atoms))[None]
+    assert split.weights == {} and split.remainder  # the candidates' columns were wrong
+
+
+def test_the_generated_modified_loss_is_the_field_potential():
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    from bea.codegen import emit_module
+
+    d = bea.derive(SAM, 2)
+    namespace: dict = {}
+    exec(compile(emit_module(d, {}), "<generated>", "exec"), namespace)
+    A = np.random.default_rng(0).normal(size=(3, 3))
+
+    def loss(theta):
+        return jnp.sum(jnp.sin(A @ theta)) + 0.1 * jnp.sum(theta ** 4)
+
+    theta = jnp.asarray(np.random.default_rng(1).normal(size=3))
+    h, r = 0.1, 0.3
+    modified = namespace["modified_loss"]((loss,), h, r=r)
+    field = namespace["modified_field"]((loss,), h, r=r)
+    regularizer = namespace["implicit_regularizer"]((loss,), h, r=r)
+    g = jax.grad(loss)(theta)
+    assert np.allclose(-jax.grad(modified)(theta), field(theta), rtol=1e-5, atol=1e-6)
+    expected = h * (r * jnp.linalg.norm(g) + jnp.sum(g ** 2) / 4)
+    assert np.isclose(regularizer(theta), expected, rtol=1e-5)
