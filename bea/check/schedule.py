@@ -33,8 +33,10 @@ import sympy
 from ..bseries.evaluate import elementary_differentials
 from ..bseries.trees import Tree
 from ..schedule import default_clock, derive_scheduled, eta_symbols, scheduled_state
+from ..schedule.derive import time_is_a_block
 from .common import float64, norm, sub
 from .problems import Problem
+from .schedule_clocked import clocked_local_errors
 from .setup import prepare
 
 __all__ = ["ScheduledErrors", "eta_derivatives", "local_errors", "quadratic_schedule_error"]
@@ -80,7 +82,14 @@ def local_errors(rule, order: int, eta: Callable, times: Sequence[float], proble
     ``rule`` from ``(θ_0, t_0)``, for each ``t_0`` in ``times`` (module docstring; the flows
     are compiled once for all of them). ``values``: numbers for the rule's symbolic
     parameters. ``hs``: the step sizes (small enough that a cycle stays on one smooth piece
-    of the schedule). ``orders``: the truncations measured (default ``1 … order``)."""
+    of the schedule). ``orders``: the truncations measured (default ``1 … order``).
+    A rule whose algebra carries the time itself (Adam, RMSProp, …) is measured by
+    :func:`bea.check.schedule_clocked.clocked_local_errors`."""
+    if not time_is_a_block(rule):
+        measured = clocked_local_errors(rule, order, lambda t: eta_derivatives(eta, t, order), times, problem,
+                                        hs, values, clock, drop_derivatives, orders)
+        return [ScheduledErrors(t0, o, grid, e, [float(np.polyfit(np.log(grid), np.log(np.asarray(x)), 1)[0])
+                                                 for x in e]) for t0, o, grid, e in measured]
     if rule.blocks != (None,):
         raise ValueError(f"rule {rule.name!r}: the scheduled check covers rules on one parameter block "
                          "(games: not yet)")
