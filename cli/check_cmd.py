@@ -25,6 +25,7 @@ from ._common import (
     bad_input_exits_2, fail, parse_settings, rule_from_options, scheme_options, user_prints_to_stderr, whole_number,
 )
 from ._noise import iid_request
+from ._schedule import schedule_options, schedule_request
 
 __all__ = ["check", "drift"]
 
@@ -179,8 +180,9 @@ def _validate_plot(plot) -> None:
 @_problem_options
 @click.option("--modifying", is_flag=True, default=False,
               help="check the modifying field: the rule run on f̃ truncated at n vs its first-order flow")
+@schedule_options
 @bad_input_exits_2
-def check(fmt, plot, modifying, **kwargs):
+def check(fmt, plot, modifying, schedule, schedule_set, **kwargs):
     """Observed orders: one-cycle error of each truncated flow vs the iterates.
 
     Fits the slope of log error vs log h for truncation orders 1..N and compares it with
@@ -193,6 +195,9 @@ def check(fmt, plot, modifying, **kwargs):
     iid = _iid(kwargs)
     if iid is not None:
         _check_iid(iid, kwargs["seed"], fmt, plot)
+    scheduled = schedule_request(schedule, schedule_set, generic=False)
+    if scheduled is not None:
+        _check_scheduled(scheduled, fmt, plot, modifying, kwargs)
     _validate_plot(plot)
     notes: list = []
     with user_prints_to_stderr():
@@ -208,6 +213,29 @@ def check(fmt, plot, modifying, **kwargs):
     if plot:
         with _check_errors():
             report.check_plot(plot, rule, problem, result)
+    sys.exit(0 if result.ok else 1)
+
+
+def _check_scheduled(scheduled, fmt, plot, modifying, kwargs) -> None:
+    """``bea check --schedule NAME``: the slopes of the scheduled flow's truncations at times
+    along the schedule (:mod:`bea.check.scheduled`); exit 1 on a mismatch."""
+    from bea.check import report
+    from bea.check.scheduled import check_schedule, planned_times
+
+    if modifying or plot:
+        fail(f"--schedule does not combine with {'--modifying' if modifying else '--plot'} yet; drop one of them")
+    notes: list = []
+    with user_prints_to_stderr():
+        rule, order, problem, values = _rule_and_problem(kwargs, "check", notes)
+        with _check_errors():
+            count = len(planned_times(*scheduled))
+        with _check_errors(), _progress(count, "checking times") as bar:
+            result = check_schedule(rule, order, *scheduled, problem, values, progress=_hook(bar), notes=notes)
+    _print_notes(notes)
+    if fmt == "json":
+        click.echo(json.dumps(report.schedule_check_json(rule, order, problem, result), indent=2))
+    else:
+        click.echo(report.schedule_check_text(rule, order, problem, result))
     sys.exit(0 if result.ok else 1)
 
 

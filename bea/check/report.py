@@ -17,7 +17,7 @@ from .._version import versioned
 from .common import CheckError
 
 __all__ = ["validate_plot_path", "check_json", "check_text", "check_plot", "drift_json", "drift_text",
-           "drift_plot", "PLOT_FORMATS"]
+           "drift_plot", "schedule_check_json", "schedule_check_text", "PLOT_FORMATS"]
 
 PLOT_FORMATS = (".png", ".pdf", ".svg")
 
@@ -77,6 +77,41 @@ def check_text(rule, order, problem, result, modifying: bool = False) -> str:
         slope = f"{result.slopes[i]:.2f}" if np.isfinite(result.slopes[i]) else "n/a"
         lines.append(f"{n:>6}{slope:>9}{expected:>10}  {'yes' if result.agrees(i) else 'NO'}")
     lines.append("all orders agree" if result.ok else "MISMATCH: some observed orders disagree")
+    return "\n".join(lines)
+
+
+def schedule_check_json(rule, order, problem, r) -> dict:
+    """``bea check --schedule``: errors and slopes at each time of the schedule."""
+    return versioned({
+        "scheme": rule.name, "options": {k: str(v) for k, v in rule.options.items()}, "order": order,
+        "problem": problem.name, "schedule": {"name": r.schedule, "parameters": r.values, "kinks": r.kinks},
+        "tolerance": r.tolerance, "ok": r.ok, "expected": r.expected, "at_least": r.minimum,
+        "times": [{"t0": x.t0, "hs": [float(h) for h in x.hs],
+                   "orders": [{"n": n, "slope": _slope(x.slopes[i]), "agrees": r.agrees(x.slopes[i], i),
+                               "errors": [float(e) for e in x.errors[i]]} for i, n in enumerate(x.orders)]}
+                  for x in r.results],
+    })
+
+
+def schedule_check_text(rule, order, problem, r) -> str:
+    """One block per time ``t0``: the errors per ``h`` and truncation, the fitted slopes."""
+    lines = [f"bea check: {rule.description or rule.name}, step h·η(t), schedule {r.schedule} "
+             f"({', '.join(f'{k}={v}' for k, v in r.values.items())}), truncation orders 1..{order}, "
+             f"problem {problem.name}",
+             "one-cycle error ‖Φ_h(θ0, t0) - φ^n(θ0, t0)‖ of the flow θ' = Σ h^(k-1) f_k(θ, t) from t0"
+             + (f" (kinks at t = {', '.join(f'{k:g}' for k in r.kinks)})" if r.kinks else "")]
+    for x in r.results:
+        lines += ["", f"t0 = {x.t0:g}", f"{'h':>10}" + "".join(f"{'n=' + str(n):>12}" for n in x.orders)]
+        for j, h in enumerate(x.hs):
+            lines.append(f"{h:>10.3e}" + "".join(f"{x.errors[i][j]:>12.3e}" for i in range(len(x.orders))))
+    lines += ["", f"{'t0':>8}" + "".join(f"{'n=' + str(n):>10}" for n in r.orders) + "   slopes"]
+    for x in r.results:
+        cells = "".join(f"{s:>9.2f}{' ' if r.agrees(s, i) else '!'}" if np.isfinite(s) else f"{'n/a':>9}!"
+                        for i, s in enumerate(x.slopes))
+        lines.append(f"{x.t0:>8g}{cells}")
+    expected = "".join(f"{e if e else '≥' + str(m):>10}" for e, m in zip(r.expected, r.minimum))
+    lines.append(f"{'expected':>8}{expected}   (±{r.tolerance}; ! = disagrees)")
+    lines.append("all orders agree at every time" if r.ok else "MISMATCH: some observed orders disagree")
     return "\n".join(lines)
 
 

@@ -77,14 +77,15 @@ class ScheduledErrors:
 
 def local_errors(rule, order: int, eta: Callable, times: Sequence[float], problem: Problem,
                  hs: Sequence[float], values: Mapping | None = None, clock: str | None = None,
-                 drop_derivatives: bool = False, orders: Sequence[int] | None = None) -> list[ScheduledErrors]:
+                 drop_derivatives: bool = False, orders: Sequence[int] | None = None,
+                 progress: Callable | None = None) -> list[ScheduledErrors]:
     """One-cycle errors of the truncations ``n = 1 … order`` of the scheduled flow of
     ``rule`` from ``(θ_0, t_0)``, for each ``t_0`` in ``times`` (module docstring; the flows
     are compiled once for all of them). ``values``: numbers for the rule's symbolic
     parameters. ``hs``: the step sizes (small enough that a cycle stays on one smooth piece
     of the schedule). ``orders``: the truncations measured (default ``1 … order``).
-    A rule whose algebra carries the time itself (Adam, RMSProp, …) is measured by
-    :func:`bea.check.schedule_clocked.clocked_local_errors`."""
+    ``progress(1, stage)`` after each time. A rule whose algebra carries the time itself
+    (Adam, RMSProp, …) is measured by :func:`bea.check.schedule_clocked.clocked_local_errors`."""
     if not time_is_a_block(rule):
         measured = clocked_local_errors(rule, order, lambda t: eta_derivatives(eta, t, order), times, problem,
                                         hs, values, clock, drop_derivatives, orders)
@@ -121,6 +122,8 @@ def local_errors(rule, order: int, eta: Callable, times: Sequence[float], proble
                     errors[i].append(norm(sub(discrete, solve(h, t0, float(setup.cycle) * h))))
             slopes = [float(np.polyfit(np.log(grid), np.log(np.asarray(e)), 1)[0]) for e in errors]
             results.append(ScheduledErrors(t0, orders, grid, errors, slopes))
+            if progress:
+                progress(1, f"t0 = {t0:g}")
         return results
 
 
