@@ -94,3 +94,14 @@ def test_the_generated_modified_loss_is_the_field_potential():
     assert np.allclose(-jax.grad(modified)(theta), field(theta), rtol=1e-5, atol=1e-6)
     expected = h * (r * jnp.linalg.norm(g) + jnp.sum(g ** 2) / 4)
     assert np.isclose(regularizer(theta), expected, rtol=1e-5)
+
+
+def test_the_printers_show_the_modified_loss_only_where_it_exists():
+    from bea.render import render
+
+    text = render(bea.derive(SAM, 2), "text")
+    assert "  where L̃ = L + h(r·‖g‖ + ‖g‖²/4), θ' = -∇L̃ + O(h²)" in text.splitlines()
+    assert max(map(len, text.splitlines())) <= 100
+    assert r"$\tilde{L} = L + h \left(r \|g\| + \frac{\|g\|^{2}}{4}\right)$" in render(bea.derive(SAM, 2), "latex")
+    assert r"\tilde{L} = L + h" in render(bea.derive(SAM, 2), "markdown")
+    assert "L̃" not in render(bea.derive(build("normalized", 2), 2), "text")

@@ -12,7 +12,11 @@ A :class:`~bea.rule.Derivation` of the coordinate-wise algebra walks
   is a preconditioned gradient ``∇R`` is printed with ``R`` (Adam's order 2 with
   ``R = ‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)``, as Cattaneo, Klusowski & Shigida, ICML 2024);
   for a modifying field (``kind == "modifying"``) :class:`CoordinateModifying`, the same
-  rows as the parts ``f̃_k`` of ``f̃ = f + h f̃_2 + …``.
+  rows as the parts ``f̃_k`` of ``f̃ = f + h f̃_2 + …``. Where every order is ``-∇`` of a
+  potential (:mod:`bea.coordinatewise.losses`; SAM's ``L + h(ρ‖g‖ + ¼‖g‖²)``) the flow
+  carries the modified loss ``L̃`` as rows of its orders' potentials (``losses``), printed
+  as a note ``L̃ = …, θ' = -∇L̃ + O(h^N)`` beside the potentials' definitions
+  (:func:`potentials`, :func:`potential_definition`).
 
 This module also holds the notation of those parts in unicode text and LaTeX
 (:func:`part_text`, :func:`potential_text`) and in JSON (:func:`part_json`); the printers'
@@ -37,7 +41,8 @@ from .readable import GREEK
 from .sections import _Walk
 
 __all__ = ["derivation_sections", "Legend", "CoordinateRow", "CoordinateFlow", "CoordinateModifying", "ONE_NORM", "legend_text",
-           "part_text", "row_text", "potentials", "potential_text", "potential_definition", "json_expr", "part_json"]
+           "part_text", "row_text", "potentials", "potential_text", "potential_definition", "json_expr", "part_json",
+           "LossNote", "loss_definition"]
 
 ONE_NORM = Total(S)
 """``‖∇L‖_{1,ε} = Σ_j s_j``, the perturbed one-norm of the gradient."""
@@ -69,6 +74,7 @@ class CoordinateFlow:
     order: int
     rows: tuple
     loss: str | None
+    losses: tuple = ()  # rows of the modified loss's orders P_k (f_k = -∇P_k), where it exists
     tilde: ClassVar[bool] = False  # rows are parts of a modifying field f̃_k
 
 
@@ -92,7 +98,29 @@ def derivation_sections(d: Derivation) -> list:
     rows = tuple(CoordinateRow(k, r.parts) for k, r in enumerate(shown, start=1))
     flow = CoordinateModifying if d.kind == "modifying" else CoordinateFlow
     return [_Walk(d).header(), Legend(loss, eps, any(r.uses_q for r in shown), third, tuple(maps)),
-            flow(d.order, rows, loss)]
+            flow(d.order, rows, loss, _loss_rows(d))]
+
+
+def _loss_rows(d: Derivation) -> tuple:
+    """The rows ``P_k`` of the modified loss ``L̃ = Σ_k h^{k-1} P_k`` of a flow that has one
+    (asking stops at the first order with a remainder: Adam splits ``f_1`` only)."""
+    if d.kind != "flow" or not d.has_loss:
+        return ()
+    rows = []
+    for k in range(1, d.order + 1):
+        split = d.splits[k].get(None)
+        if split is not None and split.weights:
+            potential = sympy.Add(*[w * P for P, w in split.weights.items()])
+            rows.append(CoordinateRow(k, readable(potential, d.atoms).parts))
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class LossNote:
+    """The modified loss as a note of the flow: its orders' rows, the flow's order."""
+
+    rows: tuple
+    order: int
 
 
 # -- notation -------------------------------------------------------------------------
@@ -279,13 +307,14 @@ def row_text(row: CoordinateRow, style: nt.Style, loss) -> str:
 
 
 def potentials(flow: CoordinateFlow) -> list:
-    """The distinct ``(R, body)`` of the rows, in order of appearance."""
+    """The distinct ``(R, body)`` of the rows, in order of appearance, then the modified
+    loss as ``(LossNote, None)`` where the flow has one."""
     seen: dict = {}
     for row in flow.rows:
         for p in row.parts:
             if p.potential is not None:
                 seen.setdefault(p.potential, p.body)
-    return list(seen.items())
+    return list(seen.items()) + ([(LossNote(flow.losses, flow.order), None)] if flow.losses else [])
 
 
 def legend_text(legend: Legend, style: nt.Style) -> str:
@@ -326,8 +355,25 @@ def _map_legend(name: str, style: nt.Style) -> str:
     return f"{name}(X) = {what}, {name}′(X)[E], {name}′′(X)[E, F] its derivatives (no modified loss: each fₖ is a field)"
 
 
+def loss_definition(note: LossNote, style: nt.Style, loss) -> str:
+    """``L̃ = L + h(r‖g‖ + ‖g‖²/4), θ' = -∇L̃ + O(h²)``."""
+    loss = loss or "L"
+    name = rf"\tilde{{{loss}}}" if style.latex else f"{loss}\u0303"
+    series = []
+    for row in note.rows:
+        text = row_text(row, style, loss)
+        h = style.times_h(row.order - 1)
+        series.append(text if not h else rf"{h} \left({text}\right)" if style.latex else f"{h}({text})")
+    error = f"O(h^{{{note.order}}})" if style.latex else f"O(h{nt.superscript(str(note.order))})"
+    flow = rf"\theta' = -\nabla {name} + {error}" if style.latex else f"θ' = -∇{name} + {error}"
+    return f"{name} = {' + '.join(series)}, {flow}"
+
+
 def potential_definition(potential, body, style: nt.Style, loss) -> str:
-    """``‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)``, with ``∇R = body``."""
+    """``‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)``, with ``∇R = body``; the modified loss for a
+    :class:`LossNote` (:func:`loss_definition`)."""
+    if isinstance(potential, LossNote):
+        return loss_definition(potential, style, loss)
     name = potential_text(potential, style, loss)
     grad = (r"\nabla " if style.latex else "∇") + name
     (phi,) = potential.args
