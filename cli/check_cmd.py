@@ -202,10 +202,19 @@ def check(fmt, plot, modifying, schedule, schedule_set, **kwargs):
     notes: list = []
     with user_prints_to_stderr():
         rule, order, problem, values = _rule_and_problem(kwargs, "check", notes)
+        if rule.small and (modifying or plot):
+            fail("a joint expansion in h and a small parameter (sam, usam) is checked by its two slopes; "
+                 "drop --modifying and --plot")
         run = check_modifying if modifying else run_check
         with _check_errors(), _progress(order, "checking orders") as bar:
             _, result = run(rule, order, problem, values, notes=notes, progress=_hook(bar))
     _print_notes(notes)
+    if rule.small:  # a joint expansion in h and a second small parameter: its two slopes
+        from bea.check.joint import joint_json, joint_text
+
+        click.echo(json.dumps(joint_json(rule, problem, result), indent=2) if fmt == "json"
+                   else joint_text(rule, problem, result))
+        sys.exit(0 if result.ok else 1)
     if fmt == "json":
         click.echo(json.dumps(report.check_json(rule, order, problem, result, modifying), indent=2))
     else:

@@ -4,13 +4,17 @@
 these functions; the B-series part is :mod:`.bseries`, the coordinate-wise one
 :mod:`.coordinatewise` (:data:`bea.algebra.PARTS` lists what a part defines). An
 operation the algebra lacks is refused in one line before any work (:class:`CheckError`).
+A rule with a second small parameter (:mod:`bea.joint`) is checked by :mod:`.joint`, by its
+slopes in ``h`` and in that parameter, whatever its algebra.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Mapping
 
+from ..joint import small_parameter
 from ..registry import algebra_of
+from . import joint
 from .common import CheckError
 from .problems import Problem
 from .scales import DEFAULT_LR_FRACTION
@@ -24,7 +28,11 @@ def check(rule, order: int, problem: Problem, values: Mapping | None = None, hs=
     """Derive ``rule`` far enough to know the expected slopes of orders ``1 … order`` and
     measure them; returns ``(derivation, LocalErrors)``. ``coefficients`` (testing hook)
     maps the flow's coefficients (or expressions) to the ones used, e.g. to change one and
-    see the check fail. Defaults used for symbols are reported in ``notes``."""
+    see the check fail. Defaults used for symbols are reported in ``notes``. A rule with a
+    small parameter returns ``(derivation, JointCheck)`` (:func:`bea.check.joint.check`)."""
+    if small_parameter(rule) is not None:
+        return joint.check(rule, order, problem, values=values, hs=hs, coefficients=coefficients,
+                           progress=progress, notes=notes)
     return algebra_of(rule).part("check").check(
         rule, order, problem, values=values, hs=hs, coefficients=coefficients, progress=progress, notes=notes)
 
