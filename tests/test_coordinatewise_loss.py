@@ -105,3 +105,13 @@ def test_the_printers_show_the_modified_loss_only_where_it_exists():
     assert r"$\tilde{L} = L + h \left(r \|g\| + \frac{\|g\|^{2}}{4}\right)$" in render(bea.derive(SAM, 2), "latex")
     assert r"\tilde{L} = L + h" in render(bea.derive(SAM, 2), "markdown")
     assert "L̃" not in render(bea.derive(build("normalized", 2), 2), "text")
+
+
+def test_a_loss_too_wide_for_a_line_is_printed_order_by_order(monkeypatch):
+    from bea.render import coordinatewise as cw
+    from bea.render import render
+
+    monkeypatch.setattr(cw, "_NOTE_WIDTH", 40)
+    lines = render(bea.derive(SAM, 2), "text").splitlines()
+    assert lines[-3:] == ["  where L̃ = L̃₁ + h L̃₂, θ' = -∇L̃ + O(h²)", "  where L̃₁ = L",
+                          "  where L̃₂ = r·‖g‖ + ‖g‖²/4"]

@@ -117,10 +117,17 @@ def _loss_rows(d: Derivation) -> tuple:
 
 @dataclass(frozen=True)
 class LossNote:
-    """The modified loss as a note of the flow: its orders' rows, the flow's order."""
+    """The modified loss as a note of the flow: its orders' rows, the flow's order and
+    ``kind``: ``"series"`` (``L̃ = L + h(…), θ' = -∇L̃ + O(h^N)``), ``"names"`` (``L̃ =
+    L̃₁ + h L̃₂ + …``, where the series is too wide for a line) or ``"order"`` (one
+    ``L̃_k = …``)."""
 
     rows: tuple
     order: int
+    kind: str = "series"
+
+
+_NOTE_WIDTH = 100 - len("  where ")  # bea.render.text.WIDTH less the note's lead
 
 
 # -- notation -------------------------------------------------------------------------
@@ -314,7 +321,19 @@ def potentials(flow: CoordinateFlow) -> list:
         for p in row.parts:
             if p.potential is not None:
                 seen.setdefault(p.potential, p.body)
-    return list(seen.items()) + ([(LossNote(flow.losses, flow.order), None)] if flow.losses else [])
+    return list(seen.items()) + [(note, None) for note in _loss_notes(flow)]
+
+
+def _loss_notes(flow: CoordinateFlow) -> list:
+    """The modified loss as one note, or as the series of named orders and one note per
+    order where one line of text cannot hold it."""
+    if not flow.losses:
+        return []
+    whole = LossNote(flow.losses, flow.order)
+    if len(loss_definition(whole, nt.TEXT, flow.loss)) <= _NOTE_WIDTH:
+        return [whole]
+    return [LossNote(flow.losses, flow.order, "names")] + [LossNote((r,), flow.order, "order")
+                                                            for r in flow.losses]
 
 
 def legend_text(legend: Legend, style: nt.Style) -> str:
@@ -356,13 +375,19 @@ def _map_legend(name: str, style: nt.Style) -> str:
 
 
 def loss_definition(note: LossNote, style: nt.Style, loss) -> str:
-    """``L̃ = L + h(r‖g‖ + ‖g‖²/4), θ' = -∇L̃ + O(h²)``."""
+    """``L̃ = L + h(r‖g‖ + ‖g‖²/4), θ' = -∇L̃ + O(h²)`` (as ``note.kind`` asks)."""
     loss = loss or "L"
     name = rf"\tilde{{{loss}}}" if style.latex else f"{loss}\u0303"
+    if note.kind == "order":
+        (row,) = note.rows
+        return f"{style.sub(name, str(row.order))} = {row_text(row, style, loss)}"
     series = []
     for row in note.rows:
-        text = row_text(row, style, loss)
         h = style.times_h(row.order - 1)
+        if note.kind == "names":
+            series.append(f"{h} {style.sub(name, str(row.order))}".strip())
+            continue
+        text = row_text(row, style, loss)
         series.append(text if not h else rf"{h} \left({text}\right)" if style.latex else f"{h}({text})")
     error = f"O(h^{{{note.order}}})" if style.latex else f"O(h{nt.superscript(str(note.order))})"
     flow = rf"\theta' = -\nabla {name} + {error}" if style.latex else f"θ' = -∇{name} + {error}"
