@@ -88,7 +88,7 @@ def local_errors(rule, order: int, eta: Callable, times: Sequence[float], proble
     (Adam, RMSProp, …) is measured by :func:`bea.check.schedule_clocked.clocked_local_errors`."""
     if not time_is_a_block(rule):
         measured = clocked_local_errors(rule, order, lambda t: eta_derivatives(eta, t, order), times, problem,
-                                        hs, values, clock, drop_derivatives, orders)
+                                        hs, values, clock, drop_derivatives, orders, progress)
         return [ScheduledErrors(t0, o, grid, e, [float(np.polyfit(np.log(grid), np.log(np.asarray(x)), 1)[0])
                                                  for x in e]) for t0, o, grid, e in measured]
     if rule.blocks != (None,):

@@ -33,10 +33,12 @@ __all__ = ["clocked_local_errors"]
 
 def clocked_local_errors(rule, order: int, derivatives: Callable, times: Sequence[float], problem: Problem,
                          hs: Sequence[float], values: Mapping | None = None, clock: str | None = None,
-                         drop_derivatives: bool = False, orders: Sequence[int] | None = None) -> list[tuple]:
-    """``[(t_0, errors[i][j] of truncation orders[i] at hs[j])]`` for each ``t_0``;
-    ``derivatives(t)`` is ``[η(t), η'(t), …, η^{(order-1)}(t)]``; ``values`` numbers for
-    the rule's symbols (its parameters are substituted by number)."""
+                         drop_derivatives: bool = False, orders: Sequence[int] | None = None,
+                         progress: Callable | None = None) -> list[tuple]:
+    """``[(t_0, orders, hs, errors[i][j] of truncation orders[i] at hs[j])]`` for each
+    ``t_0``; ``derivatives(t)`` is ``[η(t), η'(t), …, η^{(order-1)}(t)]``; ``values``
+    numbers for the rule's symbols (its parameters are substituted by number);
+    ``progress(1, stage)`` after each time."""
     d = derive_scheduled(rule, order, clock)
     names = [s.name for s in eta_symbols(order + 1)]
     values = {str(k): float(v) for k, v in (values or {}).items()}
@@ -91,4 +93,6 @@ def clocked_local_errors(rule, order: int, derivatives: Callable, times: Sequenc
                     w = jnp.asarray([h ** (k - 1) if k <= n else 0.0 for k in range(1, order + 1)])
                     errors[i].append(norm(sub(theta, flow(w, t0, cycle * h))))
             results.append((t0, orders, np.asarray(hs, float), errors))
+            if progress:
+                progress(1, f"t0 = {t0:g}")
         return results
