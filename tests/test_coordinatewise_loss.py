@@ -14,7 +14,6 @@ from bea.coordinatewise import losses
 from bea.coordinatewise.boundary import elem
 from bea.coordinatewise.losses import loss_symbol
 from bea.coordinatewise.potentials import Atoms, gradient, gradient_by_transposition
-from bea.coordinatewise.ring import RING
 from bea.schemes import build
 
 R = sympy.Symbol("r")
@@ -47,6 +46,12 @@ def test_normalized_gd_is_not_a_gradient():
     assert not d.has_loss
 
 
+def test_a_field_that_is_not_a_gradient_has_no_split():
+    rule = bea.Rule(_sam_step, (bea.Atom("f"),), params={"r": R}, algebra="coordinatewise", name="field")
+    d = bea.derive(rule, 2)
+    assert d.splits is None and not d.has_loss
+
+
 def test_adam_keeps_a_remainder_and_stops_at_the_first_order():
     d = bea.derive(build("adam", 2), 2)
     assert not d.has_loss
@@ -54,11 +59,12 @@ def test_adam_keeps_a_remainder_and_stops_at_the_first_order():
     assert d.splits[2][None].remainder
 
 
-@pytest.mark.parametrize("potential", ["<g, Hg>", "|Hg|^2 / |g|"])
+@pytest.mark.parametrize("potential", ["<g, Hg>", "|Hg|^2 / |g|", "sum sqrt(g^2 + eps)"])
 def test_the_two_gradients_agree(potential):
     f = atom("f")
     hg = bea.coordinatewise.differential("f", [f])
-    P = {"<g, Hg>": total(f * hg), "|Hg|^2 / |g|": total(hg * hg) / sympy.sqrt(NORM2)}[potential]
+    P = {"<g, Hg>": total(f * hg), "|Hg|^2 / |g|": total(hg * hg) / sympy.sqrt(NORM2),
+         "sum sqrt(g^2 + eps)": total(sympy.sqrt(f**2 + sympy.Symbol("eps")))}[potential]
     atoms = Atoms((bea.Atom("f", "L"),))
     reverse = gradient(elem(P), atoms)
     assert not reverse.is_zero() and (reverse - gradient_by_transposition(elem(P), atoms)).is_zero()

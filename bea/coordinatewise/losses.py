@@ -24,8 +24,10 @@ forward mode (:func:`~.potentials.gradient_by_transposition`) and must give ``E 
 exactly, else the order keeps ``R = E`` and no potential: a split is never wrong.
 
 Not recognised: potentials outside the candidates (a norm ``‖g‖_p`` with odd ``p`` needs
-``|g|``, which the ring does not have; an elementwise ``Σ_j Φ(g_j)`` with ``Φ`` not a
-power of a total), and every order of a flow with an opaque map or a non-gradient atom.
+``|g|``, which the ring does not have; an elementwise ``Σ_j Φ(g_j)`` other than the totals
+above, such as ``‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)``, which the printers name only as the
+potential of a preconditioned part), and every order of a flow with an opaque map or a
+non-gradient atom.
 The split of a flow is computed order by order on first access (:class:`Splits`), so that
 asking whether a modified loss exists stops at the first order with a remainder.
 """
@@ -251,6 +253,6 @@ def _verified(P: Elem, E: Elem, R: Elem, atoms: Atoms) -> bool:
     """Whether ``-∇P = E - R`` holds exactly with ``∇P`` by the other route."""
     try:
         return (gradient_by_transposition(P, atoms) + E - R).is_zero()
-    except (NotAGradient, ValueError):
+    except NotAGradient:
         return False
 

@@ -151,7 +151,10 @@ def _transpose(m: Elem, c: Elem, wi: int, atoms: Atoms) -> Elem:
             parts.append(dm * c)
         elif g.kind == "atom":
             label, args = atoms.check(i), RING.args[i]
-            (j,) = [j for j, a in enumerate(args) if wi in a.deep()]
+            held = [j for j, a in enumerate(args) if wi in a.deep()]
+            if len(held) != 1:
+                raise NotAGradient("D_w P is not linear in the direction")
+            (j,) = held
             moved = RING.atom(label, args[:j] + (dm * c,) + args[j + 1:])
             parts.append(_transpose(args[j], moved, wi, atoms))
         else:
