@@ -99,7 +99,8 @@ def schedule_check_text(rule, order, problem, r) -> str:
              f"({', '.join(f'{k}={v}' for k, v in r.values.items())}), truncation orders 1..{order}, "
              f"problem {problem.name}",
              "one-cycle error ‖Φ_h(θ0, t0) - φ^n(θ0, t0)‖ of the flow θ' = Σ h^(k-1) f_k(θ, t) from t0"
-             + (f" (kinks at t = {', '.join(f'{k:g}' for k in r.kinks)})" if r.kinks else "")]
+             + (f" (kinks at t = {', '.join(f'{k:g}' for k in r.kinks)})" if r.kinks else ""),
+             "slopes fitted over the 4 smallest h whose error is above 1e-13"]
     for x in r.results:
         lines += ["", f"t0 = {x.t0:g}", f"{'h':>10}" + "".join(f"{'n=' + str(n):>12}" for n in x.orders)]
         for j, h in enumerate(x.hs):

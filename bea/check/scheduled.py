@@ -10,13 +10,14 @@ the times along it, the step sizes, and the expected slopes.
 * **times** (:func:`check_times`): the midpoint of each bounded smooth piece (a quarter and
   three quarters into the longest) and one unit past the last kink (where ``η`` does not
   vanish there: a zero step has no error to fit);
-* **step sizes**: four, geometric over a factor 4, the same at every time (the flows
-  compile once): the largest ``0.032/(λ·η_max)`` (``λ`` the atoms' Jacobian norm at
-  ``θ_0``, ``η_max`` over the times; ``0.08`` on the logistic problem), and small enough
-  that a cycle from each time stays on its smooth piece;
+* **step sizes**: seven, geometric over a factor 64, the same at every time (the flows
+  compile once): the largest ``0.1/(λ·η_max)`` (``λ`` the largest Jacobian norm of the
+  loss gradients at ``θ_0``, ``η_max`` over the times) and small enough that a cycle from
+  each time stays on its smooth piece; the slope is fitted over the four smallest whose
+  error is measurable (:data:`FITTED`);
 * **expected slopes**: the error of truncation ``n`` is ``O(h^k)`` for the first ``k > n``
   whose ``f_k`` does not vanish identically (``n + 1`` as a rule), read off a derivation
-  one order further (:func:`bea.check.orders.present_orders`).
+  one order further.
 """
 
 from __future__ import annotations
@@ -25,17 +26,19 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+import jax
 import numpy as np
 import sympy
+from jax.flatten_util import ravel_pytree
 
-from ..schedule import default_clock, derive_scheduled, eta_symbols
+from ..schedule import derive_scheduled
 from ..schedule.named import SCHEDULES, Schedule
 from .common import CheckError, float64
-from .orders import SLOPE_TOLERANCE, present_orders
+from .orders import SLOPE_TOLERANCE
 from .problems import Problem
-from .scales import stiffness
+from .scales import field_stiffness
 from .schedule import local_errors
-from .setup import prepare
+from .values import numeric_rule
 
 __all__ = ["SPANS", "numeric_schedule", "check_times", "planned_times", "ScheduleCheck", "check_schedule"]
 
@@ -43,8 +46,12 @@ SPANS = {"warmup_steps": 1, "decay_steps": 4, "transition_steps": 4, "stable_ste
 """Default spans in units of time (``bea check``: the unit 1; ``bea drift``: a quarter of
 the run): a warmup of 1, a decay (warmup–cosine: ending) at 4."""
 
-RATE = 0.032
-"""The largest ``h·η·λ`` of the check's step sizes."""
+RATE = 0.1
+"""The largest ``h·η·λ`` of the check's step sizes (seven, down to a 64th of it)."""
+
+FITTED, FLOOR = 4, 1e-13
+"""The slope is fitted over the four smallest ``h`` whose error is above ``1e-13`` (the
+flows are solved at ``rtol = 1e-14``): the asymptotic regime where the error is measurable."""
 
 
 def numeric_schedule(name: str, given: Mapping, unit: float = 1.0, notes: list | None = None) -> tuple:
@@ -98,6 +105,22 @@ def planned_times(name: str, given: Mapping) -> list[float]:
         return check_times(schedule, values, schedule.jax(values))
 
 
+def _fit(hs, errors) -> float:
+    """The log–log slope over the :data:`FITTED` smallest ``h`` whose error is above
+    :data:`FLOOR` (NaN with fewer than three)."""
+    used = np.flatnonzero(errors > FLOOR)[:FITTED]
+    if len(used) < 3:
+        return float("nan")
+    return float(np.polyfit(np.log(hs[used]), np.log(errors[used]), 1)[0])
+
+
+def _stiffness(problem: Problem) -> float:
+    """The largest Jacobian norm of the loss gradients ``∇L_c`` at the problem's parameters."""
+    base, unravel = ravel_pytree(problem.params)
+    grads = [lambda x, L=L: jax.grad(lambda y: L(unravel(y)))(x) for L in problem.losses.values()]
+    return field_stiffness(base.astype(float), grads)
+
+
 @dataclass
 class ScheduleCheck:
     """Errors and slopes at each time: ``results`` (:class:`bea.check.schedule.ScheduledErrors`);
@@ -132,19 +155,21 @@ def check_schedule(rule, order: int, name: str, given: Mapping, problem: Problem
     symbols; ``progress(1, stage)`` after each time; ``drop_derivatives``: the negative
     control of :func:`bea.check.schedule.local_errors`."""
     schedule, sched_values = numeric_schedule(name, given, 1.0, notes)
+    rule = numeric_rule(rule, values, notes)  # the rule's symbols as numbers: a faster derivation
     with float64():
         eta = schedule.jax(sched_values)
         times = check_times(schedule, sched_values, eta)
-        d = derive_scheduled(rule, order + 1, default_clock(rule))
-        present = present_orders(d)
-        numbers = {str(k): float(v) for k, v in (values or {}).items()}
-        setup = prepare(d, problem, {**numbers, **{s.name: 1.0 for s in eta_symbols(order + 1)}}, notes)
+        d = derive_scheduled(rule, order + 1)
+        present = [False] + [bool(d.flow[k]) and (not isinstance(d.flow[k], dict) or any(d.flow[k].values()))
+                             for k in range(1, order + 2)]
         peak = max(max(abs(float(eta(t))) for t in times), 1e-12)
         kinks = [float(k) for k in schedule.kinks(sched_values)]
         gap = min(k - t0 for t0 in times for k in [*kinks, math.inf] if k > t0)
-        top = min(RATE / (stiffness(setup) * peak), gap / (2 * setup.cycle))
-        results = local_errors(rule, order + 1, eta, times, problem, np.geomspace(top / 4, top, 4), values,
+        top = min(RATE / (_stiffness(problem) * peak), gap / (2 * float(rule.cycle)))
+        results = local_errors(rule, order + 1, eta, times, problem, np.geomspace(top / 64, top, 7), values,
                                None, drop_derivatives, range(1, order + 1), progress)
+    for x in results:
+        x.slopes = [_fit(x.hs, np.asarray(e)) for e in x.errors]
     expected = []
     for n in range(1, order + 1):
         following = [k for k in range(n + 1, order + 2) if present[k]]
