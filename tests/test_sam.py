@@ -70,3 +70,65 @@ def test_a_small_parameter_must_be_a_declared_symbol():
         bea.Rule(lambda theta, h, f, rho: theta, (bea.Atom("f", "L"),), params={"rho": 0.1}, small={"rho": 1})
     with pytest.raises(ValueError, match="whole number"):
         bea.Rule(lambda theta, h, f, rho: theta, (bea.Atom("f", "L"),), params={"rho": RHO}, small={"rho": -1})
+
+
+# -- generated code against hand-written JAX, and bea's SAM rule against optax.contrib.sam --------
+
+
+def _problem():
+    import jax
+    import jax.numpy as jnp
+
+    def loss(theta):
+        return jnp.sum(theta ** 4) / 4 + jnp.sum(jnp.sin(theta)) + theta[0] * theta[1]
+
+    return jax, jnp, loss, jnp.array([0.3, -0.7, 1.1])
+
+
+def _hvp(jax, loss, theta, v):
+    return jax.jvp(jax.grad(loss), (theta,), (v,))[1]
+
+
+def test_generated_usam_and_sam_fields_and_losses_equal_hand_written_jax():
+    """USAM: L̃ = L + ρ/2‖g‖² + h/4‖g‖² + hρ/2⟨g, Hg⟩; SAM: L̃ = L + ρ‖g‖ + h(‖g‖²/4 + ρ/2⟨g, Hg⟩/‖g‖);
+    at order 2 in h and 1 in ρ both fields are -∇L̃ (no remainder)."""
+    from bea.codegen import functions
+
+    jax, jnp, loss, theta = _problem()
+    h, rho = 0.1, 0.05
+    theta = theta.astype(jnp.float64)
+
+    def usam(th):
+        g = jax.grad(loss)(th)
+        return loss(th) + (rho / 2 + h / 4) * g @ g + h * rho / 2 * g @ _hvp(jax, loss, th, g)
+
+    def sam(th):
+        g = jax.grad(loss)(th)
+        n = jnp.linalg.norm(g)
+        return loss(th) + rho * n + h * (g @ g / 4 + rho / 2 * g @ _hvp(jax, loss, th, g) / n)
+
+    for scheme, reference in (("usam", usam), ("sam", sam)):
+        module = functions(bea.derive(build(scheme, 2, rho_order=1), 2))
+        field = jax.jit(module.modified_field((loss,), h, rho=rho))(theta)
+        value = jax.jit(module.modified_loss((loss,), h, rho=rho))(theta)
+        assert abs(float(value - jax.jit(reference)(theta))) < 1e-12
+        assert float(jnp.max(jnp.abs(field + jax.jit(jax.grad(reference))(theta)))) < 1e-12
+
+
+def test_the_sam_rule_is_optax_contrib_sam():
+    """One step of optax.contrib.sam (outer sgd(h), adversary normalize + sgd(ρ)) is the rule
+    bea derives: θ - h∇L(θ + ρ g/‖g‖)."""
+    import optax
+    import optax.contrib
+
+    from bea.schemes.sam import sam
+
+    jax, jnp, loss, theta = _problem()
+    h, rho = 0.01, 0.05
+    theta = theta.astype(jnp.float64)
+    opt = optax.contrib.sam(optax.sgd(h), optax.chain(optax.contrib.normalize(), optax.sgd(rho)),
+                            opaque_mode=True)
+    updates, _ = opt.update(jax.grad(loss)(theta), opt.init(theta), theta,
+                            grad_fn=lambda p, _: jax.grad(loss)(p))
+    expected = sam(theta, h, lambda th: -jax.grad(loss)(th), rho)
+    assert float(jnp.max(jnp.abs(optax.apply_updates(theta, updates) - expected))) < 1e-15

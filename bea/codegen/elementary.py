@@ -274,32 +274,37 @@ class _Generator:
     def field_function(self, name: str, doc: str, terms: list, grouped: bool = False) -> list[str]:
         """``terms``: one term list ``[(power of h, tree, coefficient)]``; with ``grouped`` a
         list of them, one result each (a tuple in ATOMS order, or the single result when
-        there is one atom). A group's powers of h are ``|t| - 1 + e`` for one ``e``: the
-        coefficients are printed without h (it scales the directions, :mod:`bea.bseries.evaluate`)
-        and the group's sum is multiplied by ``h^e``."""
+        there is one atom). A term's power of h is ``|t| - 1 + e``: the coefficients are printed
+        without h (it scales the directions, :mod:`bea.bseries.evaluate`) and the sum of the
+        terms of each ``e`` is multiplied by ``h^e`` (``e < 0`` in a joint expansion in ``h``
+        and a second small parameter, :mod:`bea.joint`: ``h^a ρ^b F(t)`` with ``|t| = a + b + 1``)."""
         body = _Body(self)
         coeff_lines, groups = [], []
         n = 0
         for group in (terms if grouped else [terms]):
-            names, hostable = [], set()
-            extra = {power - (t.order - 1) for power, t, _ in group}
-            if len(extra) > 1:
-                raise ValueError(f"{name}: powers of h are not |t| - 1 + e for one e ({sorted(extra)})")
-            for i, (power, t, e) in enumerate(group):
-                n += 1
-                coeff_lines.append(f"    c{n} = {self.coeffs.code(e, 0)}  # {t}")
-                names.append(f"c{n}")
-                if not e.free_symbols:
-                    hostable.add(i)
-            items = plan(tuple(t for _, t, _ in group), frozenset(hostable))
-            body.exact_anyway |= exact_anyway(items)
-            groups.append((items, names, extra.pop() if extra else 0))
+            parts = []
+            for extra in sorted({power - (t.order - 1) for power, t, _ in group}, key=abs):
+                names, hostable = [], set()
+                members = [(power, t, e) for power, t, e in group if power - (t.order - 1) == extra]
+                for i, (power, t, e) in enumerate(members):
+                    n += 1
+                    coeff_lines.append(f"    c{n} = {self.coeffs.code(e, 0)}  # {t}")
+                    names.append(f"c{n}")
+                    if not e.free_symbols:
+                        hostable.add(i)
+                items = plan(tuple(t for _, t, _ in members), frozenset(hostable))
+                body.exact_anyway |= exact_anyway(items)
+                parts.append((items, names, extra))
+            groups.append(parts or [(plan((), frozenset()), [], 0)])
         results = []
-        for items, names, e in groups:
-            result = f"_combine(theta{''.join(', ' + p for p in body.combination(items, names))})"
-            if e:
-                result = f"_combine(theta, ({'h' if e == 1 else f'h**{e}'}, {result}))"
-            results.append(result)
+        for parts in groups:
+            sums = [(e, f"_combine(theta{''.join(', ' + p for p in body.combination(items, names))})")
+                    for items, names, e in parts]
+            if len(sums) == 1 and not sums[0][0]:
+                results.append(sums[0][1])
+                continue
+            scaled = ", ".join(f"({'1' if not e else 'h' if e == 1 else f'h**{e}'}, {r})" for e, r in sums)
+            results.append(f"_combine(theta, {scaled})")
         result = results[0] if len(results) == 1 else "(" + ", ".join(results) + ",)"
         return self.factory(name, doc, coeff_lines, body, [f"return {result}"])
 
