@@ -23,6 +23,7 @@ from .derive import derive
 from .equivalent import equivalent_step
 from .modifying import modifying_field
 from .render import render
+from .schedule import derive_scheduled
 from .schemes import build
 from .schemes.tableaux import TABLEAUX
 
@@ -41,6 +42,7 @@ class Entry:
     options: dict = field(default_factory=dict)
     modifying: bool = False  # the modifying field (bea derive --modifying) instead of the flow
     equivalent: str | None = None  # the one-step map and its loss (bea derive --equivalent gd)
+    schedule: str | None = None  # the step h·η(t) (bea derive --schedule generic)
 
 
 def _rk_order(method: str) -> int:
@@ -70,6 +72,7 @@ ENTRIES = [
     Entry("rmsprop", "rmsprop", 2),
     Entry("normalized", "normalized", 3),
     Entry("muon", "muon", 3),
+    Entry("adam-schedule", "adam", 2, schedule="generic"),
     Entry("modifying-gd", "gd", 4, modifying=True),
     Entry("modifying-rk4", "rk", 6, {"method": "rk4"}, modifying=True),
     Entry("modifying-sgd-random-3", "sgd", 3, {"batches": "3", "shuffle": "random"}, modifying=True),
@@ -83,6 +86,8 @@ def derivation_of(entry: Entry):
     rule = build(entry.scheme, entry.order, **entry.options)
     if entry.equivalent:
         return equivalent_step(rule, entry.order)
+    if entry.schedule:
+        return derive_scheduled(rule, entry.order, schedule=entry.schedule)
     return (modifying_field if entry.modifying else derive)(rule, entry.order)
 
 
@@ -91,7 +96,8 @@ def render_entry(entry: Entry) -> dict[str, str]:
     d = derivation_of(entry)
     command = f"bea derive --scheme {entry.scheme} --order {entry.order}" + "".join(
         f" --{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in entry.options.items()
-    ) + (" --modifying" if entry.modifying else "") + (f" --equivalent {entry.equivalent}" if entry.equivalent else "")
+    ) + (" --modifying" if entry.modifying else "") + (f" --equivalent {entry.equivalent}" if entry.equivalent else "") + (
+        f" --schedule {entry.schedule}" if entry.schedule else "")
     markdown = render(d, "markdown") + f"\nRegenerate: `{command} --format markdown`\n"
     latex = render(d, "latex") + f"% Regenerate: {command} --format latex\n"
     return {"md": markdown, "tex": latex, "json": render(d, "json") + "\n"}
@@ -139,7 +145,8 @@ def write_catalogue(out: Path, progress=None) -> list[Path]:
                 names.append(f"{entry.slug}.{ext}")
                 (new / names[-1]).write_bytes(text.encode("utf-8"))
             opts = ", ".join([f"{k}={v}" for k, v in entry.options.items()] + ["modifying"] * entry.modifying
-                             + [f"equivalent={entry.equivalent}"] * bool(entry.equivalent))
+                             + [f"equivalent={entry.equivalent}"] * bool(entry.equivalent)
+                             + [f"schedule={entry.schedule}"] * bool(entry.schedule))
             index.append(f"| [{entry.slug}]({entry.slug}.md) | {entry.scheme} | {entry.order} | {opts} |")
             if progress:
                 progress(entry)
