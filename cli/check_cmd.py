@@ -332,6 +332,38 @@ def _refuse_non_finite(paths, h: float) -> None:
         sys.exit(1)
 
 
+def _drift_scheduled(scheduled, iterations, lr, fmt, plot, kwargs) -> None:
+    """``bea drift --schedule NAME``: iterates with step h·η(t_j) vs the gradient flow vs the
+    non-autonomous modified flows over the whole schedule (:mod:`bea.check.schedule_drift`);
+    without --lr, the default rate divided by the schedule's peak when it is above 1."""
+    from bea.check import default_learning_rate, report
+    from bea.check.drifting import drift_work
+    from bea.check.schedule_drift import schedule_peak, scheduled_drift
+    from bea.check.values import numeric_rule
+    from bea.derive import derive
+
+    notes: list = []
+    with user_prints_to_stderr():
+        rule, order, problem, values = _rule_and_problem(kwargs, "drift", notes)
+        with _check_errors():
+            h = lr
+            if h is None:
+                h = default_learning_rate(derive(numeric_rule(rule, values), order), problem, values)
+                h /= max(1.0, schedule_peak(*scheduled, iterations * float(rule.cycle) * h))
+                notes.append(f"--lr not given: using h = {h:.4g}")
+            with _progress(drift_work(iterations, order), "drift") as bar:
+                result = scheduled_drift(rule, order, *scheduled, problem, h, iterations, values,
+                                         progress=_hook(bar), notes=notes)
+    _print_notes(notes)
+    if fmt == "json":
+        click.echo(json.dumps(report.drift_json(rule, problem, result), indent=2))
+    else:
+        click.echo(report.drift_text(rule, problem, result))
+    if plot:
+        with _check_errors():
+            report.drift_plot(plot, rule, problem, result)
+
+
 def _takes_steps(options) -> bool:
     """Whether the chosen scheme has its own ``--steps`` option (continual, game)."""
     scheme = SCHEMES.get(options.get("scheme") or "")
@@ -371,8 +403,9 @@ def _principal_flow(rule, derivation, problem, values, lr, notes):
 @click.option("--noise", is_flag=True, default=False,
               help="sgd --sampling iid: many SGD runs vs many SME paths, mean and spread over time")
 @click.option("--runs", metavar="R", help=f"--noise: runs of each (default {NOISE_RUNS}, at most {MAX_RUNS})")
+@schedule_options
 @bad_input_exits_2
-def drift(fmt, plot, iterations, lr, principal, noise, runs, **kwargs):
+def drift(fmt, plot, iterations, lr, principal, noise, runs, schedule, schedule_set, **kwargs):
     """Symbolic vs simulated drift: iterates vs gradient flow vs modified flows.
 
     Observed drift θ_j - φ^1(t_j) beside the predicted drift φ^n(t_j) - φ^1(t_j) of the
@@ -392,6 +425,10 @@ def drift(fmt, plot, iterations, lr, principal, noise, runs, **kwargs):
             fail("give the number of iterations once: --iterations K (or --steps K)")
         iterations, kwargs["steps"] = kwargs["steps"], None
     iid = _iid(kwargs)
+    scheduled = schedule_request(schedule, schedule_set, generic=False)
+    if scheduled is not None and (noise or iid is not None or principal):
+        fail(f"--schedule does not combine with {'--principal' if principal else '--noise or --sampling iid'} yet; "
+             "drop one of them")
     if noise or iid is not None:
         if principal:
             fail("--principal belongs to the deterministic drift (gd, rk, momentum), not to --noise")
@@ -402,6 +439,9 @@ def drift(fmt, plot, iterations, lr, principal, noise, runs, **kwargs):
     iterations = whole_number("--iterations", 100 if iterations is None else iterations)
     lr = _positive_float("--lr", lr)
     _validate_plot(plot)
+    if scheduled is not None:
+        _drift_scheduled(scheduled, iterations, lr, fmt, plot, kwargs)
+        return
     notes: list = []
     if principal:
         from bea.check.principal import PRINCIPAL_SCHEMES
@@ -412,6 +452,9 @@ def drift(fmt, plot, iterations, lr, principal, noise, runs, **kwargs):
         kwargs["problem"] = kwargs.get("problem") or "oscillating"
     with user_prints_to_stderr():
         rule, order, problem, values = _rule_and_problem(kwargs, "drift", notes)
+        if rule.small:
+            fail(f"bea drift follows a flow in h alone; {rule.name} is a joint expansion in h and a small "
+                 f"parameter: bea check --scheme {rule.name} measures its slopes in both")
         if algebra_of(rule).numbers_first:  # derive with the numbers the run uses (much faster)
             rule = numeric_rule(rule, values, notes)
         derivation = derive(rule, order)

@@ -31,6 +31,9 @@ def codegen(output, assignments, modifying, **options):
         writable_file("--output", output)
     with user_prints_to_stderr():
         rule, order, work = rule_and_estimate(options, modifying)
+        if rule.small and modifying:
+            fail(f"--modifying is not derived for {rule.name}, a joint expansion in h and "
+                 f"{', '.join(rule.small)}; drop --modifying")
         derivation = derive_with_progress(rule, order, work, modifying)
     symbols = derivation.algebra.free_symbols(derivation)
     unknown = sorted(set(values) - symbols)

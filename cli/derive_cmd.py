@@ -77,6 +77,7 @@ def derive_command(fmt, modifying, principal, covariance, equivalent, schedule, 
         return
     with user_prints_to_stderr():
         rule, order, work = rule_and_estimate(options, modifying)
+        _refuse_joint(rule, {"--modifying": modifying, "--principal": principal, "--equivalent": equivalent})
         if covariance and (rule.name != "sgd" or rule.options.get("shuffle") != "random" or modifying):
             fail("--covariance is the epoch noise of --scheme sgd --shuffle random (without --modifying)")
         if principal:  # refused before any work (a RuleError: one line, exit 2)
@@ -139,6 +140,7 @@ def _derive_scheduled(fmt, schedule, settings, options, others) -> None:
         fail(f"--schedule-set: {exc}")
     with user_prints_to_stderr():
         rule, order, _ = rule_and_estimate(options)
+        _refuse_joint(rule, {"--schedule": True})
         try:
             d = derive_scheduled(rule, order, schedule=schedule)
         except ValueError as exc:  # RuleError (refusals) and TooMuchWork
@@ -152,6 +154,15 @@ def _derive_scheduled(fmt, schedule, settings, options, others) -> None:
         else:
             out += "\n".join(schedule_lines(named, values, order, fmt)) + "\n"
     click.echo(out, nl=False)
+
+
+def _refuse_joint(rule, flags: dict) -> None:
+    """A joint expansion in ``h`` and a small parameter (sam, usam; :mod:`bea.joint`) has its
+    modified flow, loss, code and check; the other derivations read a rule in ``h`` alone."""
+    given = [flag for flag, on in flags.items() if on]
+    if rule.small and given:
+        fail(f"{given[0]} is not derived for {rule.name}, a joint expansion in h and "
+             f"{', '.join(rule.small)}; drop {given[0]}")
 
 
 @click.command()

@@ -42,6 +42,7 @@ def check_modifying(rule, order: int, problem: Problem, values: Mapping | None =
                     window: int = 5):
     """The modifying field of ``rule`` and the observed orders of its truncations
     ``1 … order``; returns ``(derivation, LocalErrors)``."""
+    _refuse_joint(rule, "the modifying field's check")
     algebra = algebra_of(rule)
     algebra.refuse_unless("check-modifying", rule, CheckError)
     return algebra.part("check").check_modifying(
@@ -52,6 +53,7 @@ def drift(derivation, problem: Problem, h: float, iterations: int, values: Mappi
           progress: Callable[[int], None] | None = None, notes: list | None = None, principal=None):
     """Iterates vs gradient flow vs the modified flows of orders ``2 … derivation.order``
     (a :class:`.drifting.DriftResult`); also vs the principal flow ``principal`` when given."""
+    _refuse_joint(derivation.rule, "the drift over many steps")
     part = derivation.algebra.part("check")
     if principal is None:
         return part.drift(derivation, problem, h, iterations, values=values, progress=progress, notes=notes)
@@ -65,3 +67,12 @@ def default_learning_rate(derivation, problem: Problem, values: Mapping | None =
     """The learning rate ``bea drift`` uses when none is given: ``fraction`` over the
     problem's stiffness as the derivation's algebra measures it."""
     return derivation.algebra.part("check").default_learning_rate(derivation, problem, values, fraction)
+
+
+def _refuse_joint(rule, what: str) -> None:
+    """A joint expansion in ``h`` and a small parameter has its own check (:mod:`.joint`);
+    the other checks read a flow in ``h`` alone: refused in one line."""
+    found = small_parameter(rule)
+    if found is not None:
+        raise CheckError(f"{what} is not available for {rule.name}, a joint expansion in h and {found[0]} "
+                         f"(bea check measures its slopes in both)")
