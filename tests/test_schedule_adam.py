@@ -92,6 +92,13 @@ def test_eta_names_taken_by_a_parameter_are_refused():
         derive_scheduled(rule, 2)
 
 
+@pytest.mark.parametrize("scheme", ["sam", "usam"])
+def test_a_joint_expansion_is_refused_in_one_line(scheme):
+    with pytest.raises(RuleError, match="joint expansion") as caught:
+        derive_scheduled(build(scheme, 2, rho_order=1), 2)
+    assert "\n" not in str(caught.value)
+
+
 def test_cli_adam_with_a_named_schedule():
     runner = CliRunner()
     args = ["derive", "--scheme", "adam", "--order", "2", "--schedule", "warmup-cosine",

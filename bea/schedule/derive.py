@@ -57,6 +57,9 @@ def derive_scheduled(rule: Rule, order: int, clock: str | None = None,
     A rule of an algebra without parameter blocks carries the time in its own tracer
     (:func:`bea.schedule.coordinatewise.derive_clocked`; its state stays on the derivation).
     """
+    if rule.small:
+        raise RuleError(f"rule {rule.name!r}: a schedule is not derived for a joint expansion in h and "
+                        f"{', '.join(rule.small)} (small=…) yet; drop one of them")
     if not time_is_a_block(rule):
         return derive_clocked(rule, order, clock, progress, max_terms, schedule)
     flow, _, field = _derive(rule, order, clock, progress, max_terms)
