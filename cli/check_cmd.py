@@ -338,7 +338,7 @@ def _drift_scheduled(scheduled, iterations, lr, fmt, plot, kwargs) -> None:
     without --lr, the default rate divided by the schedule's peak when it is above 1."""
     from bea.check import default_learning_rate, report
     from bea.check.drifting import drift_work
-    from bea.check.schedule_drift import schedule_peak, scheduled_drift
+    from bea.check.schedule_drift import refuse_unless_drifts, schedule_peak, scheduled_drift
     from bea.check.values import numeric_rule
     from bea.derive import derive
 
@@ -346,6 +346,7 @@ def _drift_scheduled(scheduled, iterations, lr, fmt, plot, kwargs) -> None:
     with user_prints_to_stderr():
         rule, order, problem, values = _rule_and_problem(kwargs, "drift", notes)
         with _check_errors():
+            refuse_unless_drifts(rule)
             h = lr
             if h is None:
                 h = default_learning_rate(derive(numeric_rule(rule, values), order), problem, values)

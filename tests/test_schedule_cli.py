@@ -45,3 +45,31 @@ def test_bad_schedule_input_is_one_line(args, message):
     assert result.stdout == "" and message in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("bea: error:")
     assert "Traceback" not in result.stderr
+
+
+def test_drift_over_warmup_cosine_order_2_is_closer_than_gradient_flow(tmp_path):
+    """GD over a whole warmup–cosine schedule (warmup over the first quarter, decay to 0 at
+    the last update): the order-2 non-autonomous flow stays closer to the iterates than the
+    gradient flow at every update; the regularizer -hη'/2·L + hη²/4‖∇L‖² is negative while
+    η rises, and the plot is drawn."""
+    plot = tmp_path / "drift.png"
+    result = CliRunner().invoke(main, ["drift", "--scheme", "gd", "--order", "2", "--problem", "logistic",
+                                       "--iterations", "24", "--lr", "0.5", "--schedule", "warmup-cosine",
+                                       "--format", "json", "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["schedule"].startswith("warmup-cosine") and data["eta"][0] == 0 and data["eta"][6] == 1
+    gradient_flow, modified = np.array(data["distance"]["1"][1:]), np.array(data["distance"]["2"][1:])
+    assert np.all(modified < gradient_flow / 5), (modified, gradient_flow)
+    assert data["regularizer"][3] < 0 < data["regularizer"][12]
+    assert plot.stat().st_size > 10_000
+
+
+def test_drift_schedule_refusals():
+    for args, message in [(["--principal"], "does not combine with --principal"),
+                          (["--scheme", "adam"], "drift --schedule covers rules on one parameter block")]:
+        argv = ["drift", "--scheme", "gd", "--schedule", "cosine", *args]
+        if "adam" in args:
+            argv = ["drift", "--schedule", "cosine", "--problem", "logistic", *args]
+        result = CliRunner().invoke(main, argv)
+        assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.stderr, result.output

@@ -65,7 +65,8 @@ class DriftResult:
     ``diverged_at`` the first call whose iterate diverged (else ``None``), ``loss_rose_at``
     the first whose loss rose past :data:`LOSS_RISE` (else ``None``);
     ``principal[j] = ‖θ_j - Re φ^PF(t_j)‖`` when the principal flow was asked for
-    (:mod:`.principal`), else ``None``.
+    (:mod:`.principal`), else ``None``; under a schedule (:mod:`.schedule_drift`)
+    ``eta[j] = η(t_j)`` and ``schedule`` names it and its parameters, else ``None``.
     """
 
     h: float
@@ -81,6 +82,8 @@ class DriftResult:
     diverged_at: int | None = None
     principal: np.ndarray | None = None
     loss_rose_at: int | None = None
+    eta: np.ndarray | None = None
+    schedule: str | None = None
 
 
 def drift_bytes(n_params: int, iterations: int, orders: int) -> int:
@@ -236,6 +239,7 @@ def _loss_rose(losses: list) -> int | None:
 
 
 def _compare(h, orders, ts, iterates, flows, losses, regs, n_params, diverged_at) -> DriftResult:
+    """The :class:`DriftResult` of ``iterates`` against ``flows`` (``{n: trajectory}`` at ``ts``)."""
     at = lambda ys, j: jax.tree_util.tree_map(lambda x: x[j], ys)  # noqa: E731
     size = len(iterates)
     observed = np.zeros(size)

@@ -167,23 +167,27 @@ def drift_json(rule, problem, r) -> dict:
         "cosine": {str(n): _series(r.cosine[n]) for n in r.cosine},
         "loss": _series(r.loss), "regularizer": _series(r.regularizer),
         **({"principal": _series(r.principal)} if r.principal is not None else {}),
+        **({"schedule": r.schedule, "eta": _series(r.eta)} if r.eta is not None else {}),
     })
 
 
 def drift_text(rule, problem, r) -> str:
     top = r.orders[-1]
     lines = [f"bea drift: {rule.description or rule.name} on {problem.name} "
-             f"({r.n_params} parameters), h = {r.h:.4g}, {len(r.times) - 1} iterations",
+             f"({r.n_params} parameters), h = {r.h:.4g}, {len(r.times) - 1} iterations"
+             + (f", step h·η(t), schedule {r.schedule}" if r.eta is not None else ""),
              "distance of the iterates θ_j to the gradient flow (n=1) and the modified flows; "
              f"predicted/observed drift of order {top}"]
     cols = "".join(f"{'‖θ-φ' + str(n) + '‖':>12}" for n in r.orders)
     cols += f"{'‖θ-PF‖':>12}" if r.principal is not None else ""
     extra = f"{'ratio':>8}{'cos':>8}" if top > 1 else ""
     loss = f"{'loss':>12}{'regularizer':>13}" if r.loss is not None else ""
-    lines.append(f"{'j':>6}{'t':>10}{cols}{extra}{loss}")
+    eta = f"{'η(t)':>9}" if r.eta is not None else ""
+    lines.append(f"{'j':>6}{'t':>10}{eta}{cols}{extra}{loss}")
     k = len(r.times) - 1
     for j in sorted(set(np.linspace(0, k, min(k, 10) + 1).astype(int))):
-        row = f"{j:>6}{r.times[j]:>10.4g}" + "".join(f"{r.distance[n][j]:>12.3e}" for n in r.orders)
+        row = f"{j:>6}{r.times[j]:>10.4g}" + (f"{r.eta[j]:>9.4g}" if r.eta is not None else "")
+        row += "".join(f"{r.distance[n][j]:>12.3e}" for n in r.orders)
         row += f"{r.principal[j]:>12.3e}" if r.principal is not None else ""
         if top > 1:
             row += f"{r.ratio[top][j]:>8.3f}{r.cosine[top][j]:>8.3f}"
@@ -238,6 +242,21 @@ def _principal_summary(r) -> list[str]:
     return lines
 
 
+def _schedule_panel(ax, r) -> None:
+    """Under a schedule: the regularizer ``Σ_{k≥2} h^{k-1} R_k(θ_j, t_j)`` on a linear scale
+    (it changes sign: ``-hη'/2·L`` in the warmup) and ``η(t)`` on a second axis."""
+    ax.plot(r.times, r.regularizer, "C3", label="implicit regularizer")
+    ax.axhline(0.0, color="0.7", lw=0.8)
+    ax.set_xlabel("t")
+    ax.set_title("implicit regularizer along the iterates")
+    twin = ax.twinx()
+    twin.plot(r.times, r.eta, "k--", lw=1, label="η(t)")
+    twin.set_ylabel("η(t)")
+    lines = ax.get_legend_handles_labels()
+    more = twin.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=7)
+
+
 def drift_plot(path, rule, problem, r) -> None:
     """Distances to the flows, predicted vs observed drift, loss and regularizer."""
     plt = _pyplot()
@@ -256,12 +275,15 @@ def drift_plot(path, rule, problem, r) -> None:
     axes[1].set_title("predicted vs observed drift")
     axes[1].set_xlabel("t")
     axes[1].legend(fontsize=7)
-    if r.loss is not None:
+    if r.loss is not None and r.eta is not None:
+        _schedule_panel(axes[2], r)
+    elif r.loss is not None:
         axes[2].semilogy(r.times, abs(r.loss), label="loss (order-1 part)")
         axes[2].semilogy(r.times, abs(r.regularizer), label="|implicit regularizer|")
         axes[2].set_title("loss and implicit regularizer along the iterates")
         axes[2].set_xlabel("t")
         axes[2].legend(fontsize=7)
-    fig.suptitle(f"{rule.name} on {problem.name}, h = {r.h:.3g}")
+    fig.suptitle(f"{rule.name} on {problem.name}, h = {r.h:.3g}"
+                 + (f", schedule {r.schedule}" if r.schedule else ""), fontsize=9 if r.schedule else None)
     fig.tight_layout()
     _save(plt, fig, path)
