@@ -29,8 +29,9 @@ TREE_ENTRIES = [e for e in ENTRIES if SCHEMES[e.scheme].algebra == "trees" and e
 elementwise lambdas; their low-precision test evaluates the whole field (below)."""
 
 COEFFICIENT = re.compile(r"^    ([cw]\d+) = (.*)  # ", re.M)
-NEAR_SINGULAR = {"beta": (0.5, 0.99, 0.999), "alpha": (0.5, 2.0), "lam": (0.25, 3.0)}
-BFLOAT16_VALUES = {"beta": (0.5, 1 - 2**-4, 1 - 2**-8), "alpha": (0.5, 2.0), "lam": (0.25, 3.0)}
+NEAR_SINGULAR = {"beta": (0.5, 0.99, 0.999), "alpha": (0.5, 2.0), "lam": (0.25, 3.0), "rho": (0.01, 0.5)}
+BFLOAT16_VALUES = {"beta": (0.5, 1 - 2**-4, 1 - 2**-8), "alpha": (0.5, 2.0), "lam": (0.25, 3.0),
+                   "rho": (0.01, 0.5)}
 
 
 def _coefficients(entry):
