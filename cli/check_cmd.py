@@ -454,8 +454,8 @@ def drift(fmt, plot, iterations, lr, principal, noise, runs, schedule, schedule_
     with user_prints_to_stderr():
         rule, order, problem, values = _rule_and_problem(kwargs, "drift", notes)
         if rule.small:
-            fail(f"bea drift follows a flow in h alone; {rule.name} is a joint expansion in h and a small "
-                 f"parameter: bea check --scheme {rule.name} measures its slopes in both")
+            fail(f"bea drift follows a flow in h alone; {rule.name} is a joint expansion in h and "
+                 f"{', '.join(rule.small)}: bea check measures its slopes in both")
         if algebra_of(rule).numbers_first:  # derive with the numbers the run uses (much faster)
             rule = numeric_rule(rule, values, notes)
         derivation = derive(rule, order)

@@ -8,6 +8,7 @@ Compagnoni et al. (ICML 2023, "An SDE for modeling SAM"): USAM follows
 
 from __future__ import annotations
 
+import pytest
 import sympy
 
 import bea
@@ -64,8 +65,6 @@ def test_the_joint_expansion_is_the_expansion_in_h_with_rho_scaled():
 
 
 def test_a_small_parameter_must_be_a_declared_symbol():
-    import pytest
-
     with pytest.raises(ValueError, match="sympy symbol"):
         bea.Rule(lambda theta, h, f, rho: theta, (bea.Atom("f", "L"),), params={"rho": 0.1}, small={"rho": 1})
     with pytest.raises(ValueError, match="whole number"):
@@ -132,3 +131,41 @@ def test_the_sam_rule_is_optax_contrib_sam():
                             grad_fn=lambda p, _: jax.grad(loss)(p))
     expected = sam(theta, h, lambda th: -jax.grad(loss)(th), rho)
     assert float(jnp.max(jnp.abs(optax.apply_updates(theta, updates) - expected))) < 1e-15
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+
+def _run(*args):
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    return CliRunner().invoke(main, list(args))
+
+
+def test_bea_derive_prints_the_published_losses():
+    usam = _run("derive", "--scheme", "usam", "--order", "2", "--rho-order", "1")
+    assert usam.exit_code == 0, usam.output
+    assert "O(h^2) + O(ρ^2)" in usam.output and "f₁ = f - ρ f'f" in usam.output
+    assert "L̃ = L + ρ/2 ‖∇L‖² + h/4 ‖∇L‖²" in usam.output
+    assert "implicit regularizer: ρ/2 ‖∇L‖² + h/4 ‖∇L‖²" in usam.output
+    sam = _run("derive", "--scheme", "sam")
+    assert sam.exit_code == 0, sam.output
+    assert "f₁ = -g - ρ Hg/‖g‖" in sam.output and "L̃ = L + ρ·‖g‖ + h(" in sam.output
+
+
+@pytest.mark.parametrize("args", [
+    ["derive", "--scheme", "usam", "--modifying"],
+    ["derive", "--scheme", "sam", "--schedule", "generic"],
+    ["codegen", "--scheme", "usam", "--modifying"],
+    ["drift", "--scheme", "sam", "--problem", "quadratic"],
+    ["derive", "--scheme", "sam", "--rho-order", "-1"],
+    ["derive", "--scheme", "gd", "--rho-order", "1"],
+])
+def test_what_a_joint_expansion_does_not_have_is_refused_in_one_line(args):
+    result = _run(*args)
+    assert result.exit_code == 2
+    (line,) = [ln for ln in result.output.splitlines() if ln.startswith("bea: error:")]
+    assert "Traceback" not in result.output
+    assert "rho" in line
