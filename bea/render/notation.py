@@ -34,6 +34,7 @@ import sympy
 from ..coefficients import factored
 from ..bseries.losses import split_scalar_label
 from ..bseries.trees import Tree, sort_key
+from .latexform import latex_magnitude, latex_symbol
 from .readable import GREEK, mul_text, readable
 
 __all__ = [
@@ -282,17 +283,18 @@ def _tidied(expr: sympy.Expr) -> tuple[int, sympy.Expr]:
 
 @functools.lru_cache(maxsize=65536)
 def coefficient(expr: sympy.Expr, style: Style) -> str:
-    """A coefficient, factored, with Greek names for β, α, λ."""
-    if not style.latex:
-        if expr.is_Rational:
-            return _unicode(str(expr))
-        form = readable(expr)
-        if form is not None:
-            return _unicode(("-" if form.sign < 0 else "") + mul_text(form))
+    """A coefficient, factored, with Greek names for β, α, λ: read from the factorisation
+    the field holds (:mod:`bea.render.readable`, :mod:`bea.render.latexform`) where it can
+    be, else printed by sympy."""
+    if not style.latex and expr.is_Rational:
+        return _unicode(str(expr))
+    form = readable(expr)
+    if form is not None:
+        return ("-" if form.sign < 0 else "") + _magnitude(form, style)
     sign, expr = _tidied(expr)
     prefix = "-" if sign < 0 else ""
     if style.latex:
-        latex_names = {s: sympy.Symbol("lambda" if s.name == "lam" else s.name) for s in expr.free_symbols}
+        latex_names = {s: latex_symbol(s) for s in expr.free_symbols}
         return prefix + sympy.latex(expr.xreplace(latex_names))
     greek = {s: sympy.Symbol(GREEK.get(s.name, s.name)) for s in expr.free_symbols}
     return _unicode(prefix + sympy.sstr(expr.xreplace(greek) if greek else expr))
@@ -310,7 +312,7 @@ def signed_terms(terms: list[tuple[sympy.Expr, str]], style: Style) -> list[tupl
     a sum as coefficient parenthesized."""
     parts = []
     for coeff, body in terms:
-        fast = None if style.latex else _text_term(coeff)
+        fast = _fast_term(coeff, style)
         if fast is not None:
             sign, text = fast
             parts.append(("-" if sign < 0 else "+", f"{text} {body}" if body and text else text or body))
@@ -327,16 +329,22 @@ def signed_terms(terms: list[tuple[sympy.Expr, str]], style: Style) -> list[tupl
     return parts
 
 
-def _text_term(coeff: sympy.Expr) -> tuple[int, str] | None:
-    """``(sign, text of the magnitude)`` in text style without sympy arithmetic (``""``
-    for a unit), or ``None`` where :func:`_tidy` must decide."""
+def _fast_term(coeff: sympy.Expr, style: Style) -> tuple[int, str] | None:
+    """``(sign, text of the magnitude)`` without sympy arithmetic (``""`` for a unit), or
+    ``None`` where :func:`_tidy` must decide."""
     if coeff.is_Rational:
         p, q = abs(coeff.p), coeff.q
-        return (-1 if coeff.p < 0 else 1), ("" if p == q == 1 else f"{p}/{q}" if q != 1 else str(p))
+        fraction = rf"\frac{{{p}}}{{{q}}}" if style.latex else f"{p}/{q}"
+        return (-1 if coeff.p < 0 else 1), ("" if p == q == 1 else fraction if q != 1 else str(p))
     form = readable(coeff)
     if form is None:
         return None
-    return form.sign, _unicode(mul_text(form))
+    return form.sign, _magnitude(form, style)
+
+
+def _magnitude(form, style: Style) -> str:
+    """The magnitude of a readable form, in ``style``."""
+    return latex_magnitude(form) if style.latex else _unicode(mul_text(form))
 
 
 def join_signed(parts: list[tuple[str, str]], first: bool = True) -> str:
