@@ -20,6 +20,12 @@ a derivation of order ``N`` whose coefficients are polynomials in ``ρ``: every 
 the loss split (over the parameters' field, which holds ``ρ``), the code generator and the
 checks read it as they read any derivation. The error of the truncation is
 ``O(h^N) + O(ρ^{M+1})`` in the field; :mod:`bea.check.joint` measures both.
+
+In the B-series algebra a tree ``t`` of ``F_{a,b}`` has ``|t| = a + b + 1`` and sits in the
+row of its power of ``h``, ``f̂_{a+1}``: read a row's terms from ``derivation.flow[a + 1]``
+(``Derivation.coefficient(t)`` looks in the row ``|t|`` only). What reads a flow in ``h``
+alone (modifying fields, principal flows, the equivalent step, schedules, ``bea drift``)
+refuses a joint expansion.
 """
 
 from __future__ import annotations
