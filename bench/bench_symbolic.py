@@ -15,6 +15,10 @@ Cases (issue 19):
   startup       ``derive --scheme gd --order 2``: the fixed import cost every CLI case pays
                 (no target; subtract it to read a case's own work).
   momentum-8    ``--beta beta`` vs ``--beta 9/10`` at order 8: symbolic / numeric ≤ 2.
+  latex-8       ``--beta beta`` at order 8, ``--format latex`` vs the text output: ≤ 1.5
+                (LaTeX coefficients are printed from the field's factorisation,
+                bea.render.latexform, as the text ones are).
+  markdown-8    the same with ``--format markdown`` (inline LaTeX): ≤ 1.5.
   momentum-10   ``--beta beta`` at order 10: ≤ 30 s.
   adam-3        symbolic b1, b2, eps at order 3: ≤ 10 s.
   adam-4        the same at order 4: ≤ 60 s.
@@ -97,6 +101,7 @@ class Case:
 
 
 def cases() -> list[Case]:
+    momentum_8 = derive("--scheme", "momentum", "--beta", "beta", "--order", "8", *BIG)
     return [
         Case("startup", [Measurement("gd order 2 (start-up reference)", derive("--scheme", "gd", "--order", "2"))],
              None, "reference"),
@@ -104,6 +109,14 @@ def cases() -> list[Case]:
             Measurement("momentum order 8, beta = 9/10", derive("--scheme", "momentum", "--beta", "9/10", "--order", "8", *BIG)),
             Measurement("momentum order 8, symbolic beta", derive("--scheme", "momentum", "--beta", "beta", "--order", "8", *BIG)),
         ], 2.0, "ratio"),
+        Case("latex-8", [
+            Measurement("momentum order 8, symbolic beta, text", momentum_8),
+            Measurement("momentum order 8, symbolic beta, LaTeX", momentum_8 + ["--format", "latex"]),
+        ], 1.5, "ratio"),
+        Case("markdown-8", [
+            Measurement("momentum order 8, symbolic beta, text", momentum_8),
+            Measurement("momentum order 8, symbolic beta, Markdown", momentum_8 + ["--format", "markdown"]),
+        ], 1.5, "ratio"),
         Case("momentum-10", [Measurement("momentum order 10, symbolic beta",
                                          derive("--scheme", "momentum", "--beta", "beta", "--order", "10", *BIG))],
              30.0, "seconds", slow=True),
