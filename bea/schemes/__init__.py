@@ -197,12 +197,12 @@ SCHEMES = {
                 "coordinatewise"),
         _scheme("muon", "Muon: momentum orthogonalized by Newton–Schulz (optax.contrib.muon; M slaved to W)", [
             Option("beta", NumberOrSymbol("B"), "momentum β (number or symbol name; default symbolic beta; "
-                   "muon: 0 is orthogonalized GD)", sympy.Symbol("beta", real=True), "1/2", (Range("β", **_DECAY),)),
-            Option("no_nesterov", Flag(), "muon: heavy-ball momentum X = M instead of optax's Nesterov "
+                   "0 is orthogonalized GD)", sympy.Symbol("beta", real=True), "1/2", (Range("β", **_DECAY),)),
+            Option("no_nesterov", Flag(), "heavy-ball momentum X = M instead of optax's Nesterov "
                    "X = βM + (1-β)G", False),
-            Option("ns_steps", Integer(metavar="K"), "muon: Newton–Schulz steps (numeric O only)", muon.NS_STEPS,
+            Option("ns_steps", Integer(metavar="K"), "Newton–Schulz steps (numeric O only)", muon.NS_STEPS,
                    "5"),
-            Option("ns_coeffs", NumberList(3, "A,B,C"), "muon: Newton–Schulz coefficients a,b,c (numeric O only)",
+            Option("ns_coeffs", NumberList(3, "A,B,C"), "Newton–Schulz coefficients a,b,c (numeric O only)",
                    muon.NS_COEFFS, "3.4445,-4.7750,2.0315")],
             muon, "Jordan et al. 2024 (Muon); optax.contrib.muon", 2, algebra="coordinatewise",
             check=muon.check_options),
@@ -243,6 +243,7 @@ def estimate_scheme(name: str, order: int, typed: dict, modifying: bool = False)
     """The work :class:`Estimate` of scheme ``name`` at ``order`` with typed options (of
     the modifying field with ``modifying``), before anything is built."""
     scheme = SCHEMES[name]
+    order += typed.get("rho_order") or 0  # a joint expansion in h and ρ is traced to N + M (bea.joint)
     atoms, updates = scheme.size(order, **typed)
     # the i.i.d. sampling options (symbolic B, n by default) are not parameters of the epoch rule
     values = [v.entries if isinstance(v, ButcherTableau) else v for k, v in typed.items() if k not in IID_OPTIONS]
@@ -287,6 +288,8 @@ def too_large(work: Estimate, max_terms: int, name: str | None = None, typed: di
     message = work.refusal(max_terms)
     if message is None:
         return message
+    if typed and typed.get("rho_order"):
+        message = message.replace("; try --order ", "; try --order plus --rho-order at most ", 1)
     if name == "sgd" and typed and typed.get("batches") is not None:
         symbolic = estimate_scheme(name, work.order, {**typed, "batches": None}, work.modifying)
         if symbolic.terms <= max_terms:
