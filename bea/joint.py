@@ -77,9 +77,8 @@ def regroup(series: list, symbol: sympy.Symbol, order: int, field=None) -> list:
 
     ``field`` is the coefficient field of term dicts ``{term: coefficient}`` (B-series);
     without a field (``None``) each entry is one sympy expression (coordinate-wise)."""
-    top = len(series) - order
-    return [_collect([_coefficient(series[j + b], symbol, b, field) for b in range(order + 1)
-                      if j + b < len(series)], symbol, field) for j in range(top)]
+    return [_collect([_coefficient(series[j + b], symbol, b, field) for b in range(order + 1)], symbol, field)
+            for j in range(len(series) - order)]
 
 
 def _coefficient(entry, symbol, b: int, field):
