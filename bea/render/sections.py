@@ -303,7 +303,7 @@ class _Walk:
         symbolic = (stem(fam.labels[0]), stem(fam.losses[0]), fam.size) if self.symbolic else None
         atoms = tuple(replace(a, loss=None) for a in self.d.atoms) if self.ode else tuple(self.d.atoms)
         joint = truncation_text(r, self.d.order)  # a second small parameter (bea.joint)
-        description = f"{r.description} — {joint}" if joint else r.description
+        description = " — ".join(part for part in (r.description, joint) if part)
         return Header(r.name, description, self.d.order, dict(r.options), r.cycle,
                       AtomList(atoms, symbolic), self.d.kind)
 
