@@ -126,3 +126,17 @@ def test_momentum_drift_with_defaults_converges():
     assert re.search(r"at j=100: the order-2 modified flow is [0-9.]+× closer", result.stdout)
     loss = [float(line.split()[-2]) for line in result.stdout.splitlines()[3:-1]]
     assert len(loss) == 11 and loss[-1] < loss[0] and loss == sorted(loss, reverse=True)
+
+
+def test_adam_default_rate_at_optax_values_keeps_the_series_and_the_order_2_flow_closer():
+    """Adam at optax's b2 = 0.999, eps = 1e-8: the default h reads the growth of f_2 over
+    f_1 in the largest coordinate. The leading rate alone gave h ≈ 8·10⁵ on this problem
+    (no flow integrable, NaN columns) and 1.7·10⁻⁷ on the MLP (the order-2 flow 2.4×
+    farther than the gradient flow; the default run did not end)."""
+    d = derive(build("adam", 2, b1=NINE_TENTHS, b2=sympy.Rational(999, 1000), eps=sympy.Rational(1, 10 ** 8)), 2)
+    problem = make_problem("logistic", d.rule.atoms)
+    h = default_learning_rate(d, problem)
+    assert 1e-5 < h < 1e-3
+    r = drift(d, problem, h, 30, notes=(notes := []))
+    assert notes == [] and r.diverged_at is None
+    assert np.isfinite(r.distance[2][-1]) and r.distance[2][-1] < 0.5 * r.distance[1][-1]
