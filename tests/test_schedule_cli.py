@@ -73,3 +73,34 @@ def test_drift_schedule_refusals():
             argv = ["drift", "--schedule", "cosine", "--problem", "logistic", *args]
         result = CliRunner().invoke(main, argv)
         assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.stderr, result.output
+
+
+def test_codegen_with_a_schedule_writes_the_scheduled_module(tmp_path):
+    from bea.schedule import derive_scheduled
+    from bea.schedule.codegen import emit_scheduled_module
+    from bea.schemes import gd
+
+    out = tmp_path / "F.py"
+    result = CliRunner().invoke(main, ["codegen", "--scheme", "gd", "--order", "2", "--schedule", "warmup-cosine",
+                                       "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text() == emit_scheduled_module(derive_scheduled(gd.build(2), 2))
+    assert "def optax_transform(losses, schedule, h, scale=1.0):" in out.read_text()
+    beta = CliRunner().invoke(main, ["codegen", "--scheme", "momentum", "--beta", "beta", "--order", "2",
+                                     "--schedule", "generic", "--set", "beta=1/2"])
+    assert beta.exit_code == 0 and "beta" not in beta.stdout.split("def modified_field")[1], beta.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scheme", "adam", "--schedule", "generic"], "coordinate-wise rules (adam, rmsprop, …) not yet"),
+    (["--scheme", "gd", "--schedule", "cosine", "--schedule-set", "alpha=1"], "takes the schedule when it runs"),
+    (["--scheme", "gd", "--schedule", "generic", "--modifying"], "does not combine with --modifying"),
+    (["--scheme", "momentum", "--beta", "beta", "--schedule", "generic"], "give a number for beta"),
+    (["--scheme", "gd", "--schedule", "generic", "--set", "gamma=1"], "has no symbol 'gamma'"),
+    (["--scheme", "sgd", "--schedule", "generic"], "a schedule needs a numeric cycle"),
+])
+def test_codegen_schedule_refusals(args, message, tmp_path):
+    out = tmp_path / "F.py"
+    result = CliRunner().invoke(main, ["codegen", "--order", "2", *args, "-o", str(out)])
+    assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.stderr, result.output
+    assert not out.exists()

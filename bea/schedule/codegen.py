@@ -23,7 +23,9 @@ from __future__ import annotations
 import sympy
 
 from ..bseries.losses import split_scalar_label
+from ..domain import exact_number
 from ..bseries.trees import sort_key
+from .derive import time_is_a_block
 from .symbols import eta_symbols
 
 __all__ = ["emit_scheduled_module"]
@@ -38,13 +40,21 @@ def emit_scheduled_module(derivation, values=None) -> str:
     d = derivation
     if "schedule" not in d.rule.options:
         raise ValueError("emit_scheduled_module takes a derivation of bea.schedule.derive_scheduled")
+    if not time_is_a_block(d.rule):
+        raise ValueError(f"rule {d.rule.name!r}: generated scheduled code covers rules of the B-series algebra "
+                         "(gd, sgd, momentum, rk, --rule); coordinate-wise rules (adam, rmsprop, …) not yet")
     if d.rule.blocks != (None,) or d.splits is None:
         raise ValueError(f"rule {d.rule.name!r}: generated scheduled code covers rules on one parameter "
                          "block with gradient atoms")
     symbols = eta_symbols(d.order)
     names = {s: sympy.Symbol(f"e{j}") for j, s in enumerate(symbols)}
     h = sympy.Symbol("h")
-    fixed = {sympy.Symbol(str(k)): sympy.nsimplify(v) for k, v in (values or {}).items()}
+    given = {str(k): exact_number(v) for k, v in (values or {}).items()}
+    symbolic = {x for t in d.flow[1:] for c in t.values() for x in d.field.to_sympy(c).free_symbols}
+    unknown = sorted(set(given) - {str(x) for x in symbolic})
+    if unknown:
+        raise ValueError(f"--set {unknown[0]}: the derivation has no symbol {unknown[0]!r}")
+    fixed = {x: given[str(x)] for x in symbolic if str(x) in given}
     field_terms: dict = {}
     drift_terms: dict = {}
     loss_terms: dict = {}
