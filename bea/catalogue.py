@@ -74,6 +74,7 @@ ENTRIES = [
     Entry("muon", "muon", 3),
     Entry("sam", "sam", 2, {"rho_order": "1"}),
     Entry("usam", "usam", 2, {"rho_order": "1"}),
+    Entry("gd-schedule", "gd", 3, schedule="generic"),
     Entry("adam-schedule", "adam", 2, schedule="generic"),
     Entry("modifying-gd", "gd", 4, modifying=True),
     Entry("modifying-rk4", "rk", 6, {"method": "rk4"}, modifying=True),
