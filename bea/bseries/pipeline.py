@@ -54,29 +54,21 @@ def average_over_orderings(map_terms: dict, labels: tuple[str, ...], field) -> d
     ``t`` using ``d`` distinct labels is the average of ``Φ``'s coefficient over the
     ``m!/(m-d)!`` injective relabelings of those labels (each relabeling is hit by
     ``(m-d)!`` permutations), so no ordering is ever enumerated; the work is one
-    average per relabeling class (pattern) of trees.
+    average per relabeling class (orbit) of trees. An orbit is averaged at its first
+    tree; its other trees are then skipped by a set lookup, with no canonical form
+    computed per tree.
     """
     label_set = set(labels)
     out: dict = {}
-    seen = set()
+    seen: set = set()
     for t in list(map_terms):
-        key = _pattern(t, label_set)
-        if key in seen:
+        if t in seen:
             continue
-        seen.add(key)
         used = sorted({lab for lab in labels_of(t) if lab in label_set})
         images = [relabel(t, dict(zip(used, target))) for target in itertools.permutations(labels, len(used))]
+        seen.update(images)
         mean = sum((map_terms.get(i, field.zero) for i in images), field.zero) / field(len(images))
         if mean:
             for image in images:
                 out[image] = mean
     return out
-
-
-def _pattern(t, label_set) -> str:
-    """A relabeling-invariant key of ``t``: its least relabeling to ``0, 1, …`` (as text)."""
-    used = sorted({lab for lab in labels_of(t) if lab in label_set})
-    return min(
-        str(relabel(t, {u: f"\0{p}" for u, p in zip(used, perm)}))
-        for perm in itertools.permutations(range(len(used)))
-    )
