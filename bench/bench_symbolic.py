@@ -32,7 +32,7 @@ Large cases pass ``--max-terms 1000000000`` so the work estimate does not refuse
 run that exits non-zero or passes ``--timeout`` is reported in the table with the last line
 of its stderr, and not repeated.
 
-    python bench/bench_symbolic.py [--repeats 3] [--quick] [--only NAME] [--timeout S]
+    python bench/bench_symbolic.py [--repeats 3] [--quick] [--only NAME ...] [--timeout S]
 """
 
 from __future__ import annotations
@@ -228,14 +228,15 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of each measurement (median reported)")
     parser.add_argument("--quick", action="store_true",
                         help="one run each, skipping order ≥ 10 and the longest cases")
-    parser.add_argument("--only", choices=[c.name for c in all_cases], help="run one case")
+    parser.add_argument("--only", choices=[c.name for c in all_cases], action="append",
+                        help="run this case (repeat the option for several)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds before one run is stopped")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
     if repeats < 1:
         parser.error("--repeats must be at least 1")
     chosen = [c for c in all_cases
-              if (args.only is None or c.name == args.only) and not (args.quick and c.slow and args.only is None)]
+              if (args.only is None or c.name in args.only) and not (args.quick and c.slow and args.only is None)]
     print(machine())
     print(f"load average at start (1, 5, 15 min): {load()}", flush=True)
     run_once(Measurement("warm-up", derive("--scheme", "gd", "--order", "2")), args.timeout)  # file cache
