@@ -38,7 +38,7 @@ import sympy
 
 from .algebra import Traced
 
-__all__ = ["small_parameter", "scaled", "regroup", "regrouped_flow", "truncation_text"]
+__all__ = ["small_parameter", "scaled", "regroup", "regrouped_flow", "beyond_plain", "truncation_text"]
 
 
 def small_parameter(rule) -> tuple[sympy.Symbol, int] | None:
@@ -105,6 +105,17 @@ def _collect(parts: list, symbol, field):
         for term, value in terms.items():
             out[term] = out.get(term, 0) + symbol ** b * value
     return {t: field.from_sympy(sympy.factor(v)) for t, v in out.items() if sympy.expand(v) != 0}
+
+
+def beyond_plain(rule, value) -> sympy.Expr:
+    """The part of a value of the first row (``f̂_1``'s coefficient, or its loss weight, as a
+    sympy expression) that vanishes at ``ρ = 0``: what the second parameter adds to the plain
+    flow at ``h^0``, ``ρ F_{0,1} + … + ρ^M F_{0,M}``. The implicit drift and regularizer hold
+    it (USAM's ``ρ/2 ‖∇L‖²``, SAM's ``ρ‖∇L‖``); zero for a rule without a small parameter."""
+    found = small_parameter(rule)
+    if found is None:
+        return sympy.S.Zero
+    return sympy.expand(value - value.subs(found[0], 0))
 
 
 def truncation_text(rule, order: int) -> str:

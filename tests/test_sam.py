@@ -112,6 +112,11 @@ def test_generated_usam_and_sam_fields_and_losses_equal_hand_written_jax():
         value = jax.jit(module.modified_loss((loss,), h, rho=rho))(theta)
         assert abs(float(value - jax.jit(reference)(theta))) < 1e-12
         assert float(jnp.max(jnp.abs(field + jax.jit(jax.grad(reference))(theta)))) < 1e-12
+        # the implicit regularizer and drift hold the ρ terms of order 1 too: L̃ - L and f̃ + ∇L
+        regularizer = jax.jit(module.implicit_regularizer((loss,), h, rho=rho))(theta)
+        drift = jax.jit(module.implicit_drift((loss,), h, rho=rho))(theta)
+        assert abs(float(regularizer - (value - loss(theta)))) < 1e-12
+        assert float(jnp.max(jnp.abs(drift - (field + jax.grad(loss)(theta))))) < 1e-12
 
 
 def test_the_sam_rule_is_optax_contrib_sam():

@@ -45,6 +45,7 @@ from ..coordinatewise.expressions import (
 )
 from ..coordinatewise.potentials import LossSymbol
 from ..coordinatewise.readable import G, S, readable
+from ..joint import beyond_plain
 from ..render import render
 from .source import _HVP_DOC, _RESERVED, _Statements, _docstring, _factored
 
@@ -226,11 +227,13 @@ class _Generator:
 
     # -- functions ------------------------------------------------------------------
     def series(self, name: str, doc: str, start: int) -> list[str]:
-        """``Σ_{k ≥ start} h^{k-1} f_k``, one tree_map per order."""
+        """``Σ_{k ≥ start} h^{k-1} f_k``, one tree_map per order; from ``start = 2`` (the
+        implicit drift) with the second parameter's part of ``f_1`` (:func:`bea.joint.beyond_plain`)."""
         body = _Body(self)
         orders = []
-        for k in range(start, self.d.order + 1):
-            e = self.substitute(self.d.flow[k])
+        for k in range(1 if start == 2 else start, self.d.order + 1):
+            flow = self.d.flow[k]
+            e = self.substitute(beyond_plain(self.d.rule, flow) if k < start else flow)
             if e != 0:
                 hpow = "" if k == 1 else ("h * " if k == 2 else f"h**{k - 1} * ")
                 orders.append((hpow, body.vector(e) if _has_vectors(e) else body.elementwise(e)))
@@ -306,13 +309,18 @@ class _Generator:
         return self.factory("preconditioned_potential", doc, body, [f"return {result}"], hvp=False)
 
     def loss_function(self, name: str, doc: str, start: int) -> list[str]:
-        """``Σ_{k ≥ start} h^{k-1} P_k`` with ``f_k = -∇P_k`` (``derivation.splits``)."""
+        """``Σ_{k ≥ start} h^{k-1} P_k`` with ``f_k = -∇P_k`` (``derivation.splits``); from
+        ``start = 2`` with the second parameter's part of ``P_1`` (:func:`bea.joint.beyond_plain`)."""
         body = _Body(self)
         orders = []
-        for k in range(start, self.d.order + 1):
+        for k in range(1 if start == 2 else start, self.d.order + 1):
             split = self.d.splits[k].get(None)
             if split is not None and split.weights:
                 potential = sympy.Add(*[w * P for P, w in split.weights.items()])
+                if k < start:  # the implicit regularizer: the second parameter's part of L̃_1
+                    potential = beyond_plain(self.d.rule, potential)
+                    if potential == 0:
+                        continue
                 hpow = "" if k == 1 else ("h * " if k == 2 else f"h**{k - 1} * ")
                 orders.append(f"{hpow}({body.scalar(potential)})")
         return self.factory(name, doc, body, [f"return {' + '.join(orders) or '0.0'}"], hvp=True)
@@ -370,7 +378,8 @@ class _Generator:
             if d.order >= 2:
                 fns += self.loss_function(
                     "implicit_regularizer",
-                    f"Implicit regularizer: the modified loss without its order-1 part.\n\n{self.inputs_doc()}\n"
+                    f"Implicit regularizer: the modified loss minus L (its order-1 part; in a joint "
+                f"expansion in h and ρ, that part at ρ = 0).\n\n{self.inputs_doc()}\n"
                     "Returns function(theta, *batch) -> a scalar.", 2)
         fns += self.potential_function()
         params = self.parameters

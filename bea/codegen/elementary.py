@@ -59,6 +59,7 @@ from ..atoms import RuleError
 from ..bseries.losses import split_gradient, split_scalar_label
 from ..bseries.plan import Merged, Paired, Single, exact_anyway, plan, rest_and_last, root_label
 from ..bseries.trees import Tree, sort_key, tree
+from ..joint import beyond_plain, small_parameter
 from ..modifying import modifying_field
 from ..render import render
 from .source import _GRADIENT_DOC, _HVP_DOC, _Coefficients, _docstring, _identifier, _Statements
@@ -213,6 +214,8 @@ def emit_module(derivation, values=None) -> str:
     return _Generator(derivation, values).module()
 
 
+_JOINT_DRIFT = " and the second small parameter's terms of f_1 (ρ F_{0,1} + …, bea.joint)"
+
 class _Generator:
     def __init__(self, derivation, values):
         rule = derivation.rule
@@ -309,7 +312,17 @@ class _Generator:
         return self.factory(name, doc, coeff_lines, body, [f"return {result}"])
 
     def loss_function(self, name: str, doc: str, start: int) -> list[str]:
-        return self.scalar_function(name, doc, [self.loss_terms(b, start) for b in self.blocks])
+        """``Σ_{k ≥ start} h^{k-1} L̃_k`` per block; from ``start = 2`` (the implicit
+        regularizer) with the second parameter's part of ``L̃_1`` (:func:`bea.joint.beyond_plain`)."""
+        groups = [self.loss_terms(b, start) for b in self.blocks]
+        if start == 2:
+            groups = [self.beyond_plain(self.loss_terms(b, 1, 1)) + g for b, g in zip(self.blocks, groups)]
+        return self.scalar_function(name, doc, groups)
+
+    def beyond_plain(self, terms: list) -> list:
+        """The terms of a joint expansion's first row that vanish at ``ρ = 0``."""
+        out = [(power, key, beyond_plain(self.d.rule, e)) for power, key, e in terms]
+        return [(power, key, e) for power, key, e in out if e != 0]
 
     def scalar_function(self, name: str, doc: str, groups: list) -> list[str]:
         """One scalar per term group (a tuple when there are several)."""
@@ -368,10 +381,11 @@ class _Generator:
             self.flow_terms(1))
         fns += self.field_function(
             "implicit_drift",
-            f"Drift of the iterates from the plain flow: h f_2 + … + h^{d.order - 1} f_{d.order}.\n\n"
+            f"Drift of the iterates from the plain flow: h f_2 + … + h^{d.order - 1} f_{d.order}"
+            f"{_JOINT_DRIFT if small_parameter(d.rule) else ''}.\n\n"
             f"{inputs}\nReturns function(theta, *batch) -> {ret}. Where the modified loss exists "
             "this is minus the gradient of the implicit regularizer.",
-            self.flow_terms(2))
+            self.beyond_plain(self.flow_terms(1, stop=1)) + self.flow_terms(2))
         fns += self.drift_correction_function()
         fns += self.slaved_state_function()
         if self.gradient_atoms and d.has_loss:
@@ -381,7 +395,8 @@ class _Generator:
                 f"field.\n\n{inputs}\nReturns function(theta, *batch) -> {sret}.", 1)
             fns += self.loss_function(
                 "implicit_regularizer",
-                f"Implicit regularizer: the modified loss without its order-1 part.\n\n{inputs}\n"
+                f"Implicit regularizer: the modified loss minus L (its order-1 part; in a joint "
+                f"expansion in h and ρ, that part at ρ = 0).\n\n{inputs}\n"
                 f"Returns function(theta, *batch) -> {sret}.", 2)
         elif self.gradient_atoms:
             fns += self.field_function(
