@@ -379,7 +379,7 @@ class _Generator:
                 fns += self.loss_function(
                     "implicit_regularizer",
                     f"Implicit regularizer: the modified loss minus L (its order-1 part; in a joint "
-                f"expansion in h and ρ, that part at ρ = 0).\n\n{self.inputs_doc()}\n"
+                    f"expansion in h and ρ, that part at ρ = 0).\n\n{self.inputs_doc()}\n"
                     "Returns function(theta, *batch) -> a scalar.", 2)
         fns += self.potential_function()
         params = self.parameters
