@@ -121,3 +121,26 @@ def test_a_loss_too_wide_for_a_line_is_printed_order_by_order(monkeypatch):
     lines = render(bea.derive(SAM, 2), "text").splitlines()
     assert lines[-3:] == ["  where L̃ = L̃₁ + h L̃₂, θ' = -∇L̃ + O(h²)", "  where L̃₁ = L",
                           "  where L̃₂ = r·‖g‖ + ‖g‖²/4"]
+
+
+def test_the_json_loss_holds_each_orders_potential_as_parts():
+    """docs/json.md: a coordinate-wise loss is ``null`` unless the flow is a gradient; then
+    per order the parts of ``P_k`` (``L``; ``r‖g‖ + ‖g‖²/4``), parsed back by sympy."""
+    import json
+
+    from bea.render import render
+
+    data = json.loads(render(bea.derive(SAM, 2), "json"))
+    orders = data["loss"]["blocks"][0]["orders"]
+    names = {n: sympy.Symbol(n) for n in data["symbols"]}
+    g2 = sympy.Symbol("Sum_g2")
+
+    def value(order):
+        return sum(sympy.parse_expr(c["scalar"], local_dict=names)
+                   * sympy.parse_expr(p["body"].replace("Sum(g**2)", "Sum_g2"), local_dict={"Sum_g2": g2})
+                   for p in order["parts"] for c in p["coeff"])
+
+    assert [o["order"] for o in orders] == [1, 2] and data["loss"]["exists"]
+    assert sympy.simplify(value(orders[0]) - names["L"]) == 0
+    assert sympy.simplify(value(orders[1]) - (R * sympy.sqrt(g2) + g2 / 4)) == 0
+    assert json.loads(render(bea.derive(build("normalized", 2), 2), "json"))["loss"] is None

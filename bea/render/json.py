@@ -120,10 +120,14 @@ class JsonPrinter(Printer):
 
     def _print_CoordinateFlow(self, f) -> dict:
         rows = [{"order": r.order, "parts": [cw.part_json(p) for p in r.parts]} for r in f.rows]
-        for r in f.rows:
+        for r in (*f.rows, *f.losses):
             for p in r.parts:
                 self._symbols |= {x.name for c, _ in p.monomials for x in sympy.sympify(c).free_symbols}
-        return {"flow": rows}
+        if not f.losses:
+            return {"flow": rows}
+        orders = [{"order": r.order, "parts": [cw.part_json(p) for p in r.parts]} for r in f.losses]
+        return {"flow": rows, "loss": {"exists": True,
+                                       "blocks": [{"block": None, "exists": True, "orders": orders}]}}
 
     # -- noise (bea.stochastic.sections)
     def _print_SMEHeader(self, h) -> dict:
