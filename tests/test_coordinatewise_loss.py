@@ -108,6 +108,7 @@ def test_the_printers_show_the_modified_loss_only_where_it_exists():
     text = render(bea.derive(SAM, 2), "text")
     assert "  where L̃ = L + h(r·‖g‖ + ‖g‖²/4), θ' = -∇L̃ + O(h²)" in text.splitlines()
     assert max(map(len, text.splitlines())) <= 100
+    assert "- 1/2 Hg" in text and "Σ(g²/2)" not in text  # Hg is not renamed ∇Σ(g²/2)
     assert r"$\tilde{L} = L + h \left(r \|g\| + \frac{\|g\|^{2}}{4}\right)$" in render(bea.derive(SAM, 2), "latex")
     assert r"\tilde{L} = L + h" in render(bea.derive(SAM, 2), "markdown")
     assert "L̃" not in render(bea.derive(build("normalized", 2), 2), "text")

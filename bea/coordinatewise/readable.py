@@ -213,6 +213,8 @@ class _Converter:
             return None
         (u,) = body.args
         u = u.subs(Q, G / S)
+        if u == G:
+            return None  # Hg reads as it is; ∇Σ(g²/2) would only rename it
         if u.has(Hess, Deriv, DerivF, Total, MapD) or \
                 u.free_symbols - {G, S} - (self.eps.free_symbols if self.eps is not None else set()):
             return None  # not elementwise in g
