@@ -77,17 +77,46 @@ def _warmup_cosine_slope(n, init, peak, warmup, decay, end):
     return 0.0
 
 
-def test_optax_transform_in_a_jitted_equinox_loop_equals_a_dense_reference():
+SHAPE = dict(init=0.0, peak=0.3, warmup=3, decay=10, end=0.03)  # optax's warmup_cosine_decay_schedule, h = 0.3
+
+
+def _trains_as_the_dense_reference(params, loss, jit, h=0.3, steps=8):
     """gd order 2 under optax.warmup_cosine_decay_schedule: the generated transform, run by
-    lax.scan inside eqx.filter_jit on an equinox Linear model, equals the update
-    -s(n)∇L + h·D with D = h((η'/2)∇L - (η²/2) H∇L), H the explicit Hessian (η = s/h,
-    η' = s'/h², s' by hand), over 8 steps through warmup, kink and decay."""
+    lax.scan inside ``jit``, equals the update -s(n)∇L + h·D with D = h((η'/2)∇L - (η²/2)
+    H∇L), H the explicit Hessian of the flattened loss (η = s/h, η' = s'/h², s' by hand),
+    over 8 steps through warmup (from s = 0: the right derivative), kink and decay."""
     optax = pytest.importorskip("optax")
+    schedule = optax.warmup_cosine_decay_schedule(*SHAPE.values())
+    # float64 throughout: from an int32 count optax computes the rate in float32, and the
+    # fused kernel under jit may round it one ulp away from the eager reference's
+    tx = module(gd.build(2), 2)["optax_transform"]({"L": loss}, lambda n: schedule(jnp.asarray(n, jnp.float64)), h,
+                                                   scale=1.0)
+
+    @jit
+    def train(p):
+        def body(carry, _):
+            p, state = carry
+            updates, state = tx.update(jax.grad(loss)(p), state, p)
+            return (optax.apply_updates(p, updates), state), None
+
+        return jax.lax.scan(body, (p, tx.init(p)), None, length=steps)[0]
+
+    trained, state = train(params)
+    flat, unravel = jax.flatten_util.ravel_pytree(params)
+    flat_loss = lambda w: loss(unravel(w))  # noqa: E731
+    w = plain = flat
+    for n in range(steps):
+        g, hessian = jax.grad(flat_loss)(w), jax.hessian(flat_loss)(w)
+        eta, eta1 = schedule(n) / h, _warmup_cosine_slope(n, *SHAPE.values()) / h**2
+        w = w - schedule(n) * g + h * h * (eta1 / 2 * g - eta**2 / 2 * hessian @ g)
+        plain = plain - schedule(n) * jax.grad(flat_loss)(plain)
+    assert int(state.count) == steps
+    np.testing.assert_allclose(jax.flatten_util.ravel_pytree(trained)[0], w, rtol=1e-12, atol=1e-14)
+    assert np.max(np.abs(w - plain)) > 1e-4  # the drift term is not negligible here
+
+
+def test_optax_transform_in_a_jitted_equinox_loop_equals_a_dense_reference():
     eqx = pytest.importorskip("equinox")
-    h, steps, shape = 0.3, 8, dict(init=0.0, peak=0.3, warmup=3, decay=10, end=0.03)
-    schedule = optax.warmup_cosine_decay_schedule(shape["init"], shape["peak"], shape["warmup"], shape["decay"],
-                                                  shape["end"])
-    m = module(gd.build(2), 2)
     with jax.enable_x64(True):
         model = eqx.nn.Linear(3, 2, key=jax.random.PRNGKey(0), dtype=jnp.float64)
         params, static = eqx.partition(model, eqx.is_inexact_array)
@@ -97,31 +126,18 @@ def test_optax_transform_in_a_jitted_equinox_loop_equals_a_dense_reference():
         def loss(p):
             return jnp.mean((jax.vmap(eqx.combine(p, static))(x) - y) ** 2) + 0.1 * jnp.sum(p.weight ** 4)
 
-        # float64 throughout: from an int32 count optax computes the rate in float32, and
-        # the fused kernel under jit may round it one ulp away from the eager reference's
-        tx = m["optax_transform"]({"L": loss}, lambda n: schedule(jnp.asarray(n, jnp.float64)), h, scale=1.0)
+        _trains_as_the_dense_reference(params, loss, eqx.filter_jit)
 
-        @eqx.filter_jit
-        def train(p):
-            def body(carry, _):
-                p, state = carry
-                updates, state = tx.update(jax.grad(loss)(p), state, p)
-                return (optax.apply_updates(p, updates), state), None
 
-            (p, state), _ = jax.lax.scan(body, (p, tx.init(p)), None, length=steps)
-            return p, state
+def test_optax_transform_in_a_jitted_flax_loop_equals_a_dense_reference():
+    nn = pytest.importorskip("flax.linen")
+    with jax.enable_x64(True):
+        model = nn.Dense(2, param_dtype=jnp.float64)
+        x = jax.random.normal(jax.random.PRNGKey(1), (6, 3), jnp.float64)
+        y = jnp.tanh(x[:, :2] - x[:, 1:])
+        params = model.init(jax.random.PRNGKey(0), x)
 
-        trained, state = train(params)
-        flat, unravel = jax.flatten_util.ravel_pytree(params)
-        flat_loss = lambda w: loss(unravel(w))  # noqa: E731
-        w = flat
-        for n in range(steps):
-            g, hessian = jax.grad(flat_loss)(w), jax.hessian(flat_loss)(w)
-            eta, eta1 = schedule(n) / h, _warmup_cosine_slope(n, *shape.values()) / h**2
-            w = w - schedule(n) * g + h * h * (eta1 / 2 * g - eta**2 / 2 * hessian @ g)
-        assert int(state.count) == steps
-        np.testing.assert_allclose(jax.flatten_util.ravel_pytree(trained)[0], w, rtol=1e-12, atol=1e-14)
-        plain = flat
-        for n in range(steps):
-            plain = plain - schedule(n) * jax.grad(flat_loss)(plain)
-        assert np.max(np.abs(w - plain)) > 1e-4  # the drift term is not negligible here
+        def loss(p):
+            return jnp.mean((model.apply(p, x) - y) ** 2) + 0.1 * jnp.sum(p["params"]["kernel"] ** 4)
+
+        _trains_as_the_dense_reference(params, loss, jax.jit)
