@@ -91,9 +91,6 @@ def local_errors(rule, order: int, eta: Callable, times: Sequence[float], proble
                                         hs, values, clock, drop_derivatives, orders, progress)
         return [ScheduledErrors(t0, o, grid, e, [float(np.polyfit(np.log(grid), np.log(np.asarray(x)), 1)[0])
                                                  for x in e]) for t0, o, grid, e in measured]
-    if rule.blocks != (None,):
-        raise ValueError(f"rule {rule.name!r}: the scheduled check covers rules on one parameter block "
-                         "(games: not yet)")
     clock = default_clock(rule) if clock is None else clock
     d = derive_scheduled(rule, order, clock)
     symbols = eta_symbols(order)
@@ -130,9 +127,18 @@ def local_errors(rule, order: int, eta: Callable, times: Sequence[float], proble
 def _field_value(coeffs_k, etas, tree_values, scale):
     total = None
     for t, c in coeffs_k:
-        term = c(etas) * scale * tree_values[t]
-        total = term if total is None else total + term
+        term = _scaled(c(etas) * scale, tree_values[t])
+        total = term if total is None else _plus(total, term)
     return total
+
+
+def _plus(a, b):
+    """``a + b`` on points: arrays, or tuples of blocks (games)."""
+    return jax.tree_util.tree_map(jnp.add, a, b)
+
+
+def _scaled(c, v):
+    return jax.tree_util.tree_map(lambda x: c * x, v)
 
 
 def _flow_solver(coeffs, n, fields, eta, order, theta0):
@@ -143,22 +149,23 @@ def _flow_solver(coeffs, n, fields, eta, order, theta0):
     def vector_field(s, delta, args):
         h, t0 = args
         etas = eta_derivatives(eta, t0 + s, order)
-        values = elementary_differentials(trees, fields, theta0 + delta)
-        total = jnp.zeros_like(theta0)
+        values = elementary_differentials(trees, fields, _plus(theta0, delta))
+        total = jax.tree_util.tree_map(jnp.zeros_like, theta0)
         for k in range(1, n + 1):
             part = _field_value(coeffs[k], etas, values, h ** (k - 1))
             if part is not None:
-                total = total + part
+                total = _plus(total, part)
         return total
 
     term = diffrax.ODETerm(vector_field)
 
     @jax.jit
     def solve(h, t0, t1):
-        sol = diffrax.diffeqsolve(term, diffrax.Dopri8(), 0.0, t1, t1 / 16, jnp.zeros_like(theta0), args=(h, t0),
+        sol = diffrax.diffeqsolve(term, diffrax.Dopri8(), 0.0, t1, t1 / 16,
+                                  jax.tree_util.tree_map(jnp.zeros_like, theta0), args=(h, t0),
                                   stepsize_controller=diffrax.PIDController(rtol=1e-14, atol=1e-16),
                                   max_steps=4096)
-        return theta0 + sol.ys[-1]
+        return jax.tree_util.tree_map(lambda x, y: x + y[-1], theta0, sol.ys)
 
     return solve
 
@@ -178,7 +185,11 @@ def _discrete(rule, clock, fields, params, eta, theta0, t0, h, state, order):
         outs = [rule.step(z0, h, *[augmented(f) for f in perm], **params)[:dim] for perm in orderings]
         return sum(outs) / len(outs)
     value = eta(jnp.asarray(t0))
-    frozen = [lambda *p, f=f: value * f(*p) for f in atoms]
+    if rule.blocks == (None,):
+        frozen = [lambda *p, f=f: value * f(*p) for f in atoms]
+    else:  # a game's atom f(x, y) is its own block of the field on the tuple of blocks
+        frozen = [lambda *p, f=f, i=rule.blocks.index(a.block): value * f(tuple(p))[i]
+                  for f, a in zip(atoms, rule.atoms)]
     aux = ()
     if rule.n_aux:
         etas = eta_derivatives(eta, jnp.asarray(t0), order)
