@@ -41,3 +41,17 @@ def test_many_atoms_put_the_cycle_first_and_break_the_atoms_after_commas():
     text = render(bea.derive(build("sgd", 2, batches=10), 2), "text").splitlines()
     assert text[1] == "order 2 · cycle: 10 updates of length h"
     assert text[2].startswith("atoms: f^[1] = -∇L₁,") and text[3].startswith("       f^[")
+
+
+def test_schedule_sections_fit():
+    """The schedule's summary, its pieces (wide conditions and expressions on their own
+    lines) and its kinks, for every named schedule with symbolic parameters."""
+    from click.testing import CliRunner
+
+    from bea.schedule.named import SCHEDULES
+    from cli.main import main
+
+    for name in SCHEDULES:
+        result = CliRunner().invoke(main, ["derive", "--scheme", "gd", "--order", "3", "--schedule", name])
+        assert result.exit_code == 0, result.output
+        assert max(len(line) for line in result.output.splitlines()) <= WIDTH, name

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 
+import textwrap
+
 import sympy
 
+from ..render.text import WIDTH
 from .named import T, Schedule
 
 __all__ = ["schedule_lines", "schedule_data"]
@@ -48,7 +51,8 @@ def schedule_lines(schedule: Schedule, values: dict, order: int, fmt: str) -> li
     where_optax = f" (optax.{schedule.optax})" if schedule.optax else ""
     kinks = schedule.kinks(values)
     if fmt == "text":
-        lines = ["", f"schedule {schedule.name}{where_optax}: {schedule.summary}; t = n·h"]
+        lines = ["", *textwrap.wrap(f"schedule {schedule.name}{where_optax}: {schedule.summary}; t = n·h",
+                                    WIDTH, subsequent_indent="  ", break_on_hyphens=False)]
     elif fmt == "markdown":
         lines = ["", f"## Schedule `{schedule.name}`{where_optax}", "", f"{schedule.summary}; $t = nh$.", ""]
     else:
@@ -59,7 +63,14 @@ def schedule_lines(schedule: Schedule, values: dict, order: int, fmt: str) -> li
             where = _where(start, end, latex)
             if fmt == "text":
                 head = f"  {_name(j)}(t) = " if i == 0 else " " * (len(_name(j)) + 6) + "= "
-                rows.append(f"{head}{_text(expr)}" + (f"   for {where}" if where else ""))
+                text = _text(expr)
+                row = f"{head}{text}" + (f"   for {where}" if where else "")
+                if len(row) > WIDTH:  # the condition on its own line, and a wide expression on its own
+                    indent = " " * len(head) if len(head) + len(text) <= WIDTH else "    "
+                    parts = [head.rstrip()] if indent == "    " else []
+                    row = "\n".join(parts + [(indent if parts else head) + text]
+                                     + ([f"{' ' * len(head)}for {where}"] if where else []))
+                rows.extend(row.split("\n"))
             else:
                 head = f"{_tex_name(j)}(t) &= " if i == 0 else "&= "
                 cond = rf" && {where}" if where else ""
@@ -73,7 +84,10 @@ def schedule_lines(schedule: Schedule, values: dict, order: int, fmt: str) -> li
     if kinks:
         at = ", ".join(_text(k) for k in kinks)
         note = f"kinks at t = {at}: the flow holds on each smooth piece"
-        lines.append(f"  {note}" if fmt == "text" else (f"- {note}" if fmt == "markdown" else f"% {note}"))
+        if fmt == "text":
+            lines += textwrap.wrap(note, WIDTH, initial_indent="  ", subsequent_indent="    ")
+        else:
+            lines.append(f"- {note}" if fmt == "markdown" else f"% {note}")
     return lines
 
 
