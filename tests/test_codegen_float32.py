@@ -29,7 +29,11 @@ TREE_ENTRIES = [e for e in ENTRIES if SCHEMES[e.scheme].algebra == "trees" and e
 elementwise lambdas; their low-precision test evaluates the whole field (below)."""
 
 COEFFICIENT = re.compile(r"^    ([cw]\d+) = (.*)  # ", re.M)
-NEAR_SINGULAR = {"beta": (0.5, 0.99, 0.999), "alpha": (0.5, 2.0), "lam": (0.25, 3.0), "rho": (0.01, 0.5)}
+SCHEDULE = {"eta": (0.01, 1.0), "etaprime": (-3.0, 0.5), "etaprimeprime": (-10.0, 2.0)}
+"""η and its derivatives (a scheduled entry): a rate between a warmup's start and its peak,
+slopes and curvatures of warmup and cosine decay over a few time units."""
+NEAR_SINGULAR = {"beta": (0.5, 0.99, 0.999), "alpha": (0.5, 2.0), "lam": (0.25, 3.0), "rho": (0.01, 0.5),
+                 **SCHEDULE}
 BFLOAT16_VALUES = {"beta": (0.5, 1 - 2**-4, 1 - 2**-8), "alpha": (0.5, 2.0), "lam": (0.25, 3.0),
                    "rho": (0.01, 0.5)}
 
