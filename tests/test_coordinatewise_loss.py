@@ -103,25 +103,20 @@ def test_the_generated_modified_loss_is_the_field_potential():
 
 
 def test_the_printers_show_the_modified_loss_only_where_it_exists():
+    """A section as the B-series one: ``θ' = -∇L̃``, ``L̃`` by orders of ``h`` and the implicit
+    regularizer (``L̃`` less ``L``), in text, LaTeX and Markdown."""
     from bea.render import render
 
     text = render(bea.derive(SAM, 2), "text")
-    assert "  where L̃ = L + h(r·‖g‖ + ‖g‖²/4), θ' = -∇L̃ + O(h²)" in text.splitlines()
+    assert text.splitlines()[-3:] == ["modified loss   θ' = -∇L̃ + O(h²)", "  L̃ = L + h·r·‖g‖ + h·‖g‖²/4",
+                                      "  implicit regularizer: h·r·‖g‖ + h·‖g‖²/4"]
     assert max(map(len, text.splitlines())) <= 100
     assert "- 1/2 Hg" in text and "Σ(g²/2)" not in text  # Hg is not renamed ∇Σ(g²/2)
-    assert r"$\tilde{L} = L + h \left(r \|g\| + \frac{\|g\|^{2}}{4}\right)$" in render(bea.derive(SAM, 2), "latex")
-    assert r"\tilde{L} = L + h" in render(bea.derive(SAM, 2), "markdown")
+    latex = render(bea.derive(SAM, 2), "latex")
+    assert r"\tilde{L} &= L + h r \|g\| + h \frac{\|g\|^{2}}{4}" in latex
+    markdown = render(bea.derive(SAM, 2), "markdown")
+    assert "## Modified loss" in markdown and r"- implicit regularizer: $h r \|g\| + h \frac{\|g\|^{2}}{4}$" in markdown
     assert "L̃" not in render(bea.derive(build("normalized", 2), 2), "text")
-
-
-def test_a_loss_too_wide_for_a_line_is_printed_order_by_order(monkeypatch):
-    from bea.render import coordinatewise as cw
-    from bea.render import render
-
-    monkeypatch.setattr(cw, "_NOTE_WIDTH", 40)
-    lines = render(bea.derive(SAM, 2), "text").splitlines()
-    assert lines[-3:] == ["  where L̃ = L̃₁ + h L̃₂, θ' = -∇L̃ + O(h²)", "  where L̃₁ = L",
-                          "  where L̃₂ = r·‖g‖ + ‖g‖²/4"]
 
 
 def test_the_json_loss_holds_each_orders_potential_as_parts():

@@ -203,7 +203,8 @@ def test_json_coefficients_parse_back_with_their_symbols(entry):
     if d.rule.algebra == "coordinatewise":
         # coordinate-wise terms (grammar in docs/json.md; values against the Adam reference in
         # tests/test_adaptive_render.py): every scalar parses with the declared symbols
-        for row in data["flow"]:
+        loss_rows = data["loss"]["blocks"][0]["orders"] if data["loss"] else []
+        for row in data["flow"] + loss_rows:
             for part in row["parts"]:
                 for piece in part["coeff"]:
                     used.update(s.name for s in sympy.parse_expr(piece["scalar"], local_dict=local).free_symbols)

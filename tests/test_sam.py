@@ -157,7 +157,8 @@ def test_bea_derive_prints_the_published_losses():
     assert "implicit regularizer: ρ/2 ‖∇L‖² + h/4 ‖∇L‖²" in usam.output
     sam = _run("derive", "--scheme", "sam")
     assert sam.exit_code == 0, sam.output
-    assert "f₁ = -g - ρ Hg/‖g‖" in sam.output and "L̃ = L + ρ·‖g‖ + h(" in sam.output
+    assert "f₁ = -g - ρ Hg/‖g‖" in sam.output and "L̃ = L + ρ·‖g‖ + h·ρ/2 ⟨g, Hg⟩/‖g‖ + h·‖g‖²/4" in sam.output
+    assert "implicit regularizer: ρ·‖g‖ + " in sam.output
 
 
 @pytest.mark.parametrize("args", [

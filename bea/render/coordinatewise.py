@@ -13,10 +13,9 @@ A :class:`~bea.rule.Derivation` of the coordinate-wise algebra walks
   ``R = ‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)``, as Cattaneo, Klusowski & Shigida, ICML 2024);
   for a modifying field (``kind == "modifying"``) :class:`CoordinateModifying`, the same
   rows as the parts ``f̃_k`` of ``f̃ = f + h f̃_2 + …``. Where every order is ``-∇`` of a
-  potential (:mod:`bea.coordinatewise.losses`; SAM's ``L + h(ρ‖g‖ + ¼‖g‖²)``) the flow
-  carries the modified loss ``L̃`` as rows of its orders' potentials (``losses``), printed
-  as a note ``L̃ = …, θ' = -∇L̃ + O(h^N)`` beside the potentials' definitions
-  (:func:`potentials`, :func:`potential_definition`).
+  potential (:mod:`bea.coordinatewise.losses`; SAM's ``L + ρ‖g‖ + h(…)``)
+  :class:`CoordinateLoss` follows: ``θ' = -∇L̃ + O(h^N)`` with ``L̃`` as rows of its orders'
+  potentials and the implicit regularizer (``L̃`` less its plain order-1 part).
 
 This module also holds the notation of those parts in unicode text and LaTeX
 (:func:`part_text`, :func:`potential_text`) and in JSON (:func:`part_json`); the printers'
@@ -35,6 +34,7 @@ from sympy.printing.str import StrPrinter
 
 from ..coordinatewise.maps import MAPS
 from ..coordinatewise.readable import G, S, THETA_D, Deriv, DerivF, Hess, MapD, Total, readable
+from ..joint import beyond_plain
 from ..rule import Derivation
 from . import notation as nt
 from .readable import GREEK
@@ -42,7 +42,7 @@ from .sections import _Walk
 
 __all__ = ["derivation_sections", "Legend", "CoordinateRow", "CoordinateFlow", "CoordinateModifying", "ONE_NORM", "legend_text",
            "part_text", "row_text", "potentials", "potential_text", "potential_definition", "json_expr", "part_json",
-           "LossNote", "loss_definition"]
+           "CoordinateLoss", "loss_parts"]
 
 ONE_NORM = Total(S)
 """``‖∇L‖_{1,ε} = Σ_j s_j``, the perturbed one-norm of the gradient."""
@@ -74,7 +74,6 @@ class CoordinateFlow:
     order: int
     rows: tuple
     loss: str | None
-    losses: tuple = ()  # rows of the modified loss's orders P_k (f_k = -∇P_k), where it exists
     tilde: ClassVar[bool] = False  # rows are parts of a modifying field f̃_k
 
 
@@ -84,6 +83,18 @@ class CoordinateModifying(CoordinateFlow):
     (:mod:`bea.coordinatewise.modifying`), rows as :class:`CoordinateFlow`'s."""
 
     tilde: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class CoordinateLoss:
+    """``θ' = -∇L̃ + O(h^order)``: ``rows`` the potentials ``P_k`` of ``L̃ = Σ_k h^{k-1} P_k``
+    (``f_k = -∇P_k``), ``regularizer`` the same less the plain order-1 part
+    (:func:`bea.joint.beyond_plain`: in a joint expansion in ``h`` and ``ρ`` its ``ρ`` terms stay)."""
+
+    order: int
+    loss: str | None
+    rows: tuple
+    regularizer: tuple
 
 
 def derivation_sections(d: Derivation) -> list:
@@ -97,37 +108,36 @@ def derivation_sections(d: Derivation) -> list:
     maps = sorted({m.args[0].name for r in shown for p in r.parts for m in p.body.atoms(MapD)})
     rows = tuple(CoordinateRow(k, r.parts) for k, r in enumerate(shown, start=1))
     flow = CoordinateModifying if d.kind == "modifying" else CoordinateFlow
-    return [_Walk(d).header(), Legend(loss, eps, any(r.uses_q for r in shown), third, tuple(maps)),
-            flow(d.order, rows, loss, _loss_rows(d))]
+    sections = [_Walk(d).header(), Legend(loss, eps, any(r.uses_q for r in shown), third, tuple(maps)),
+                flow(d.order, rows, loss)]
+    return sections + ([_loss(d, loss)] if d.kind == "flow" and d.has_loss else [])
 
 
-def _loss_rows(d: Derivation) -> tuple:
-    """The rows ``P_k`` of the modified loss ``L̃ = Σ_k h^{k-1} P_k`` of a flow that has one
-    (asking stops at the first order with a remainder: Adam splits ``f_1`` only)."""
-    if d.kind != "flow" or not d.has_loss:
-        return ()
-    rows = []
+def _loss(d: Derivation, loss) -> CoordinateLoss:
+    """The modified loss of a flow that has one (``has_loss`` stops asking at the first
+    order with a remainder: Adam splits ``f_1`` only)."""
+    rows, regularizer = [], []
     for k in range(1, d.order + 1):
         split = d.splits[k].get(None)
-        if split is not None and split.weights:
-            potential = sympy.Add(*[w * P for P, w in split.weights.items()])
-            rows.append(CoordinateRow(k, readable(potential, d.atoms).parts))
-    return tuple(rows)
+        if split is None or not split.weights:
+            continue
+        potential = sympy.Add(*[w * P for P, w in split.weights.items()])
+        rows.append(CoordinateRow(k, readable(potential, d.atoms).parts))
+        extra = beyond_plain(d.rule, potential) if k == 1 else potential
+        if extra != 0:
+            regularizer.append(CoordinateRow(k, readable(extra, d.atoms).parts))
+    return CoordinateLoss(d.order, loss, tuple(rows), tuple(regularizer))
 
 
-@dataclass(frozen=True)
-class LossNote:
-    """The modified loss as a note of the flow: its orders' rows, the flow's order and
-    ``kind``: ``"series"`` (``L̃ = L + h(…), θ' = -∇L̃ + O(h^N)``), ``"names"`` (``L̃ =
-    L̃₁ + h L̃₂ + …``, where the series is too wide for a line) or ``"order"`` (one
-    ``L̃_k = …``)."""
-
-    rows: tuple
-    order: int
-    kind: str = "series"
-
-
-_NOTE_WIDTH = 100 - len("  where ")  # bea.render.text.WIDTH less the note's lead
+def loss_parts(rows: tuple, style: nt.Style, loss) -> list[tuple[str, str]]:
+    """``[(sign, text)]`` of ``Σ_k h^{k-1} P_k``: each part of row ``k`` led by ``h^{k-1}``
+    (``h·ρ/2 ⟨g, Hg⟩/‖g‖``; LaTeX ``h \\frac{ρ}{2} …``)."""
+    out = []
+    for row in rows:
+        h = style.times_h(row.order - 1)
+        lead = f"{h} " if h and style.latex else f"{h}·" if h else ""
+        out += [(sign, lead + text) for sign, text in row_parts(row, style, loss)]
+    return out
 
 
 # -- notation -------------------------------------------------------------------------
@@ -314,26 +324,13 @@ def row_text(row: CoordinateRow, style: nt.Style, loss) -> str:
 
 
 def potentials(flow: CoordinateFlow) -> list:
-    """The distinct ``(R, body)`` of the rows, in order of appearance, then the modified
-    loss as ``(LossNote, None)`` where the flow has one."""
+    """The distinct ``(R, body)`` of the rows, in order of appearance."""
     seen: dict = {}
     for row in flow.rows:
         for p in row.parts:
             if p.potential is not None:
                 seen.setdefault(p.potential, p.body)
-    return list(seen.items()) + [(note, None) for note in _loss_notes(flow)]
-
-
-def _loss_notes(flow: CoordinateFlow) -> list:
-    """The modified loss as one note, or as the series of named orders and one note per
-    order where one line of text cannot hold it."""
-    if not flow.losses:
-        return []
-    whole = LossNote(flow.losses, flow.order)
-    if len(loss_definition(whole, nt.TEXT, flow.loss)) <= _NOTE_WIDTH:
-        return [whole]
-    return [LossNote(flow.losses, flow.order, "names")] + [LossNote((r,), flow.order, "order")
-                                                            for r in flow.losses]
+    return list(seen.items())
 
 
 def legend_text(legend: Legend, style: nt.Style) -> str:
@@ -374,31 +371,8 @@ def _map_legend(name: str, style: nt.Style) -> str:
     return f"{name}(X) = {what}, {name}′(X)[E], {name}′′(X)[E, F] its derivatives (no modified loss: each fₖ is a field)"
 
 
-def loss_definition(note: LossNote, style: nt.Style, loss) -> str:
-    """``L̃ = L + h(r‖g‖ + ‖g‖²/4), θ' = -∇L̃ + O(h²)`` (as ``note.kind`` asks)."""
-    loss = loss or "L"
-    name = rf"\tilde{{{loss}}}" if style.latex else f"{loss}\u0303"
-    if note.kind == "order":
-        (row,) = note.rows
-        return f"{style.sub(name, str(row.order))} = {row_text(row, style, loss)}"
-    series = []
-    for row in note.rows:
-        h = style.times_h(row.order - 1)
-        if note.kind == "names":
-            series.append(f"{h} {style.sub(name, str(row.order))}".strip())
-            continue
-        text = row_text(row, style, loss)
-        series.append(text if not h else rf"{h} \left({text}\right)" if style.latex else f"{h}({text})")
-    error = f"O(h^{{{note.order}}})" if style.latex else f"O(h{nt.superscript(str(note.order))})"
-    flow = rf"\theta' = -\nabla {name} + {error}" if style.latex else f"θ' = -∇{name} + {error}"
-    return f"{name} = {' + '.join(series)}, {flow}"
-
-
 def potential_definition(potential, body, style: nt.Style, loss) -> str:
-    """``‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)``, with ``∇R = body``; the modified loss for a
-    :class:`LossNote` (:func:`loss_definition`)."""
-    if isinstance(potential, LossNote):
-        return loss_definition(potential, style, loss)
+    """``‖∇L‖_{1,ε} = Σ_j √(g_j² + ε)``, with ``∇R = body``."""
     name = potential_text(potential, style, loss)
     grad = (r"\nabla " if style.latex else "∇") + name
     (phi,) = potential.args

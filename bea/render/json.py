@@ -119,15 +119,17 @@ class JsonPrinter(Printer):
         return {"notation": defs}
 
     def _print_CoordinateFlow(self, f) -> dict:
-        rows = [{"order": r.order, "parts": [cw.part_json(p) for p in r.parts]} for r in f.rows]
-        for r in (*f.rows, *f.losses):
+        return {"flow": self._coordinate_rows(f.rows)}
+
+    def _print_CoordinateLoss(self, sec) -> dict:
+        orders = self._coordinate_rows(sec.rows)
+        return {"loss": {"exists": True, "blocks": [{"block": None, "exists": True, "orders": orders}]}}
+
+    def _coordinate_rows(self, rows) -> list[dict]:
+        for r in rows:
             for p in r.parts:
                 self._symbols |= {x.name for c, _ in p.monomials for x in sympy.sympify(c).free_symbols}
-        if not f.losses:
-            return {"flow": rows}
-        orders = [{"order": r.order, "parts": [cw.part_json(p) for p in r.parts]} for r in f.losses]
-        return {"flow": rows, "loss": {"exists": True,
-                                       "blocks": [{"block": None, "exists": True, "orders": orders}]}}
+        return [{"order": r.order, "parts": [cw.part_json(p) for p in r.parts]} for r in rows]
 
     # -- noise (bea.stochastic.sections)
     def _print_SMEHeader(self, h) -> dict:

@@ -155,6 +155,9 @@ class LatexPrinter(MathPrinter):
                  for R, body in cw.potentials(f)]
         return rows + ([Paragraph(r"{\raggedright where " + "; ".join(notes) + r".\par}")] if notes else [])
 
+    def _print_CoordinateLoss(self, sec) -> list:
+        return [Row(self._loss_name(None), tuple(cw.loss_parts(sec.rows, self.style, sec.loss)))]
+
     def _row(self, lhs: str, terms, tail: str = "") -> Row:
         parts = nt.signed_terms([(t.coeff, self._body(t)) for t in terms], self.style) if terms else []
         return Row(lhs, tuple(parts), tail)

@@ -88,6 +88,13 @@ class MarkdownPrinter(MathPrinter):
         notes = [f"- where ${cw.potential_definition(R, body, self.style, f.loss)}$" for R, body in cw.potentials(f)]
         return ["", title, "", head, ""] + rows + notes
 
+    def _print_CoordinateLoss(self, sec) -> list[str]:
+        name, s = self._loss_name(None), self.style
+        terms = nt.join_signed(cw.loss_parts(sec.rows, s, sec.loss))
+        regularizer = nt.join_signed(cw.loss_parts(sec.regularizer, s, sec.loss)) or "0"
+        return ["", "## Modified loss", "", f"$\\theta' = -\\nabla {name} + O({s.times_h(sec.order)})$", "",
+                f"- ${name} = {terms}$", f"- implicit regularizer: ${regularizer}$"]
+
     # -- noise (bea.stochastic.sections)
     def _print_SMEHeader(self, h) -> list[str]:
         return [f"# `sgd --sampling iid` — stochastic modified equation, weak order {h.order}", "",

@@ -163,6 +163,12 @@ class TextPrinter(MathPrinter):
         notes = [f"  where {cw.potential_definition(R, body, self.style, f.loss)}" for R, body in cw.potentials(f)]
         return head + rows + notes
 
+    def _print_CoordinateLoss(self, sec) -> list[str]:
+        name = self._loss_name(None)
+        return (["", f"modified loss   θ' = -∇{name} + O(h{nt.superscript(str(sec.order))})"]
+                + self._wrap_signed(f"  {name} = ", cw.loss_parts(sec.rows, self.style, sec.loss))
+                + self._wrap_signed("  implicit regularizer: ", cw.loss_parts(sec.regularizer, self.style, sec.loss)))
+
 
 def _fold(line: str, indent: str) -> list[str]:
     """``line`` as it is when it fits in :data:`WIDTH` characters; else broken before a sign
