@@ -31,6 +31,7 @@ import functools
 import sympy
 
 from .readable import Readable
+from .sortkeys import ADD, number_key, ordered_terms, symbol_key, term_key
 
 __all__ = ["latex_magnitude", "latex_symbol"]
 
@@ -68,10 +69,10 @@ def _item(field, key: tuple, exponent: int) -> tuple:
     terms = _ordered_terms(field, key)
     if len(terms) == 1:
         i = next(i for i in order if terms[0][0][i])
-        return _symbol_key(names[i], exponent), _power(field, i, exponent), False
+        return symbol_key(names[i], exponent), _power(field, i, exponent), False
     keys = tuple(_term_key(field, c, exps) for exps, c in terms)
     tex = _sum(field, terms)
-    sort = (_ADD, (len(keys), keys), _number_key(exponent), 1)
+    sort = (ADD, (len(keys), keys), number_key(exponent), 1)
     return sort, (tex if exponent == 1 else rf"\left({tex}\right)^{{{exponent}}}"), exponent == 1
 
 
@@ -106,38 +107,12 @@ def _power(field, i: int, exponent: int) -> str:
     return sympy.latex(symbol if exponent == 1 else sympy.Pow(symbol, exponent))
 
 
-_NUMBER, _SYMBOL, _MUL, _ADD = (1, 0, "Number"), (2, 0, "Symbol"), (3, 0, "Mul"), (3, 1, "Add")
-"""sympy's ``class_key`` of the classes a coefficient is built of."""
-
-
-def _number_key(c) -> tuple:
-    """``sympy.Integer(c).sort_key()``."""
-    return (_NUMBER, (0, ()), (), c)
-
-
-def _symbol_key(name: str, exponent: int) -> tuple:
-    """``(x**exponent).sort_key()`` for a symbol named ``name``."""
-    return (_SYMBOL, (1, (name,)), _number_key(exponent), 1)
-
-
 def _term_key(field, c, exps) -> tuple:
-    """``sort_key`` of the term ``c·x^exps``."""
+    """``sort_key`` of the term ``c·x^exps``, LaTeX names."""
     names, order, _ = _names(field)
-    factors = [(names[i], exps[i]) for i in order if exps[i]]
-    if not factors:
-        return _number_key(c)
-    if len(factors) == 1:
-        name, e = factors[0]
-        return (_SYMBOL, (1, (name,)), _number_key(e), c)
-    inner = tuple(_symbol_key(name, e) for name, e in factors)
-    return (_MUL, (len(inner), inner), _number_key(1), c)
+    return term_key(names, order, c, exps)
 
 
 def _ordered_terms(field, key: tuple) -> list:
-    """The terms ``(exponents, c)`` of a polynomial in ``as_ordered_terms`` order."""
-    _, order, _ = _names(field)
-    terms = sorted(key, key=lambda t: tuple(t[0][i] for i in order), reverse=True)
-    if (len(terms) == 2 and not any(terms[1][0]) and terms[1][1] > 0 and terms[0][1] < 0
-            and sum(1 for e in terms[0][0] if e) == 1):
-        terms.reverse()
-    return terms
+    """The terms ``(exponents, c)`` of a polynomial in ``as_ordered_terms`` order, LaTeX names."""
+    return ordered_terms(_names(field)[1], key)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import sympy
 
 from ..coefficients import factorization
+from .sortkeys import ADD, number_key, ordered_terms, symbol_key, term_key
 
 __all__ = ["Readable", "readable", "mul_text", "GREEK"]
 
@@ -112,19 +113,6 @@ def _key(poly) -> tuple:
     return tuple(sorted(poly.to_dict().items()))
 
 
-_NUMBER, _SYMBOL, _MUL, _ADD = (1, 0, "Number"), (2, 0, "Symbol"), (3, 0, "Mul"), (3, 1, "Add")
-
-
-def _number_key(c) -> tuple:
-    """``sympy.Integer(c).sort_key()``."""
-    return (_NUMBER, (0, ()), (), c)
-
-
-def _symbol_key(name: str, exponent: int) -> tuple:
-    """``(x**exponent).sort_key()`` for a symbol named ``name``."""
-    return (_SYMBOL, (1, (name,)), _number_key(exponent), 1)
-
-
 @functools.lru_cache(maxsize=None)
 def _names(field) -> tuple:
     """Display names of the field's symbols (Greek in text) and their order by name (the
@@ -134,15 +122,8 @@ def _names(field) -> tuple:
 
 
 def _terms(field, key: tuple) -> list:
-    """The terms ``(c, exponents)`` of a polynomial in sympy's printing order
-    (``as_ordered_terms``): descending lex in the symbols sorted by name, except that a
-    positive constant comes first before a single negative term (``1 - β``)."""
-    _, order = _names(field)
-    terms = sorted(key, key=lambda t: tuple(t[0][i] for i in order), reverse=True)
-    if (len(terms) == 2 and not any(terms[1][0]) and terms[1][1] > 0 and terms[0][1] < 0
-            and sum(1 for e in terms[0][0] if e) == 1):
-        terms.reverse()
-    return terms
+    """The terms ``(c, exponents)`` of a polynomial in sympy's printing order."""
+    return ordered_terms(_names(field)[1], key)
 
 
 def _monomial(field, exps) -> list:
@@ -153,14 +134,7 @@ def _monomial(field, exps) -> list:
 
 def _term_key(field, c, exps) -> tuple:
     """``sort_key`` of the term ``c·x^exps``."""
-    factors = _monomial(field, exps)
-    if not factors:
-        return _number_key(c)
-    if len(factors) == 1:
-        name, e = factors[0]
-        return (_SYMBOL, (1, (name,)), _number_key(e), c)
-    inner = tuple(_symbol_key(name, e) for name, e in factors)
-    return (_MUL, (len(inner), inner), _number_key(1), c)
+    return term_key(*_names(field), c, exps)
 
 
 def _term_text(field, c, exps) -> str:
@@ -180,11 +154,11 @@ def _item(field, key: tuple, exponent: int) -> tuple:
     terms = _terms(field, key)
     if len(terms) == 1:  # a symbol (factors are primitive: coefficient 1, one variable)
         (name, e), = _monomial(field, terms[0][0])
-        sort = _symbol_key(name, exponent)
+        sort = symbol_key(name, exponent)
         text = name
     else:
         keys = tuple(_term_key(field, c, exps) for exps, c in terms)
-        sort = (_ADD, (len(keys), keys), _number_key(exponent), 1)
+        sort = (ADD, (len(keys), keys), number_key(exponent), 1)
         parts = []
         for exps, c in terms:
             t = _term_text(field, c, exps)
