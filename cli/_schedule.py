@@ -34,9 +34,8 @@ def schedule_request(name: str, settings, generic: bool) -> tuple[str, dict] | N
         if settings:
             fail("--schedule-set belongs to --schedule NAME (e.g. --schedule warmup-cosine)")
         return None
-    names = (["generic"] if generic else []) + list(SCHEDULES)
-    if name not in names:
-        fail(f"--schedule {name!r}: choose none or one of {', '.join(names)}")
+    if name not in SCHEDULES and not (generic and name == "generic"):
+        fail(f"--schedule {name!r}: choose {'none, generic' if generic else 'none'} or one of {', '.join(SCHEDULES)}")
     given: dict = {}
     for pair in settings:
         key, sep, value = pair.partition("=")

@@ -16,6 +16,7 @@ from ._common import (
 )
 from ._noise import iid_request, iid_sme
 from ._paths import writable_directory
+from ._schedule import schedule_request
 
 
 @click.command()
@@ -66,8 +67,9 @@ def derive_command(fmt, modifying, principal, covariance, equivalent, schedule, 
       bea derive --scheme gd --order 3 --schedule generic                  # step h·η(t): η, η', η''
       bea derive --scheme sgd --batches 3 --schedule warmup-cosine --schedule-set warmup_steps=1
     """
-    if schedule != "none":
-        _derive_scheduled(fmt, schedule, schedule_set, options,
+    request = schedule_request(schedule, schedule_set, generic=True)
+    if request is not None:
+        _derive_scheduled(fmt, *request, options,
                           {"--modifying": modifying, "--principal": principal, "--covariance": covariance,
                            "--equivalent": equivalent})
         return
@@ -109,35 +111,22 @@ def derive_command(fmt, modifying, principal, covariance, equivalent, schedule, 
     click.echo(render(d, fmt), nl=False)
 
 
-def _derive_scheduled(fmt, schedule, settings, options, others) -> None:
+def _derive_scheduled(fmt, schedule, given, options, others) -> None:
     """``bea derive … --schedule NAME``: the generic scheduled flow, and for a named schedule
-    its ``η(t)`` and derivatives (text, LaTeX and Markdown: lines after; JSON: a key)."""
+    its ``η(t)`` and derivatives (text, LaTeX and Markdown: lines after; JSON: a key);
+    ``given`` the ``--schedule-set`` values, checked by :func:`schedule_request`."""
     import json
 
     from bea.schedule import derive_scheduled
-    from bea.schedule.named import SCHEDULES as NAMED
     from bea.schedule.report import schedule_data, schedule_lines
 
-    if schedule != "generic" and schedule not in NAMED:
-        fail(f"--schedule {schedule!r}: choose none, generic or one of {', '.join(NAMED)}")
     clash = [flag for flag, on in others.items() if on]
     if clash:
         fail(f"--schedule does not combine with {clash[0]} yet; drop one of them")
     if iid_request(options, {}) is not None:
         fail("--schedule does not combine with --sampling iid yet; drop one of them")
-    given = {}
-    for pair in settings:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            fail(f"--schedule-set takes KEY=VALUE (e.g. warmup_steps=10), got {pair!r}")
-        given[key.strip()] = value.strip()
-    named = NAMED.get(schedule)
-    if given and named is None:
-        fail("--schedule-set belongs to a named schedule (e.g. --schedule warmup-cosine), not to generic")
-    try:
-        values = named.values(given) if named else None
-    except ValueError as exc:
-        fail(f"--schedule-set: {exc}")
+    named = SCHEDULES_NAMED.get(schedule)
+    values = named.values(given) if named else None
     with user_prints_to_stderr():
         rule, order, _ = rule_and_estimate(options)
         _refuse_joint(rule, {"--schedule": True})
