@@ -33,6 +33,7 @@ from ..coordinatewise.evaluate import evaluate
 from ..coordinatewise.expressions import atom, differential
 from ..derive import derive
 from ..joint import small_parameter
+from ..render.readable import GREEK
 from .common import CheckError, float64
 from .orders import SLOPE_TOLERANCE
 from .problems import Problem
@@ -178,14 +179,16 @@ def check(rule, order: int, problem: Problem, values: Mapping | None = None, hs=
 
 
 def joint_text(rule, problem: Problem, result: JointCheck) -> str:
-    """The two slopes as a table, one line per path."""
+    """The two slopes as a table, one line per path (the parameter by its display name, ρ)."""
+    small = GREEK.get(result.small, result.small)
     lines = [f"{rule.name}: joint expansion to order {result.order} in h and {result.small_order} in "
-             f"{result.small}, problem {problem.name}",
+             f"{small}, problem {problem.name}",
              f" {'along':<8} {'path':<16} {'slope':>6} {'expected':>9}  agrees (±{SLOPE_TOLERANCE})"]
     for p in result.paths:
-        path = f"{result.small} ∝ h^{_power(p, True)}" if p.along == "h" else f"h ∝ {result.small}^{_power(p, False)}"
+        path = f"{small} ∝ h^{_power(p, True)}" if p.along == "h" else f"h ∝ {small}^{_power(p, False)}"
         what = "error" if p.along == "h" else "error/h"
-        lines.append(f" {p.along:<8} {path:<16} {p.slope:>6.2f} {p.expected:>9}  {'yes' if p.ok else 'NO'}  ({what})")
+        along = "h" if p.along == "h" else small
+        lines.append(f" {along:<8} {path:<16} {p.slope:>6.2f} {p.expected:>9}  {'yes' if p.ok else 'NO'}  ({what})")
     return "\n".join(lines)
 
 
